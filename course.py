@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Set up the course and use it, with nothing but Python 3.11+ on the machine.
+
+    python3 course.py lab     # set up if needed, then open the course in JupyterLab (prints the URL)
+    python3 course.py test    # set up if needed, then run every test (extra arguments go to pytest)
+    python3 course.py setup   # only set up: a virtual environment in .venv with pinned packages
+    python3 course.py bench   # print the benchmark figures
+
+Set-up creates ``.venv`` next to this file and installs the course with the versions pinned in
+``requirements/constraints.txt``, so every learner of a class runs the same packages. It reinstalls only
+when ``pyproject.toml`` or the constraints change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
+STAMP = VENV / ".course-stamp"
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in (ROOT / "pyproject.toml", CONSTRAINTS):
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()
+
+
+def _run(*cmd: object, **kwargs: object) -> int:
+    return subprocess.call([str(c) for c in cmd], cwd=ROOT, **kwargs)  # type: ignore[arg-type]
+
+
+def setup() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"The course needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    if STAMP.exists() and STAMP.read_text() == _fingerprint() and PYTHON.exists():
+        return
+    if not PYTHON.exists():
+        print(f"Creating the virtual environment {VENV.name}/ ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("Installing the course and its pinned dependencies (first time only) ...", flush=True)
+    pip = [PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
+    if _run(*pip, "--upgrade", "pip") != 0:
+        sys.exit("Could not upgrade pip in .venv.")
+    if _run(*pip, "-c", CONSTRAINTS, "-e", ".[test]") != 0:
+        sys.exit("Installing the course failed: see pip's message above.")
+    STAMP.write_text(_fingerprint())
+
+
+def lab(args: list[str]) -> int:
+    setup()
+    _run(PYTHON, "-m", "labsupport", "build")
+    extra = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    print("Starting JupyterLab on the course's notebooks/ folder; open the http://localhost:... URL it prints.",
+          flush=True)
+    return _run(PYTHON, "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT / 'notebooks'}", *extra, *args)
+
+
+def test(args: list[str]) -> int:
+    setup()
+    solutions = ROOT / "build" / "solutions"
+    if _run(PYTHON, "-m", "labsupport", "build", "--check") != 0:
+        return 1
+    if _run(PYTHON, "-m", "labsupport", "build", "--out", ROOT / "build" / "student", "--solutions", solutions) != 0:
+        return 1
+    targets = args or ["tests", "notebooks", str(solutions.relative_to(ROOT))]
+    return _run(PYTHON, "-m", "pytest", *targets)
+
+
+def bench(args: list[str]) -> int:
+    setup()
+    return _run(PYTHON, ROOT / "benchmarks" / "bench.py", *args)
+
+
+def main(argv: list[str]) -> int:
+    commands = {"lab": lab, "test": test, "bench": bench}
+    if not argv or argv[0] not in (*commands, "setup"):
+        print(__doc__)
+        return 2
+    if argv[0] == "setup":
+        setup()
+        return 0
+    return commands[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""One module per lesson; each registers that lesson's exercises with :func:`labsupport.grading.exercise`."""

@@ -1,0 +1,147 @@
+"""The event/trace contract that every model in :mod:`labsupport.sim` follows.
+
+A model takes parameters and a seed and returns a :class:`Trace`: a frozen, ordered log of
+:class:`Event` objects plus derived numeric series. Views read traces and nothing else.
+
+Determinism rules:
+
+* time is seconds as a ``float`` (names end in ``_s``);
+* events are ordered by ``(time_s, priority, sequence)``, so two events at the same instant
+  always come out in the same order (the idea is SimPy's event heap);
+* randomness only comes from :func:`rng`, made from the seed.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Event", "EventQueue", "Trace", "freeze", "rng"]
+
+
+def freeze(mapping: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    """A read-only copy of ``mapping`` (events and traces never change once made)."""
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One thing that happened in a model at ``time_s``.
+
+    ``kind`` says what happened (``"crash"``), ``subject`` to what (``"instance-2"``),
+    ``actor`` which part of the system made it happen (``"runtime-management"``), and
+    ``data`` holds any further facts (read-only).
+    """
+
+    time_s: float
+    kind: str
+    subject: str = ""
+    actor: str = ""
+    data: Mapping[str, Any] = field(default_factory=freeze)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.data, MappingProxyType):
+            object.__setattr__(self, "data", freeze(self.data))
+
+    def describe(self) -> str:
+        """A one-line, human-readable account of the event."""
+        who = f"{self.actor}: " if self.actor else ""
+        what = f"{self.kind} {self.subject}".strip()
+        extra = ", ".join(f"{k}={v}" for k, v in self.data.items())
+        return f"t={self.time_s:7.2f}s  {who}{what}" + (f" ({extra})" if extra else "")
+
+
+class EventQueue:
+    """A future-event list ordered by ``(time_s, priority, sequence)``.
+
+    ``sequence`` is the insertion order, so equal times and priorities pop first-in first-out and a
+    rerun with the same seed pops the same events in the same order.
+    """
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, int, Any]] = []
+        self._sequence = itertools.count()
+
+    def push(self, time_s: float, item: Any, priority: int = 0) -> None:
+        if not np.isfinite(time_s):
+            raise ValueError(f"event time must be finite, got {time_s!r}")
+        heapq.heappush(self._heap, (float(time_s), priority, next(self._sequence), item))
+
+    def pop(self) -> tuple[float, Any]:
+        time_s, _priority, _seq, item = heapq.heappop(self._heap)
+        return time_s, item
+
+    def peek_time(self) -> float:
+        return self._heap[0][0] if self._heap else float("inf")
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def __bool__(self) -> bool:
+        return bool(self._heap)
+
+
+def rng(seed: int) -> random.Random:
+    """The only source of randomness a model may use."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    return random.Random(seed)
+
+
+def _readonly(values: Any) -> np.ndarray:
+    array = np.array(values)  # a copy: the model cannot change it afterwards
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What a model run produced: parameters, seed, ordered events, derived series.
+
+    ``series`` maps a name to a read-only numpy array; arrays that share a time axis share its length
+    (by convention the axis is the series ``"time_s"``).
+    """
+
+    model: str
+    params: Mapping[str, Any]
+    seed: int
+    events: tuple[Event, ...]
+    series: Mapping[str, np.ndarray]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", freeze(self.params))
+        object.__setattr__(self, "events", tuple(self.events))
+        object.__setattr__(self, "series", freeze({k: _readonly(v) for k, v in self.series.items()}))
+        times = [e.time_s for e in self.events]
+        if any(b < a for a, b in itertools.pairwise(times)):
+            raise ValueError("trace events must be in time order")
+
+    def of_kind(self, *kinds: str) -> tuple[Event, ...]:
+        return tuple(e for e in self.events if e.kind in kinds)
+
+    def by_actor(self, actor: str) -> tuple[Event, ...]:
+        return tuple(e for e in self.events if e.actor == actor)
+
+    def first(self, kind: str, subject: str | None = None) -> Event | None:
+        for event in self.events:
+            if event.kind == kind and (subject is None or event.subject == subject):
+                return event
+        return None
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def log(self, limit: int | None = None) -> str:
+        """The event log as text, one event per line."""
+        events = self.events if limit is None else self.events[:limit]
+        return "\n".join(e.describe() for e in events)

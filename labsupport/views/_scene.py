@@ -1,0 +1,168 @@
+"""From a trace to pictures: an animation that plays with no kernel, and a live panel that reruns the model.
+
+A :class:`Scene` knows how to draw one model's trace: :meth:`Scene.figure` lays out the traces once and
+:meth:`Scene.frame` gives, for time step ``k``, the data of every trace. The same two methods feed both
+
+* :func:`animate`, which stores every step as a plotly frame with play/pause buttons and a time slider, so it
+  plays in a saved notebook, in static HTML and in slides; and
+* :class:`LivePanel`, whose ipywidgets controls rerun the model and update a ``FigureWidget`` in place.
+
+Scenes read traces only; they never simulate.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from labsupport.sim import Trace
+
+__all__ = ["LivePanel", "Scene", "animate"]
+
+
+class Scene:
+    """Base class for a model's picture. Subclasses implement :meth:`figure` and :meth:`frame`."""
+
+    title = ""
+
+    def figure(self, trace: Trace) -> go.Figure:
+        """The figure's traces and layout (data may be empty: :meth:`frame` fills it)."""
+        raise NotImplementedError
+
+    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+        """The data of every trace of :meth:`figure` at step ``k`` (one dict per trace, same order)."""
+        raise NotImplementedError
+
+    def caption(self, trace: Trace, k: int) -> str:
+        """A short HTML text for step ``k`` (what just happened)."""
+        return ""
+
+    def times(self, trace: Trace) -> np.ndarray:
+        return np.asarray(trace.series["time_s"])
+
+    def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
+        """Layout changes for step ``k`` (for example a title that shows the time)."""
+        return {}
+
+    def still(self, trace: Trace, k: int | None = None) -> go.Figure:
+        """One step as a static figure (the last step by default)."""
+        k = len(self.times(trace)) - 1 if k is None else k
+        fig = self.figure(trace)
+        for target, update in zip(fig.data, self.frame(trace, k), strict=True):
+            target.update(update)
+        fig.update_layout(self.layout_at(trace, k))
+        return fig
+
+
+def animate(scene: Scene, trace: Trace, *, every: int = 1, frame_ms: int = 150,
+            label: Callable[[float], str] = lambda t: f"{t:.0f} s") -> go.Figure:
+    """The whole trace as a plotly animation with play/pause and a time slider; needs no kernel to play."""
+    times = scene.times(trace)
+    steps = list(range(0, len(times), max(1, every)))
+    if steps[-1] != len(times) - 1:
+        steps.append(len(times) - 1)
+    fig = scene.still(trace, steps[0])
+    fig.frames = [
+        go.Frame(data=scene.frame(trace, k), layout=scene.layout_at(trace, k), name=str(k))
+        for k in steps
+    ]
+    play = dict(frame=dict(duration=frame_ms, redraw=True), transition=dict(duration=0),
+                fromcurrent=True, mode="immediate")
+    pause = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
+    fig.update_layout(
+        updatemenus=[dict(
+            type="buttons", direction="left", x=0.0, y=-0.08, xanchor="left", yanchor="top",
+            pad=dict(r=10, t=10), showactive=False,
+            buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
+                     dict(label="❚❚ Pause", method="animate", args=[[None], pause])],
+        )],
+        sliders=[dict(
+            active=0, x=0.16, y=-0.08, len=0.84, xanchor="left", yanchor="top", pad=dict(t=10, b=10),
+            currentvalue=dict(prefix="time: ", visible=True, xanchor="left", font=dict(color="#222222")),
+            font=dict(color="rgba(0,0,0,0)"),  # one label per frame is unreadable; the current value shows
+            steps=[dict(method="animate", label=label(float(times[k])),
+                        args=[[str(k)], dict(pause, frame=dict(duration=0, redraw=True))]) for k in steps],
+        )],
+    )
+    fig.update_layout(margin=dict(b=110))
+    return fig
+
+
+class LivePanel:
+    """Controls that rerun a model, a time slider with a play button, a ``FigureWidget`` updated in place.
+
+    ``run`` receives the controls' values as keyword arguments and returns a trace. A bad combination of
+    values never raises: the panel shows the model's message and keeps the last good picture.
+    """
+
+    def __init__(self, scene: Scene, run: Callable[..., Trace], controls: Mapping[str, Any], *,
+                 play_ms: int = 200) -> None:
+        import ipywidgets as widgets  # imported here: building figures must not need ipywidgets
+
+        self.scene = scene
+        self._run = run
+        self.controls = dict(controls)
+        self.trace = run(**self.values())
+        n = len(scene.times(self.trace))
+        self.time = widgets.IntSlider(value=0, min=0, max=n - 1, description="time step",
+                                      continuous_update=True, layout=widgets.Layout(width="60%"))
+        self.play = widgets.Play(value=0, min=0, max=n - 1, interval=play_ms, description="play")
+        widgets.jslink((self.play, "value"), (self.time, "value"))
+        self.status = widgets.HTML()
+        self.caption = widgets.HTML()
+        self.figure = go.FigureWidget(scene.still(self.trace, 0))
+        self.time.observe(self._on_time, names="value")
+        for control in self.controls.values():
+            control.observe(self._on_control, names="value")
+        controls_box = widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
+        self.widget = widgets.VBox([controls_box, self.status, widgets.HBox([self.play, self.time]),
+                                    self.caption, self.figure])
+        self.show(0)
+
+    def values(self) -> dict[str, Any]:
+        return {name: control.value for name, control in self.controls.items()}
+
+    def rerun(self) -> bool:
+        """Run the model with the controls' values; on bad values show why and keep the last trace."""
+        try:
+            trace = self._run(**self.values())
+        except (ValueError, TypeError) as error:
+            self.status.value = (f"<span style='color:#D55E00'><b>Cannot run these settings:</b> "
+                                 f"{html.escape(str(error))}</span>")
+            return False
+        self.status.value = ""
+        self.trace = trace
+        n = len(self.scene.times(trace))
+        self.time.max = self.play.max = n - 1
+        return True
+
+    def show(self, k: int) -> None:
+        """Draw step ``k`` of the current trace into the figure, in one message to the browser."""
+        k = int(min(max(k, 0), len(self.scene.times(self.trace)) - 1))
+        updates = self.scene.frame(self.trace, k)
+        with self.figure.batch_update():
+            for target, update in zip(self.figure.data, updates, strict=True):
+                target.update(update)
+            self.figure.update_layout(self.scene.layout_at(self.trace, k))
+        self.caption.value = self.scene.caption(self.trace, k)
+
+    def _on_time(self, change: Mapping[str, Any]) -> None:
+        self.show(change["new"])
+
+    def _on_control(self, _change: Mapping[str, Any]) -> None:
+        if self.rerun():
+            self.show(self.time.value)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def reveal(values: Sequence[float] | np.ndarray, k: int) -> np.ndarray:
+    """The first ``k + 1`` values: a line that grows as the animation plays."""
+    return np.asarray(values)[: k + 1]

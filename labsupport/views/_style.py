@@ -1,0 +1,60 @@
+"""One look for every figure in the course.
+
+Colours come from the Okabe-Ito palette, which readers with the common colour-vision deficiencies can tell
+apart; states are also told apart by marker symbol, so nothing depends on colour alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+
+__all__ = ["COLORS", "FONT", "SYMBOLS", "apply_style", "template"]
+
+#: Okabe & Ito (2008), "Color Universal Design".
+COLORS: dict[str, str] = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "grey": "#8C8C8C",
+    "light": "#E8E8E8",
+}
+
+#: Marker symbols that carry the same meaning as the colours, for readers who cannot rely on colour.
+SYMBOLS: dict[str, str] = {
+    "ok": "circle",
+    "starting": "circle-open",
+    "failed": "x",
+    "recovering": "diamond",
+    "off": "square-open",
+}
+
+FONT = dict(family="DejaVu Sans, Verdana, sans-serif", size=13, color="#222222")
+
+
+def template() -> go.layout.Template:
+    layout = go.Layout(
+        font=FONT,
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        colorway=[COLORS[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky", "yellow")],
+        margin=dict(l=60, r=30, t=70, b=50),
+        xaxis=dict(showgrid=True, gridcolor=COLORS["light"], zeroline=False, linecolor="#444", ticks="outside"),
+        yaxis=dict(showgrid=True, gridcolor=COLORS["light"], zeroline=False, linecolor="#444", ticks="outside"),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+        hoverlabel=dict(font=FONT),
+    )
+    return go.layout.Template(layout=layout)
+
+
+def apply_style(fig: go.Figure, *, title: str, height: int = 560, **layout: Any) -> go.Figure:
+    """Give ``fig`` the course's look, a title and a height."""
+    fig.update_layout(template=template(), title=dict(text=title, x=0.01, xanchor="left"),
+                      height=height, **layout)
+    return fig
