@@ -100,7 +100,7 @@ class LivePanel:
     """
 
     def __init__(self, scene: Scene, run: Callable[..., Trace], controls: Mapping[str, Any], *,
-                 play_ms: int = 200) -> None:
+                 play_ms: int = 200, start_step: int = 0) -> None:
         import ipywidgets as widgets  # imported here: building figures must not need ipywidgets
 
         self.scene = scene
@@ -121,7 +121,8 @@ class LivePanel:
         controls_box = widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
         self.widget = widgets.VBox([controls_box, self.status, widgets.HBox([self.play, self.time]),
                                     self.caption, self.figure])
-        self.show(0)
+        self.time.value = int(min(max(start_step, 0), n - 1))
+        self.show(self.time.value)
 
     def values(self) -> dict[str, Any]:
         return {name: control.value for name, control in self.controls.items()}

@@ -204,4 +204,6 @@ def overview_panel(**initial: Any) -> Any:
                                                 description="alert above error rate", style=style),
     }
     seed = int(initial.get("seed", 0))
-    return LivePanel(OverviewScene(), lambda **values: run_overview(seed=seed, **values), controls)
+    start_step = int(initial.get("start_at_s", 46))  # just after the default crash: something to see at once
+    return LivePanel(OverviewScene(), lambda **values: run_overview(seed=seed, **values), controls,
+                     start_step=start_step)

@@ -1,0 +1,96 @@
+"""Each lesson opened in JupyterLab, run with "Run All Cells", its figures and live panel seen working.
+
+A screenshot of every run lands in ``test-artifacts/browser/`` so a failing run can be looked at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, Lab
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a lesson must show: how many plotly figures, a control to change, a text that must then appear."""
+
+    plots: int
+    control: str  # the description label of a slider in the live panel
+    new_value: str
+    text_after: str  # appears in the live figure only after the control changed
+
+
+LESSONS = {
+    "00_overview": Expect(plots=2, control="instances", new_value="5", text_after="instance-4"),
+}
+
+
+def _run_all(page) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+
+def _accept_kernel(page) -> None:
+    """Start the notebook's own kernel if JupyterLab asks which one, and dismiss the news prompt."""
+    page.wait_for_timeout(1500)
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    if dialog.count():
+        dialog.locator("button.jp-mod-accept").click()
+    news = page.locator(".jp-toast-button", has_text="No")
+    if news.count():
+        news.first.click()
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+
+
+def _wait_until_idle(page, timeout_ms: int) -> None:
+    page.wait_for_function(
+        """() => {
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+        }""", timeout=timeout_ms)
+
+
+@pytest.mark.parametrize("slug", sorted(LESSONS))
+def test_lesson_runs_and_its_widgets_respond(lab: Lab, browser, slug: str) -> None:
+    expect = LESSONS[slug]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(lab.notebook_url(f"{slug}.ipynb"))
+        page.wait_for_selector(".jp-Notebook", timeout=60_000)
+        _accept_kernel(page)
+        _run_all(page)
+        _accept_kernel(page)
+        _wait_until_idle(page, 180_000)
+        page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {expect.plots}",
+                               timeout=60_000)
+        errors_in_outputs = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        tracebacks = [t for t in errors_in_outputs.all_inner_texts() if "Traceback" in t or "Error" in t]
+        assert not tracebacks, f"a cell failed in the browser: {tracebacks[:1]}"
+        slider = page.locator(".widget-slider", has=page.locator(".widget-label", has_text=expect.control)).first
+        slider.scroll_into_view_if_needed()
+        live = page.locator(".js-plotly-plot").nth(expect.plots - 1)
+        assert expect.text_after not in live.inner_text()
+        page.screenshot(path=str(ARTIFACTS / f"{slug}-before.png"), full_page=False)
+        readout = slider.locator(".widget-readout")
+        readout.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.type(expect.new_value)
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            "([i, t]) => document.querySelectorAll('.js-plotly-plot')[i].textContent.includes(t)",
+            arg=[expect.plots - 1, expect.text_after], timeout=30_000)
+        live.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / f"{slug}-after.png"), full_page=False)
+        assert not [e for e in errors if "plotly" in e.lower() or "widget" in e.lower()], errors
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / f"{slug}-failure.png"), full_page=True)
+        raise
+    finally:
+        page.close()

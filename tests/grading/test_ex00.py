@@ -1,0 +1,62 @@
+"""Lesson 00's exercises: the solution build passes, the student build is not attempted, wrong answers fail."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from labsupport.grading import Status, check, lesson_exercises
+from tests.conftest import lesson_answers
+
+IDS = [ex.id for ex in lesson_exercises("00")]
+
+
+def test_lesson_has_at_least_two_exercises() -> None:
+    assert len(IDS) >= 2
+
+
+@pytest.mark.parametrize("ex_id", IDS)
+def test_solution_passes(ex_id: str) -> None:
+    result = check(ex_id, lesson_answers("00_overview", "solution")[ex_id])
+    assert result.status is Status.PASSED, str(result)
+    assert result.points == result.max_points > 0
+
+
+@pytest.mark.parametrize("ex_id", IDS)
+def test_student_stub_is_not_attempted(ex_id: str) -> None:
+    result = check(ex_id, lesson_answers("00_overview", "student")[ex_id])
+    assert result.status is Status.NOT_ATTEMPTED, str(result)
+    assert result.points == 0
+
+
+def test_who_acts_wrong_answers() -> None:
+    right = lesson_answers("00_overview", "solution")["00.who_acts"]
+    swapped = dict(right, restart="request-routing")
+    result = check("00.who_acts", swapped)
+    assert result.status is Status.FAILED and result.points == 1
+    assert "1 of 7 events" in str(result)
+    typo = dict(right, deploy="kubectl")
+    assert "not a part of the production environment: kubectl" in str(check("00.who_acts", typo))
+    missing = {k: v for k, v in right.items() if k != "deploy"}
+    assert "these events have no answer: deploy" in str(check("00.who_acts", missing))
+
+
+def test_removed_at_common_mistakes() -> None:
+    off_by_one = check("00.removed_at_s", lambda c, i, t: math.ceil(c / i) * i + t * i)
+    assert off_by_one.status is Status.FAILED and off_by_one.points == 0
+    floor = check("00.removed_at_s", lambda c, i, t: math.floor(c / i) * i + (t - 1) * i)
+    assert floor.status is Status.FAILED
+    wrong_type = check("00.removed_at_s", lambda c, i, t: "50 s")
+    assert "must return a number of seconds" in str(wrong_type)
+
+
+def test_alert_rule_common_mistakes() -> None:
+    only_errors = check("00.alert_rule", lambda w: w.requests > 0 and w.errors / w.requests > 0.05)
+    assert [o.passed for o in only_errors.outcomes] == [True, True, False, True, True]
+    divides = check("00.alert_rule", lambda w: w.errors / w.requests > 0.05 or w.p95_latency_s > 0.5)
+    assert "divides by zero" in str(divides)
+    always = check("00.alert_rule", lambda w: True)
+    assert not always.outcomes[0].passed and "fires for a healthy window" in always.outcomes[0].message
+    strings = check("00.alert_rule", lambda w: "fire")
+    assert "must return True or False" in str(strings)
