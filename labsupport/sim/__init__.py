@@ -5,6 +5,6 @@ run in a grader, a benchmark or a test with no UI installed.
 """
 
 from labsupport.sim._params import ParameterError, check_int, check_number
-from labsupport.sim._trace import Event, EventQueue, Trace, freeze, rng
+from labsupport.sim._trace import Event, EventQueue, Trace, freeze, generator, rng
 
-__all__ = ["Event", "EventQueue", "ParameterError", "Trace", "check_int", "check_number", "freeze", "rng"]
+__all__ = ["Event", "EventQueue", "ParameterError", "Trace", "check_int", "check_number", "freeze", "generator", "rng"]

@@ -8,7 +8,7 @@ Determinism rules:
 * time is seconds as a ``float`` (names end in ``_s``);
 * events are ordered by ``(time_s, priority, sequence)``, so two events at the same instant
   always come out in the same order (the idea is SimPy's event heap);
-* randomness only comes from :func:`rng`, made from the seed.
+* randomness only comes from :func:`rng` or :func:`generator`, made from the seed.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Event", "EventQueue", "Trace", "freeze", "rng"]
+__all__ = ["Event", "EventQueue", "Trace", "freeze", "generator", "rng"]
 
 
 def freeze(mapping: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
@@ -93,6 +93,13 @@ def rng(seed: int) -> random.Random:
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     return random.Random(seed)
+
+
+def generator(seed: int) -> np.random.Generator:
+    """The numpy source of randomness, for models that draw many numbers at once."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    return np.random.default_rng(seed)
 
 
 def _readonly(values: Any) -> np.ndarray:

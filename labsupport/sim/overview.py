@@ -18,7 +18,7 @@ from enum import IntEnum
 import numpy as np
 
 from labsupport.sim._params import ParameterError, check_int, check_number
-from labsupport.sim._trace import Event, EventQueue, Trace, rng
+from labsupport.sim._trace import Event, EventQueue, Trace, generator
 
 __all__ = [
     "PARTS",
@@ -26,6 +26,7 @@ __all__ = [
     "MonitoringWindow",
     "OverviewParams",
     "default_alert_rule",
+    "percentile95",
     "run_overview",
 ]
 
@@ -104,6 +105,15 @@ class OverviewParams:
         return self
 
 
+def percentile95(values: np.ndarray) -> float:
+    """The 95th percentile with linear interpolation: ``np.percentile(values, 95)``, several times faster."""
+    ordered = np.sort(values)
+    position = 0.95 * (len(ordered) - 1)
+    lo = int(position)
+    hi = min(lo + 1, len(ordered) - 1)
+    return float(ordered[lo] + (ordered[hi] - ordered[lo]) * (position - lo))
+
+
 def default_alert_rule(params: OverviewParams) -> AlertRule:
     """Fire when the window's error rate or its 95th-percentile latency is above the threshold."""
 
@@ -137,7 +147,7 @@ def run_overview(params: OverviewParams | None = None, *, seed: int = 0,
         raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; valid ones are: {valid}")
     p = OverviewParams(**{**asdict(base), **overrides}).validated()  # type: ignore[arg-type]
     rule = alert_rule or default_alert_rule(p)
-    random = rng(seed)
+    draw = generator(seed)
     names = [f"instance-{i}" for i in range(p.instances)]
     events: list[Event] = []
     queue = EventQueue()
@@ -160,18 +170,18 @@ def run_overview(params: OverviewParams | None = None, *, seed: int = 0,
     for k in range(1, int(p.duration_s // p.health_check_interval_s) + 1):
         queue.push(k * p.health_check_interval_s, ("check", -1), _P_CHECK)
 
-    # Requests: a Poisson process from traffic_start_s on.
-    arrivals: list[float] = []
-    t = p.traffic_start_s
-    if p.request_rate_per_s > 0:
-        while True:
-            t += random.expovariate(p.request_rate_per_s)
-            if t >= p.duration_s:
-                break
-            arrivals.append(t)
-    n_requests = len(arrivals)
+    # Requests: a Poisson process from traffic_start_s on, with each request's random draws made up front.
+    span = p.duration_s - p.traffic_start_s
+    expected = p.request_rate_per_s * span
+    gaps = draw.exponential(1 / p.request_rate_per_s, int(expected + 6 * np.sqrt(expected) + 20)) \
+        if p.request_rate_per_s > 0 else np.zeros(0)
+    arrivals_arr = p.traffic_start_s + np.cumsum(gaps)
+    arrivals_arr = arrivals_arr[arrivals_arr < p.duration_s]
+    n_requests = len(arrivals_arr)
+    noise = draw.lognormal(0.0, 0.35, n_requests)
+    shed_draw = draw.random(n_requests)
     req_instance = np.full(n_requests, -1, dtype=np.int64)
-    req_latency = np.zeros(n_requests)
+    req_latency = np.full(n_requests, _FAILED_REQUEST_LATENCY_S)
     req_ok = np.zeros(n_requests, dtype=bool)
 
     steps = int(np.floor(p.duration_s)) + 1
@@ -180,6 +190,7 @@ def run_overview(params: OverviewParams | None = None, *, seed: int = 0,
     next_step = 0
     traffic_on = False
     next_target = 0
+    served = 0  # requests handled so far
 
     def record_until(t_s: float) -> None:
         nonlocal next_step
@@ -188,6 +199,7 @@ def run_overview(params: OverviewParams | None = None, *, seed: int = 0,
             next_step += 1
 
     def handle(time_s: float, item: tuple[str, int]) -> None:
+        nonlocal traffic_on
         what, i = item
         name = names[i] if i >= 0 else ""
         if what == "start":
@@ -201,7 +213,6 @@ def run_overview(params: OverviewParams | None = None, *, seed: int = 0,
             emit(time_s, "ready", name, RUNTIME)
             emit(time_s, "add-to-pool", name, ROUTING)
         elif what == "traffic":
-            nonlocal traffic_on
             traffic_on = True
             emit(time_s, "traffic-on", "restaurant-service", ROUTING, rate_per_s=p.request_rate_per_s)
         elif what == "crash":
@@ -220,38 +231,35 @@ def run_overview(params: OverviewParams | None = None, *, seed: int = 0,
                         emit(time_s, "restart", names[j], RUNTIME)
                         queue.push(time_s + p.restart_s, ("ready", j), _P_LIFECYCLE)
 
-    def latency_of(i: int) -> tuple[float, bool]:
-        if state[i] != InstanceState.SERVING:
-            return _FAILED_REQUEST_LATENCY_S, False
-        serving = sum(1 for j in range(p.instances) if routed[j])
-        rho = p.request_rate_per_s / (serving * p.capacity_per_instance_rps)
-        if rho >= 1 and random.random() < 1 - 1 / rho:
-            return _FAILED_REQUEST_LATENCY_S, False  # shed: the instance is over capacity
+    def serve_until(t_s: float) -> None:
+        """Route and answer every request that arrives before ``t_s``; nothing changes state in between."""
+        nonlocal served, next_target
+        end = int(np.searchsorted(arrivals_arr, t_s, side="left"))
+        batch = slice(served, end)
+        served = end
+        pool = np.array([j for j in range(p.instances) if routed[j]], dtype=np.int64)
+        if end == batch.start or not traffic_on or len(pool) == 0:
+            return  # no requests, or nowhere to send them: they fail at once
+        targets = pool[(next_target + np.arange(end - batch.start)) % len(pool)]  # round robin over the pool
+        next_target += end - batch.start
+        req_instance[batch] = targets
+        alive = np.array([s == InstanceState.SERVING for s in state])[targets]
+        rho = p.request_rate_per_s / (len(pool) * p.capacity_per_instance_rps)
+        shed = shed_draw[batch] < (1 - 1 / rho) if rho >= 1 else np.zeros(len(targets), dtype=bool)
+        ok = alive & ~shed  # a dead instance refuses; an overloaded one sheds what it cannot carry
         slowdown = min(1 / max(1 - rho, 1 / _MAX_SLOWDOWN), _MAX_SLOWDOWN)
-        return p.base_latency_s * slowdown * random.lognormvariate(0.0, 0.35), True
+        req_ok[batch] = ok
+        req_latency[batch] = np.where(ok, p.base_latency_s * slowdown * noise[batch], _FAILED_REQUEST_LATENCY_S)
 
-    for r, arrival in enumerate(arrivals):
-        while queue and queue.peek_time() <= arrival:
-            time_s, item = queue.pop()
-            record_until(time_s)
-            handle(time_s, item)
-        record_until(arrival)
-        pool = [j for j in range(p.instances) if routed[j]]
-        if not traffic_on or not pool:
-            req_latency[r], req_ok[r] = _FAILED_REQUEST_LATENCY_S, False
-            continue
-        target = pool[next_target % len(pool)]  # round robin over the pool
-        next_target += 1
-        req_instance[r] = target
-        req_latency[r], req_ok[r] = latency_of(target)
     while queue and queue.peek_time() <= p.duration_s:
         time_s, item = queue.pop()
+        serve_until(time_s)
         record_until(time_s)
         handle(time_s, item)
+    serve_until(float("inf"))
     record_until(float("inf"))
 
     # Per-second series and monitoring.
-    arrivals_arr = np.asarray(arrivals, dtype=float)
     second = np.floor(arrivals_arr).astype(np.int64)
     requests = np.bincount(second, minlength=steps)[:steps]
     errors = np.bincount(second, weights=~req_ok, minlength=steps)[:steps].astype(np.int64)
@@ -265,7 +273,7 @@ def run_overview(params: OverviewParams | None = None, *, seed: int = 0,
         lo, hi = np.searchsorted(arrivals_arr, [end - p.window_s, end], side="right")
         n = int(hi - lo)
         e = int(np.count_nonzero(~req_ok[lo:hi]))
-        p95 = float(np.percentile(req_latency[lo:hi], 95)) if n else 0.0
+        p95 = percentile95(req_latency[lo:hi]) if n else 0.0
         window_requests[k], window_errors[k], window_p95[k] = n, e, p95
         window = MonitoringWindow(end_s=float(end), window_s=p.window_s, requests=n, errors=e, p95_latency_s=p95)
         verdict = rule(window)

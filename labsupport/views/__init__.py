@@ -1,6 +1,9 @@
 """Figures and panels built from traces. Views read traces; they hold no simulation logic."""
 
-from labsupport.views._scene import LivePanel, Scene, animate, reveal
+from labsupport.views._scene import Animation, LivePanel, Scene, animate, reveal
+from labsupport.views._startup import defer_slow_imports
 from labsupport.views._style import COLORS, FONT, SYMBOLS, apply_style, template
 
-__all__ = ["COLORS", "FONT", "SYMBOLS", "LivePanel", "Scene", "animate", "apply_style", "reveal", "template"]
+defer_slow_imports()
+
+__all__ = ["Animation", "COLORS", "FONT", "SYMBOLS", "LivePanel", "Scene", "animate", "apply_style", "reveal", "template"]

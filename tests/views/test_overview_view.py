@@ -49,14 +49,30 @@ def test_signal_lines_grow_with_time_and_alert_shows(trace) -> None:
 
 
 def test_animation_has_frames_play_pause_and_slider(trace) -> None:
-    fig = animate(OverviewScene(), trace)
+    animation = animate(OverviewScene(), trace)
+    fig = animation.figure()  # validates every frame: the fast plain-data frames are valid plotly
     assert isinstance(fig, go.Figure)
     assert len(fig.frames) == len(trace.series["time_s"])
     assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["▶ Play", "❚❚ Pause"]
     assert len(fig.layout.sliders[0].steps) == len(fig.frames)
     assert fig.frames[50].name == "50"
     every = animate(OverviewScene(), trace, every=7)
-    assert every.frames[-1].name == str(len(trace.series["time_s"]) - 1)
+    assert every.frames[-1]["name"] == str(len(trace.series["time_s"]) - 1)
+    assert len(every.frames) == 19
+
+
+def test_animation_displays_as_plotly_json_and_matches_the_still(trace) -> None:
+    scene = OverviewScene()
+    animation = animate(scene, trace)
+    bundle = animation._repr_mimebundle_()
+    payload = bundle["application/vnd.plotly.v1+json"]
+    assert len(payload["frames"]) == len(trace.series["time_s"])
+    assert "121 frames" in bundle["text/plain"]
+    still = scene.still(trace, 50)
+    frame = animation.figure().frames[50]
+    assert len(frame.data) == len(still.data)
+    np.testing.assert_array_equal(frame.data[4].y, still.data[4].y)
+    assert list(frame.data[3].marker.color) == list(still.data[3].marker.color)
 
 
 def test_caption_tells_what_just_happened(trace) -> None:

@@ -1,0 +1,37 @@
+"""Print the course's performance figures: ``python3 course.py bench`` (or ``python benchmarks/bench.py``).
+
+Every ``benchmarks/bench_*.py`` module contributes rows; pass lesson numbers to run only some
+(``python benchmarks/bench.py 00``). Figures depend on the machine: read them, don't assert them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import platform
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _common import Row, import_ms  # noqa: E402
+
+
+def main(argv: list[str]) -> int:
+    import os
+
+    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores")
+    print(f"{'measure':58} {'median':>10} unit target")
+    if not argv:
+        print(Row("import labsupport (fresh interpreter)", import_ms("labsupport"), "ms").line())
+    for path in sorted(HERE.glob("bench_*.py")):
+        lesson = path.stem.split("_")[1]
+        if argv and lesson not in argv:
+            continue
+        for row in importlib.import_module(path.stem).rows():
+            print(row.line(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
