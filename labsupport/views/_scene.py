@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 
 from labsupport.sim import Trace
 
-__all__ = ["Animation", "LivePanel", "Scene", "animate", "reveal"]
+__all__ = ["Animation", "LivePanel", "Scene", "animate", "reveal", "widget_safe"]
 
 
 class Scene:
@@ -48,12 +48,13 @@ class Scene:
         """Layout changes for step ``k`` (for example a title that shows the time)."""
         return {}
 
-    def still(self, trace: Trace, k: int | None = None) -> go.Figure:
-        """One step as a static figure (the last step by default)."""
+    def still(self, trace: Trace, k: int | None = None,
+              prepare: Callable[[dict[str, Any]], dict[str, Any]] = lambda update: update) -> go.Figure:
+        """One step as a static figure (the last step by default); ``prepare`` adapts each trace's data."""
         k = len(self.times(trace)) - 1 if k is None else k
         fig = self.figure(trace)
         for target, update in zip(fig.data, self.frame(trace, k), strict=True):
-            target.update(update)
+            target.update(prepare(update))
         fig.update_layout(self.layout_at(trace, k))
         return fig
 
@@ -89,7 +90,6 @@ class Animation:
         import json
 
         payload = json.loads(self.to_json())
-        payload["config"] = {"responsive": True}
         title = self.spec["layout"].get("title", {}).get("text", "")
         return {"application/vnd.plotly.v1+json": payload,
                 "text/plain": f"<Animation {title!r}: {len(self.spec['frames'])} frames>"}
@@ -114,19 +114,19 @@ def animate(scene: Scene, trace: Trace, *, every: int = 1, frame_ms: int = 150,
     pause = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
     first.update_layout(
         updatemenus=[dict(
-            type="buttons", direction="left", x=0.0, y=-0.08, xanchor="left", yanchor="top",
+            type="buttons", direction="left", x=0.0, y=-0.13, xanchor="left", yanchor="top",
             pad=dict(r=10, t=10), showactive=False,
             buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                      dict(label="❚❚ Pause", method="animate", args=[[None], pause])],
         )],
         sliders=[dict(
-            active=0, x=0.16, y=-0.08, len=0.84, xanchor="left", yanchor="top", pad=dict(t=10, b=10),
+            active=0, x=0.2, y=-0.13, len=0.8, xanchor="left", yanchor="top", pad=dict(t=10, b=10),
             currentvalue=dict(prefix="time: ", visible=True, xanchor="left", font=dict(color="#222222")),
             font=dict(color="rgba(0,0,0,0)"),  # one label per frame is unreadable; the current value shows
             steps=[dict(method="animate", label=label(float(times[k])),
                         args=[[str(k)], dict(pause, frame=dict(duration=0, redraw=True))]) for k in steps],
         )],
-        margin=dict(b=110),
+        margin=dict(b=140),
     )
     spec = first.to_plotly_json()
     spec["frames"] = [dict(data=scene.frame(trace, k), layout=scene.layout_at(trace, k), name=str(k))
@@ -156,15 +156,17 @@ class LivePanel:
         widgets.jslink((self.play, "value"), (self.time, "value"))
         self.status = widgets.HTML()
         self.caption = widgets.HTML()
-        self.figure = go.FigureWidget(scene.still(self.trace, 0))
+        start = int(min(max(start_step, 0), n - 1))
+        # The widget's first state must already be browser-safe: updates made before it is shown are not replayed.
+        self.figure = go.FigureWidget(scene.still(self.trace, start, prepare=widget_safe))
         self.time.observe(self._on_time, names="value")
         for control in self.controls.values():
             control.observe(self._on_control, names="value")
         controls_box = widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
         self.widget = widgets.VBox([controls_box, self.status, widgets.HBox([self.play, self.time]),
                                     self.caption, self.figure])
-        self.time.value = int(min(max(start_step, 0), n - 1))
-        self.show(self.time.value)
+        self.time.value = start
+        self.show(start)
 
     def values(self) -> dict[str, Any]:
         return {name: control.value for name, control in self.controls.items()}
@@ -186,7 +188,7 @@ class LivePanel:
     def show(self, k: int) -> None:
         """Draw step ``k`` of the current trace into the figure, in one message to the browser."""
         k = int(min(max(k, 0), len(self.scene.times(self.trace)) - 1))
-        updates = self.scene.frame(self.trace, k)
+        updates = [widget_safe(update) for update in self.scene.frame(self.trace, k)]
         with self.figure.batch_update():
             for target, update in zip(self.figure.data, updates, strict=True):
                 target.update(update)
@@ -204,6 +206,21 @@ class LivePanel:
         from IPython.display import display
 
         display(self.widget)
+
+
+def widget_safe(value: Any) -> Any:
+    """``value`` ready for a ``FigureWidget``: float arrays stay numpy (fast to send), other arrays become lists.
+
+    The widget sends numpy arrays to the browser as typed arrays; plotly.js has no typed array for object
+    (string) or 64-bit integer data and silently drops a trace that holds one, so those go as lists.
+    """
+    if isinstance(value, dict):
+        return {key: widget_safe(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "f":
+            return value
+        return value.tolist()
+    return value
 
 
 def reveal(values: Sequence[float] | np.ndarray, k: int) -> np.ndarray:

@@ -142,7 +142,7 @@ class OverviewScene(Scene):
         part_symbols = ["star" if part == "monitoring" and alert else "square" for part in _PART_XY]
         part_text = [PART_LABELS[part] + ("<br><b>ALERT FIRING</b>" if part == "monitoring" and alert else "")
                      for part in _PART_XY]
-        labels = [f"instance-{i}: {_STATE_LOOKUP_LABEL[st]}" + (f" · {share[i]:.0%} of requests" if in_pool[i] else "")
+        labels = [f"instance-{i}: {_STATE_LOOKUP_LABEL[st]}" + (f" · {share[i]:.0%}" if in_pool[i] else "")
                   for i, st in enumerate(states)]
         reveal_t = reveal(s["time_s"], k)
         rate_top = max(0.3, float(np.max(s["window_error_rate"])) * 1.1, p["alert_error_rate"] * 1.3)
@@ -168,13 +168,13 @@ class OverviewScene(Scene):
         last = next((e for e in reversed(trace.events) if e.time_s <= t), None)
         latest = (f"<br><sup>latest, at {last.time_s:.0f} s: {last.actor.replace('-', ' ')} — "
                   f"{last.kind} {last.subject}</sup>") if last else ""
-        return {"title.text": f"{self.title} — t = {t:.0f} s{alert}{latest}"}
+        return {"title": {"text": f"{self.title} — t = {t:.0f} s{alert}{latest}"}}
 
     def caption(self, trace: Trace, k: int) -> str:
         t = float(trace.series["time_s"][k])
         recent = [e for e in trace.events if t - 1 < e.time_s <= t] or []
         if not recent:
-            return f"<b>t = {t:.0f} s</b>: nothing changes; requests keep flowing."
+            return f"<b>t = {t:.0f} s</b>: no new event in the last second; requests keep flowing."
         items = "".join(
             f"<li><span style='color:{PART_COLORS.get(e.actor, '#222')}'><b>{html.escape(e.actor)}</b></span>: "
             f"{html.escape(e.kind)} {html.escape(e.subject)}</li>" for e in recent)

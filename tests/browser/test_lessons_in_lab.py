@@ -22,10 +22,12 @@ class Expect:
     control: str  # the description label of a slider in the live panel
     new_value: str
     text_after: str  # appears in the live figure only after the control changed
+    live_markers: int  # at least this many markers are drawn in the live figure when it first shows
 
 
 LESSONS = {
-    "00_overview": Expect(plots=2, control="instances", new_value="5", text_after="instance-4"),
+    "00_overview": Expect(plots=2, control="instances", new_value="5", text_after="instance-4",
+                          live_markers=7),  # 3 instances and the 4 parts,
 }
 
 
@@ -77,6 +79,17 @@ def test_lesson_runs_and_its_widgets_respond(lab: Lab, browser, slug: str) -> No
         slider.scroll_into_view_if_needed()
         live = page.locator(".js-plotly-plot").nth(expect.plots - 1)
         assert expect.text_after not in live.inner_text()
+        # plotly.js drops a trace with data it cannot read without a word: count the markers actually drawn
+        live.scroll_into_view_if_needed()
+        try:
+            page.wait_for_function(
+                "([i, n]) => document.querySelectorAll('.js-plotly-plot')[i]"
+                ".querySelectorAll('.scatterlayer .point').length >= n",
+                arg=[expect.plots - 1, expect.live_markers], timeout=15_000)
+        except Exception:  # noqa: BLE001 - the assertion below says what is wrong
+            pass
+        drawn = live.locator(".scatterlayer .point").count()
+        assert drawn >= expect.live_markers, f"the live figure draws {drawn} markers, expected {expect.live_markers}"
         page.screenshot(path=str(ARTIFACTS / f"{slug}-before.png"), full_page=False)
         readout = slider.locator(".widget-readout")
         readout.click()
@@ -88,6 +101,7 @@ def test_lesson_runs_and_its_widgets_respond(lab: Lab, browser, slug: str) -> No
             arg=[expect.plots - 1, expect.text_after], timeout=30_000)
         live.scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / f"{slug}-after.png"), full_page=False)
+
         assert not [e for e in errors if "plotly" in e.lower() or "widget" in e.lower()], errors
     except Exception:
         page.screenshot(path=str(ARTIFACTS / f"{slug}-failure.png"), full_page=True)
