@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["CheckResult", "Status", "TestOutcome"]
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     NOT_ATTEMPTED = "not attempted yet"

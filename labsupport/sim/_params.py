@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["ParameterError", "check_number", "check_int"]
+P = TypeVar("P")
+
+__all__ = ["ParameterError", "check_int", "check_number", "with_overrides"]
 
 
 class ParameterError(ValueError):
@@ -38,3 +41,13 @@ def check_int(name: str, value: Any, *, low: int | None = None, high: int | None
     if high is not None and value > high:
         raise ParameterError(f"{name} must be at most {high}, got {value}")
     return value
+
+
+def with_overrides(cls: type[P], params: P | None, overrides: dict[str, Any]) -> P:
+    """``params`` (or the defaults of ``cls``) with some fields replaced; an unknown name gets a clear message."""
+    fields = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    unknown = sorted(set(overrides) - set(fields))
+    if unknown:
+        raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; valid ones are: {', '.join(fields)}")
+    base = params if params is not None else cls()
+    return dataclasses.replace(base, **overrides)  # type: ignore[type-var]

@@ -86,12 +86,12 @@ class OverviewScene(Scene):
                                  marker=dict(size=26, line=dict(width=2)), hoverinfo="text",
                                  showlegend=False), row=1, col=1)
         # 4: error rate, 5: error-rate threshold, 6: p95 latency, 7: latency threshold, 8/9: time cursors
-        fig.add_trace(go.Scatter(name="error rate", line=dict(color=COLORS["vermillion"], width=2.5),
+        fig.add_trace(go.Scatter(name="error rate", mode="lines", line=dict(color=COLORS["vermillion"], width=2.5),
                                  showlegend=False), row=2, col=1)
         duration = float(trace.series["time_s"][-1])
         fig.add_trace(go.Scatter(x=[0, duration], name="alert threshold", showlegend=False, mode="lines",
                                  line=dict(color=COLORS["black"], dash="dash", width=1.5)), row=2, col=1)
-        fig.add_trace(go.Scatter(name="p95 latency", line=dict(color=COLORS["blue"], width=2.5),
+        fig.add_trace(go.Scatter(name="p95 latency", mode="lines", line=dict(color=COLORS["blue"], width=2.5),
                                  showlegend=False), row=2, col=2)
         fig.add_trace(go.Scatter(x=[0, duration], name="latency threshold", showlegend=False, mode="lines",
                                  line=dict(color=COLORS["black"], dash="dash", width=1.5)), row=2, col=2)

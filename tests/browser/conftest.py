@@ -86,7 +86,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("JupyterLab did not start:\n" + (work / "jupyter.log").read_text()[-3000:])
+                    raise RuntimeError("JupyterLab did not start:\n" + (work / "jupyter.log").read_text()[-3000:]) from None
                 time.sleep(0.5)
         yield Lab(url=url, token=token, root=work)
     finally:
@@ -99,12 +99,23 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 
 @pytest.fixture(scope="session")
-def browser(lab: Lab) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
+def browser_only() -> Iterator[object]:
+    """Headless Chromium, for pages that need no JupyterLab."""
+    if chromium_path() is None:
+        _skip_or_fail("no Chromium found (install Debian's chromium package)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("the playwright package is not installed")
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         try:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture(scope="session")
+def browser(lab: Lab, browser_only: object) -> object:
+    """Headless Chromium with a JupyterLab running."""
+    return browser_only

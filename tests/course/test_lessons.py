@@ -1,0 +1,31 @@
+"""Every lesson has the parts a learner relies on: goals, predictions, a picture, exercises, sources, summary."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from labsupport.course import find_lessons
+
+ROOT = Path(__file__).resolve().parents[2]
+LESSONS = find_lessons(ROOT / "lessons")
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.slug)
+def test_lesson_has_the_expected_parts(lesson) -> None:
+    text = lesson.path.read_text(encoding="utf-8")
+    assert "By the end of this lesson" in text, "learning goals first"
+    assert "**Predict" in text, "at least one predict-then-run moment"
+    assert "## Summary" in text
+    assert "animate(" in text, "an animation that plays without a kernel"
+    assert "_panel(" in text, "a live panel whose controls rerun the model"
+    assert len(re.findall(r":tags: \[exercise:", text)) >= 2, "two or more graded exercises"
+    assert len(re.findall(r'check\("', text)) >= 2, "each exercise followed by a check"
+    assert re.search(r"(Source|documentation|User Guide|\(\w+, \d{4}\))", text), "facts name their sources"
+
+
+def test_lessons_are_numbered_without_gaps() -> None:
+    numbers = [int(lesson.number) for lesson in LESSONS]
+    assert numbers == list(range(len(numbers)))
