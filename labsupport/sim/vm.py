@@ -244,7 +244,7 @@ def run_vm(params: VmParams | None = None, *, seed: int = 0, **overrides: object
         name = f"i-{len(instances) + 1:02d}"
         inst = _Instance(name, version, new_row(name, version), t, boot)
         instances.append(inst)
-        emit(t, "launch", name, ASG, version=f"v{version}", image=f"ami-v{version}")
+        emit(t, "launch", name, ASG, version=f"v{version}", image=f"ami-v{version}", boot_s=boot)
         set_phase(inst.row, Phase.PENDING, t)
         queue.push(t + p.launch_s, ("in-service", inst), _P_LIFECYCLE)
 

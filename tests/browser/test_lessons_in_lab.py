@@ -26,6 +26,7 @@ class Expect:
 
 LESSONS = {
     "00_overview": Expect(plots=2, control="instances", new_value="5", text_after="instance-4"),
+    "02_vm": Expect(plots=3, control="min instances", new_value="6", text_after="6 × c5.large"),
 }
 
 
