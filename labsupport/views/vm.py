@@ -14,7 +14,7 @@ from labsupport.sim.vm import Phase
 from labsupport.views._scene import LivePanel, Scene, reveal
 from labsupport.views._style import COLORS, apply_style
 
-__all__ = ["ACTOR_COLORS", "PHASE_STYLE", "PackingScene", "VmScene", "packing_panel", "vm_panel"]
+__all__ = ["ACTOR_COLORS", "PHASE_STYLE", "PackingScene", "VmScene", "minutes", "packing_panel", "vm_panel"]
 
 #: How each phase looks: (label, colour). Hovering a bar names its phase, so colour is not the only cue.
 PHASE_STYLE = {
@@ -32,8 +32,10 @@ ACTOR_COLORS = {"pipeline": COLORS["blue"], "auto-scaling": COLORS["orange"], "l
 _QUIET = {"health-check-failed", "register", "deregister", "launch-template-version"}
 
 
-def _minutes(t: float) -> str:
+def minutes(t: float) -> str:
+    """Seconds as ``m:ss``, for axis ticks and the animation's time slider."""
     return f"{int(t // 60)}:{int(t % 60):02d}"
+
 
 
 class VmScene(Scene):
@@ -50,10 +52,11 @@ class VmScene(Scene):
                           row=1, col=1)
         fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["black"], width=1), hoverinfo="skip",
                                  showlegend=False, name="now"), row=1, col=1)
-        fig.add_trace(go.Scatter(mode="lines", name="healthy v1", line=dict(color=COLORS["green"], width=2.5, shape="hv"),
-                                 stackgroup="healthy"), row=2, col=1)
-        fig.add_trace(go.Scatter(mode="lines", name="healthy v2", line=dict(color=COLORS["blue"], width=2.5, shape="hv"),
-                                 stackgroup="healthy"), row=2, col=1)
+        # Two areas from zero rather than a stack: plotly's stacked areas glitch between animation frames.
+        fig.add_trace(go.Scatter(mode="lines", name="healthy, v1 and v2", fill="tozeroy",
+                                 line=dict(color=COLORS["green"], width=2.5, shape="hv")), row=2, col=1)
+        fig.add_trace(go.Scatter(mode="lines", name="healthy v2", fill="tozeroy",
+                                 line=dict(color=COLORS["blue"], width=2.5, shape="hv")), row=2, col=1)
         fig.add_trace(go.Scatter(mode="lines", name="healthy but crashed", line=dict(color=COLORS["vermillion"], width=2,
                                                                                      dash="dot", shape="hv")), row=2, col=1)
         duration = float(trace.series["time_s"][-1])
@@ -62,9 +65,9 @@ class VmScene(Scene):
         fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["black"], width=1), hoverinfo="skip",
                                  showlegend=False, name="now"), row=2, col=1)
         ticks = np.arange(0, duration + 1, 300 if duration <= 4 * 3600 else 1800)
-        fig.update_xaxes(range=[0, duration], tickvals=ticks, ticktext=[_minutes(t) for t in ticks], row=1, col=1)
+        fig.update_xaxes(range=[0, duration], tickvals=ticks, ticktext=[minutes(t) for t in ticks], row=1, col=1)
         fig.update_xaxes(title_text="time since the first commit (min:s)", range=[0, duration], tickvals=ticks,
-                         ticktext=[_minutes(t) for t in ticks], row=2, col=1)
+                         ticktext=[minutes(t) for t in ticks], row=2, col=1)
         fig.update_yaxes(title_text="instances", rangemode="tozero", row=2, col=1)
         fig.update_layout(legend=dict(orientation="v", yanchor="top", y=1.0, x=1.01, xanchor="left",
                                       font=dict(size=11)), margin=dict(l=90, r=230, t=110))
@@ -92,7 +95,7 @@ class VmScene(Scene):
         top = len(s["row_label"]) - 0.5
         updates.append(dict(x=[t, t], y=[-0.5, top]))
         times = reveal(s["time_s"], k)
-        updates.append(dict(x=times, y=reveal(s["healthy_v1"], k)))
+        updates.append(dict(x=times, y=reveal(s["healthy"], k)))
         updates.append(dict(x=times, y=reveal(s["healthy_v2"], k)))
         updates.append(dict(x=times, y=reveal(s["serving_errors"], k)))
         desired = float(s["desired"][0])
@@ -115,10 +118,10 @@ class VmScene(Scene):
         crashed = int(s["serving_errors"][k])
         note = f", {crashed} of them crashed" if crashed else ""
         last = next((e for e in reversed(trace.events) if e.time_s <= t and e.kind not in _QUIET), None)
-        latest = (f"<br><sup>latest, at {_minutes(last.time_s)}: {last.actor} — {last.kind} {last.subject}</sup>"
+        latest = (f"<br><sup>latest, at {minutes(last.time_s)}: {last.actor} — {last.kind} {last.subject}</sup>"
                   if last else "")
         return {
-            "title.text": f"{self.title}<br><sup>t = {_minutes(t)} — {healthy} of {desired} desired instances "
+            "title.text": f"{self.title}<br><sup>t = {minutes(t)} — {healthy} of {desired} desired instances "
                           f"healthy{note}</sup>{latest}",
             "yaxis.tickvals": list(range(n - 1, -1, -1)),
             "yaxis.ticktext": labels,
@@ -132,13 +135,13 @@ class VmScene(Scene):
         step = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
         recent = [e for e in trace.events if t - step < e.time_s <= t]
         if not recent:
-            return f"<b>{_minutes(t)}</b>: nothing changes in this step."
+            return f"<b>{minutes(t)}</b>: nothing changes in this step."
         items = "".join(
             f"<li><span style='color:{ACTOR_COLORS.get(e.actor, '#222')}'><b>{html.escape(e.actor)}</b></span>: "
-            f"{html.escape(e.kind)} {html.escape(e.subject)} <small>at {_minutes(e.time_s)}</small></li>"
+            f"{html.escape(e.kind)} {html.escape(e.subject)} <small>at {minutes(e.time_s)}</small></li>"
             for e in recent[:12])
         more = f"<li>… and {len(recent) - 12} more</li>" if len(recent) > 12 else ""
-        return f"<b>{_minutes(t)}</b>, what happened in the last {step:g} s:<ul>{items}{more}</ul>"
+        return f"<b>{minutes(t)}</b>, what happened in the last {step:g} s:<ul>{items}{more}</ul>"
 
 
 class PackingScene(Scene):
@@ -186,7 +189,9 @@ class PackingScene(Scene):
             "title.text": (f"{self.title}<br><sup>workload: {p['need_vcpu']:g} vCPU, {p['need_memory_gib']:g} GiB, "
                            f"at least {p['min_instances']} instances — cheapest: {s['count'][best]} × "
                            f"{s['type'][best]} at ${s['usd_per_hour'][best]:.3f}/h, {idle:.0%} of its vCPUs idle</sup>"),
-            "xaxis2": {"range": [0, float(np.max(s["memory_total_gib"])) * 1.75]},
+            "xaxis2": {"range": [0, float(np.max(s["memory_total_gib"])) * 2.1]},
+            # Cheapest on top, after every rerun: a category axis otherwise keeps its first order.
+            "yaxis": {"categoryorder": "array", "categoryarray": [str(n) for n in s["type"]]},
         }
 
     def times(self, trace: Trace) -> np.ndarray:

@@ -41,7 +41,7 @@ def test_bars_grow_with_time_and_show_the_crash(trace) -> None:
 
 def test_healthy_lines_and_desired(trace) -> None:
     fig = VmScene().still(trace, 150)
-    np.testing.assert_array_equal(fig.data[len(Phase) + 1].y, trace.series["healthy_v1"][:151])
+    np.testing.assert_array_equal(fig.data[len(Phase) + 1].y, trace.series["healthy"][:151])
     np.testing.assert_array_equal(fig.data[len(Phase) + 2].y, trace.series["healthy_v2"][:151])
     assert tuple(fig.data[len(Phase) + 4].y) == (3.0, 3.0)
 
@@ -103,3 +103,4 @@ def test_packing_panel_hides_time_and_updates_labels() -> None:
     assert not any(t.startswith("6 ×") for t in panel.figure.data[6].text)
     panel.controls["min_instances"].value = 6
     assert "6 × c5.large · $0.510/h" in list(panel.figure.data[6].text)
+    assert list(panel.figure.layout.yaxis.categoryarray[:2]) == ["c5.large", "m5.large"]  # re-sorted by cost
