@@ -25,7 +25,7 @@ def rows() -> list[Row]:
         packing.controls["min_instances"].value = 1 + next(values) % 8
 
     template = render_template()
-    lint_template(template)  # the first lint pays cfn-lint's import (about a second)
+    lint_template(template)  # the first lint pays for cfn-lint's import and rules (about two seconds)
     return [
         Row("02 model: run_vm() (1 h, 7 instances, ~850 checks)", median_ms(lambda: run_vm(seed=1)), "ms"),
         Row("02 model: run_packing() (9 instance types)", median_ms(run_packing, repeat=50), "ms"),

@@ -106,3 +106,10 @@ def test_unreadable_templates_never_raise() -> None:
     assert not empty.ok and "'Resources' is a required property" in str(empty)
     odd = lint_template("Resources: 5")
     assert not odd.ok and odd.resources == 0
+
+
+def test_the_kept_runner_carries_nothing_from_one_lint_to_the_next(template: dict) -> None:
+    broken = _broken(template, "Resources", "TargetGroup", "Properties", "HealthCheckIntervalSeconds", 3)
+    assert not lint_template(broken).ok
+    assert lint_template(template).ok
+    assert [m.rule_id for m in lint_template(broken).errors] == ["E3034"]
