@@ -69,9 +69,11 @@ class VmScene(Scene):
         fig.update_xaxes(title_text="time since the first commit (min:s)", range=[0, duration], tickvals=ticks,
                          ticktext=[minutes(t) for t in ticks], row=2, col=1)
         fig.update_yaxes(title_text="instances", rangemode="tozero", row=2, col=1)
-        fig.update_layout(legend=dict(orientation="v", yanchor="top", y=1.0, x=1.01, xanchor="left",
-                                      font=dict(size=11)), margin=dict(l=90, r=230, t=110))
-        fig = apply_style(fig, title=self.title, height=720)
+        fig = apply_style(fig, title=self.title, height=760)
+        # Title on top, the legend between it and the plots; the plots keep the full width, so the animation's
+        # play buttons and time slider (placed as fractions of that width) do not overlap.
+        fig.update_layout(title=dict(y=0.975, yanchor="top"), margin=dict(l=90, r=30, t=165),
+                          legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, font=dict(size=11)))
         fig.update_layout(self.layout_at(trace, 0))
         return fig
 
@@ -91,7 +93,7 @@ class VmScene(Scene):
             y = np.full(3 * n, np.nan)
             x[0::3], x[1::3] = start[mask], end[mask]
             y[0::3] = y[1::3] = y_of_row[rows[mask]]
-            updates.append(dict(x=x, y=y))
+            updates.append(dict(x=x, y=y, line=dict(width=self._bar_width(trace))))
         top = len(s["row_label"]) - 0.5
         updates.append(dict(x=[t, t], y=[-0.5, top]))
         times = reveal(s["time_s"], k)
@@ -102,6 +104,11 @@ class VmScene(Scene):
         updates.append(dict(y=[desired, desired]))
         updates.append(dict(x=[t, t], y=[0, desired + 1.5]))
         return updates
+
+    @staticmethod
+    def _bar_width(trace: Trace) -> float:
+        """Thick bars for a few rows; thinner ones when the group has launched many instances."""
+        return float(min(13.0, max(2.0, 260.0 / len(trace.series["row_label"]))))
 
     @staticmethod
     def _row_y(trace: Trace) -> np.ndarray:
@@ -123,8 +130,9 @@ class VmScene(Scene):
         return {
             "title.text": f"{self.title}<br><sup>t = {minutes(t)} — {healthy} of {desired} desired instances "
                           f"healthy{note}</sup>{latest}",
-            "yaxis.tickvals": list(range(n - 1, -1, -1)),
-            "yaxis.ticktext": labels,
+            # Every row labelled while they fit; with dozens of replacements, every few rows.
+            "yaxis.tickvals": list(range(n - 1, -1, -1))[:: max(1, n // 20)],
+            "yaxis.ticktext": labels[:: max(1, n // 20)],
             "yaxis.range": [-0.7, n - 0.3],
             "yaxis2": {"range": [0, desired + 1.5]},
         }
