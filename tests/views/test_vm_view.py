@@ -104,3 +104,14 @@ def test_packing_panel_hides_time_and_updates_labels() -> None:
     panel.controls["min_instances"].value = 6
     assert "6 × c5.large · $0.510/h" in list(panel.figure.data[6].text)
     assert list(panel.figure.layout.yaxis.categoryarray[:2]) == ["c5.large", "m5.large"]  # re-sorted by cost
+
+
+def test_many_replacements_get_thin_bars_and_sparse_labels() -> None:
+    trace = run_vm(grace_period_s=0.0, boot_s=80.0)
+    scene = VmScene()
+    n = len(trace.series["row_label"])
+    assert n > 60
+    fig = scene.still(trace, 200)
+    assert fig.data[Phase.BOOTING].line.width < 13
+    assert 10 <= len(fig.layout.yaxis.ticktext) <= 25
+    assert "0 of 3 desired instances healthy" in fig.layout.title.text
