@@ -57,8 +57,10 @@ class InstanceType:
     usd_per_hour: float
 
 
-#: When the prices below were read. Prices change: check the AWS EC2 On-Demand pricing page.
-PRICES_AS_OF = "November 2026"
+#: When the prices below were listed. They are the long-standing us-east-1 list prices (unchanged on the AWS
+#: EC2 On-Demand pricing page through 2024); they were not re-read live for this release. Prices change:
+#: check the page before relying on them.
+PRICES_AS_OF = "2024 (not re-checked live for this release)"
 
 #: Fixed-performance general purpose (m5), compute optimised (c5) and memory optimised (r5) types. Sizes from
 #: the AWS EC2 instance types pages; prices are us-east-1 Linux on-demand, as listed on the AWS EC2 On-Demand
