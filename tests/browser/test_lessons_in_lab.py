@@ -27,7 +27,9 @@ class Expect:
 
 LESSONS = {
     "00_overview": Expect(plots=2, control="instances", new_value="5", text_after="instance-4",
-                          live_markers=7),  # 3 instances and the 4 parts,
+                          live_markers=7),  # 3 instances and the 4 parts
+    "02_vm": Expect(plots=3, control="min instances", new_value="6", text_after="6 × c5.large",
+                    live_markers=1),
 }
 
 
@@ -84,11 +86,11 @@ def test_lesson_runs_and_its_widgets_respond(lab: Lab, browser, slug: str) -> No
         try:
             page.wait_for_function(
                 "([i, n]) => document.querySelectorAll('.js-plotly-plot')[i]"
-                ".querySelectorAll('.scatterlayer .point').length >= n",
+                ".querySelectorAll('.point').length >= n",
                 arg=[expect.plots - 1, expect.live_markers], timeout=15_000)
         except Exception:  # noqa: BLE001 - the assertion below says what is wrong
             pass
-        drawn = live.locator(".scatterlayer .point").count()
+        drawn = live.locator(".point").count()
         assert drawn >= expect.live_markers, f"the live figure draws {drawn} markers, expected {expect.live_markers}"
         page.screenshot(path=str(ARTIFACTS / f"{slug}-before.png"), full_page=False)
         readout = slider.locator(".widget-readout")

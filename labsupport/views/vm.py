@@ -1,0 +1,268 @@
+"""Lesson 02 pictures: the deployment timeline of a service run as VMs, and the capacity fixed VM sizes waste."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from labsupport.sim import Trace
+from labsupport.sim.vm import Phase
+from labsupport.views._scene import LivePanel, Scene, reveal
+from labsupport.views._style import COLORS, apply_style
+
+__all__ = ["ACTOR_COLORS", "PHASE_STYLE", "PackingScene", "VmScene", "minutes", "packing_panel", "vm_panel"]
+
+#: How each phase looks: (label, colour). Hovering a bar names its phase, so colour is not the only cue.
+PHASE_STYLE = {
+    Phase.BUILD: ("pipeline: build", COLORS["sky"]),
+    Phase.BAKE: ("pipeline: bake AMI", COLORS["blue"]),
+    Phase.PENDING: ("launching", COLORS["grey"]),
+    Phase.BOOTING: ("booting, registered", COLORS["yellow"]),
+    Phase.HEALTHY: ("healthy: gets requests", COLORS["green"]),
+    Phase.FAILING: ("crashed, still gets requests", COLORS["vermillion"]),
+    Phase.UNHEALTHY: ("unhealthy: no requests", COLORS["orange"]),
+    Phase.DRAINING: ("draining, then gone", COLORS["purple"]),
+}
+ACTOR_COLORS = {"pipeline": COLORS["blue"], "auto-scaling": COLORS["orange"], "load-balancer": COLORS["green"],
+                "fault": COLORS["vermillion"]}
+_QUIET = {"health-check-failed", "register", "deregister", "launch-template-version"}
+
+
+def minutes(t: float) -> str:
+    """Seconds as ``m:ss``, for axis ticks and the animation's time slider."""
+    return f"{int(t // 60)}:{int(t % 60):02d}"
+
+
+
+class VmScene(Scene):
+    """Top: one row per pipeline run and per instance, coloured by phase. Bottom: healthy instances by version."""
+
+    title = "Service as VMs: bake, launch, check, serve, replace"
+
+    def figure(self, trace: Trace) -> go.Figure:
+        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.66, 0.34], vertical_spacing=0.07)
+        for phase in Phase:
+            label, colour = PHASE_STYLE[phase]
+            fig.add_trace(go.Scatter(mode="lines", name=label, line=dict(color=colour, width=13),
+                                     hovertemplate="%{x:.0f} s<extra>" + label + "</extra>", connectgaps=False),
+                          row=1, col=1)
+        fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["black"], width=1), hoverinfo="skip",
+                                 showlegend=False, name="now"), row=1, col=1)
+        # Two areas from zero rather than a stack: plotly's stacked areas glitch between animation frames.
+        fig.add_trace(go.Scatter(mode="lines", name="healthy, v1 and v2", fill="tozeroy",
+                                 line=dict(color=COLORS["green"], width=2.5, shape="hv")), row=2, col=1)
+        fig.add_trace(go.Scatter(mode="lines", name="healthy v2", fill="tozeroy",
+                                 line=dict(color=COLORS["blue"], width=2.5, shape="hv")), row=2, col=1)
+        fig.add_trace(go.Scatter(mode="lines", name="healthy but crashed", line=dict(color=COLORS["vermillion"], width=2,
+                                                                                     dash="dot", shape="hv")), row=2, col=1)
+        duration = float(trace.series["time_s"][-1])
+        fig.add_trace(go.Scatter(x=[0, duration], mode="lines", name="desired",
+                                 line=dict(color=COLORS["black"], width=1.5, dash="dash")), row=2, col=1)
+        fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["black"], width=1), hoverinfo="skip",
+                                 showlegend=False, name="now"), row=2, col=1)
+        ticks = np.arange(0, duration + 1, 300 if duration <= 4 * 3600 else 1800)
+        fig.update_xaxes(range=[0, duration], tickvals=ticks, ticktext=[minutes(t) for t in ticks], row=1, col=1)
+        fig.update_xaxes(title_text="time since the first commit (min:s)", range=[0, duration], tickvals=ticks,
+                         ticktext=[minutes(t) for t in ticks], row=2, col=1)
+        fig.update_yaxes(title_text="instances", rangemode="tozero", row=2, col=1)
+        fig = apply_style(fig, title=self.title, height=760)
+        # Title on top, the legend between it and the plots; the plots keep the full width, so the animation's
+        # play buttons and time slider (placed as fractions of that width) do not overlap.
+        fig.update_layout(title=dict(y=0.975, yanchor="top"), margin=dict(l=90, r=30, t=165),
+                          legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, font=dict(size=11)))
+        fig.update_layout(self.layout_at(trace, 0))
+        return fig
+
+    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+        s = trace.series
+        t = float(s["time_s"][k])
+        rows = s["segment_row"]
+        start = s["segment_start_s"]
+        end = np.minimum(s["segment_end_s"], t)
+        shown = start < t
+        y_of_row = self._row_y(trace)
+        updates: list[dict[str, Any]] = []
+        for phase in Phase:
+            mask = shown & (s["segment_phase"] == int(phase))
+            n = int(mask.sum())
+            x = np.full(3 * n, np.nan)
+            y = np.full(3 * n, np.nan)
+            x[0::3], x[1::3] = start[mask], end[mask]
+            y[0::3] = y[1::3] = y_of_row[rows[mask]]
+            updates.append(dict(x=x, y=y, line=dict(width=self._bar_width(trace))))
+        top = len(s["row_label"]) - 0.5
+        updates.append(dict(x=[t, t], y=[-0.5, top]))
+        times = reveal(s["time_s"], k)
+        updates.append(dict(x=times, y=reveal(s["healthy"], k)))
+        updates.append(dict(x=times, y=reveal(s["healthy_v2"], k)))
+        updates.append(dict(x=times, y=reveal(s["serving_errors"], k)))
+        desired = float(s["desired"][0])
+        updates.append(dict(y=[desired, desired]))
+        updates.append(dict(x=[t, t], y=[0, desired + 1.5]))
+        return updates
+
+    @staticmethod
+    def _bar_width(trace: Trace) -> float:
+        """Thick bars for a few rows; thinner ones when the group has launched many instances."""
+        return float(min(13.0, max(2.0, 260.0 / len(trace.series["row_label"]))))
+
+    @staticmethod
+    def _row_y(trace: Trace) -> np.ndarray:
+        n = len(trace.series["row_label"])
+        return (n - 1 - np.arange(n)).astype(float)  # the first row on top
+
+    def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
+        s = trace.series
+        t = float(s["time_s"][k])
+        labels = list(s["row_label"])
+        n = len(labels)
+        healthy = int(s["healthy"][k])
+        desired = int(s["desired"][0])
+        crashed = int(s["serving_errors"][k])
+        note = f", {crashed} of them crashed" if crashed else ""
+        last = next((e for e in reversed(trace.events) if e.time_s <= t and e.kind not in _QUIET), None)
+        latest = (f"<br><sup>latest, at {minutes(last.time_s)}: {last.actor} — {last.kind} {last.subject}</sup>"
+                  if last else "")
+        return {
+            "title.text": f"{self.title}<br><sup>t = {minutes(t)} — {healthy} of {desired} desired instances "
+                          f"healthy{note}</sup>{latest}",
+            # Every row labelled while they fit; with dozens of replacements, every few rows.
+            "yaxis.tickvals": list(range(n - 1, -1, -1))[:: max(1, n // 20)],
+            "yaxis.ticktext": labels[:: max(1, n // 20)],
+            "yaxis.range": [-0.7, n - 0.3],
+            "yaxis2": {"range": [0, desired + 1.5]},
+        }
+
+    def caption(self, trace: Trace, k: int) -> str:
+        s = trace.series
+        t = float(s["time_s"][k])
+        step = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
+        recent = [e for e in trace.events if t - step < e.time_s <= t]
+        if not recent:
+            return f"<b>{minutes(t)}</b>: nothing changes in this step."
+        items = "".join(
+            f"<li><span style='color:{ACTOR_COLORS.get(e.actor, '#222')}'><b>{html.escape(e.actor)}</b></span>: "
+            f"{html.escape(e.kind)} {html.escape(e.subject)} <small>at {minutes(e.time_s)}</small></li>"
+            for e in recent[:12])
+        more = f"<li>… and {len(recent) - 12} more</li>" if len(recent) > 12 else ""
+        return f"<b>{minutes(t)}</b>, what happened in the last {step:g} s:<ul>{items}{more}</ul>"
+
+
+class PackingScene(Scene):
+    """For each instance type: what the workload uses, what the operating systems use, and what sits idle."""
+
+    title = "What fixed VM sizes cost: one service instance per VM"
+
+    def figure(self, trace: Trace) -> go.Figure:
+        fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
+                            subplot_titles=("vCPUs you pay for", "memory you pay for (GiB)"))
+        parts = (("used by the service", COLORS["green"], ""), ("used by each VM's OS", COLORS["grey"], "/"),
+                 ("idle", COLORS["orange"], "x"))
+        for col in (1, 2):
+            for label, colour, pattern in parts:
+                fig.add_trace(go.Bar(orientation="h", name=label, marker=dict(color=colour, pattern_shape=pattern),
+                                     showlegend=col == 1, legendgroup=label, hovertemplate="%{x:.2f}<extra>" + label
+                                     + "</extra>"), row=1, col=col)
+        fig.add_trace(go.Scatter(mode="text", textposition="middle right", showlegend=False, hoverinfo="skip",
+                                 name="labels", textfont=dict(size=12)), row=1, col=2)
+        fig.update_layout(barmode="stack", margin=dict(l=90, r=20, t=90, b=80),
+                          legend=dict(orientation="h", yanchor="top", y=-0.12, x=0))
+        fig.update_yaxes(autorange="reversed", row=1, col=1)
+        fig = apply_style(fig, title=self.title, height=480)
+        fig.update_layout(self.layout_at(trace, 0))
+        return fig
+
+    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+        s = trace.series
+        names = s["type"]
+        labels = [f"{c} × {n} · ${u:.3f}/h" for c, n, u in zip(s["count"], names, s["usd_per_hour"], strict=True)]
+        x_end = s["memory_total_gib"]
+        return [
+            dict(y=names, x=s["vcpu_used"]), dict(y=names, x=s["vcpu_os"]), dict(y=names, x=s["vcpu_idle"]),
+            dict(y=names, x=s["memory_used_gib"]), dict(y=names, x=s["memory_os_gib"]),
+            dict(y=names, x=s["memory_idle_gib"]),
+            dict(y=names, x=x_end, text=labels),
+        ]
+
+    def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
+        s = trace.series
+        p = trace.params
+        best = int(np.argmin(s["usd_per_hour"]))
+        idle = s["vcpu_idle"][best] / s["vcpu_total"][best]
+        return {
+            "title.text": (f"{self.title}<br><sup>workload: {p['need_vcpu']:g} vCPU, {p['need_memory_gib']:g} GiB, "
+                           f"at least {p['min_instances']} instances — cheapest: {s['count'][best]} × "
+                           f"{s['type'][best]} at ${s['usd_per_hour'][best]:.3f}/h, {idle:.0%} of its vCPUs idle</sup>"),
+            "xaxis2": {"range": [0, float(np.max(s["memory_total_gib"])) * 2.1]},
+            # Cheapest on top, after every rerun: a category axis otherwise keeps its first order.
+            "yaxis": {"categoryorder": "array", "categoryarray": [str(n) for n in s["type"]]},
+        }
+
+    def times(self, trace: Trace) -> np.ndarray:
+        return np.zeros(1)
+
+
+class _StillPanel(LivePanel):
+    """A live panel for a model without time: no time slider, no play button."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.time.layout.display = "none"
+        self.play.layout.display = "none"
+
+
+def vm_panel(**initial: Any) -> LivePanel:
+    """The lesson's live timeline: instances, boot time, grace period, health checks and crash time rerun the model."""
+    import ipywidgets as widgets
+
+    from labsupport.sim.vm import VmParams, run_vm
+
+    d = VmParams()
+    style = {"description_width": "initial"}
+
+    def value(name: str) -> Any:
+        return initial.get(name, getattr(d, name))
+
+    controls = {
+        "desired_capacity": widgets.IntSlider(value=value("desired_capacity"), min=1, max=6,
+                                              description="desired instances", style=style),
+        "boot_s": widgets.FloatSlider(value=value("boot_s"), min=5, max=180, step=5, description="boot (s)",
+                                      style=style),
+        "grace_period_s": widgets.FloatSlider(value=value("grace_period_s"), min=0, max=600, step=10,
+                                              description="grace period (s)", style=style),
+        "health_check_interval_s": widgets.IntSlider(value=value("health_check_interval_s"), min=10, max=120, step=5,
+                                                     description="check interval (s)", style=style),
+        "unhealthy_threshold": widgets.IntSlider(value=value("unhealthy_threshold"), min=2, max=10,
+                                                 description="unhealthy threshold", style=style),
+        "crash_at_s": widgets.FloatSlider(value=value("crash_at_s"), min=600, max=3000, step=10,
+                                          description="crash at (s)", style=style),
+        "health_check_type": widgets.Dropdown(options=["ELB", "EC2"], value=value("health_check_type"),
+                                              description="ASG health check", style=style),
+    }
+    seed = int(initial.get("seed", 0))
+    start_step = int(initial.get("start_at_s", 1330) // d.step_s)  # just after the replacement is healthy
+    return LivePanel(VmScene(), lambda **values: run_vm(seed=seed, **values), controls, start_step=start_step,
+                     play_ms=120)
+
+
+def packing_panel(**initial: Any) -> LivePanel:
+    """The lesson's live view of wasted capacity: the workload's size and the minimum instance count."""
+    import ipywidgets as widgets
+
+    from labsupport.sim.vm import PackingParams, run_packing
+
+    d = PackingParams()
+    style = {"description_width": "initial"}
+    controls = {
+        "need_vcpu": widgets.FloatSlider(value=initial.get("need_vcpu", d.need_vcpu), min=0.5, max=32, step=0.5,
+                                         description="service needs vCPU", style=style),
+        "need_memory_gib": widgets.FloatSlider(value=initial.get("need_memory_gib", d.need_memory_gib), min=0.5,
+                                               max=128, step=0.5, description="service needs GiB", style=style),
+        "min_instances": widgets.IntSlider(value=initial.get("min_instances", d.min_instances), min=1, max=8,
+                                           description="min instances", style=style),
+    }
+    return _StillPanel(PackingScene(), lambda **values: run_packing(**values), controls)
