@@ -42,6 +42,10 @@ _LIVE_LOCK = threading.Lock()
 class StartError(RuntimeError):
     """An instance did not start; the message holds what the process said. Nothing is left running."""
 
+    def __init__(self, message: str, pid: int | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid  # the process that was started and stopped again
+
 
 def is_running(pid: int) -> bool:
     """Is process ``pid`` alive? A zombie (exited, not yet reaped) counts as not running."""
@@ -230,9 +234,10 @@ class Launcher:
             log.seek(0)
             said = log.read().decode(errors="replace").strip()
             log.close()
-            if isinstance(error, StartError) or isinstance(error, OSError):
-                code = f" (exit code {process.returncode})"
-                raise StartError(f"{name} did not start{code}: {said.splitlines()[-1] if said else error}") from None
+            if isinstance(error, (StartError, OSError)):
+                reason = said.splitlines()[-1] if said else str(error)
+                raise StartError(f"{name} did not start (exit code {process.returncode}): {reason}",
+                                 process.pid) from None
             raise
         start_ms = (time.perf_counter() - started) * 1000
         kind = self.package.kind if self.package else "source"

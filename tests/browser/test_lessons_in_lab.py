@@ -26,6 +26,7 @@ class Expect:
 
 LESSONS = {
     "00_overview": Expect(plots=2, control="instances", new_value="5", text_after="instance-4"),
+    "01_packaging": Expect(plots=4, control="instances", new_value="6", text_after="instance-5"),
 }
 
 
