@@ -150,21 +150,24 @@ class LivePanel:
         self.controls = dict(controls)
         self.trace = run(**self.values())
         n = len(scene.times(self.trace))
-        self.time = widgets.IntSlider(value=0, min=0, max=n - 1, description="time step",
+        start = int(min(max(start_step, 0), n - 1))
+        self.time = widgets.IntSlider(value=start, min=0, max=n - 1, description="time step",
                                       continuous_update=True, layout=widgets.Layout(width="60%"))
-        self.play = widgets.Play(value=0, min=0, max=n - 1, interval=play_ms, description="play")
+        self.play = widgets.Play(value=start, min=0, max=n - 1, interval=play_ms, description="play")
         widgets.jslink((self.play, "value"), (self.time, "value"))
         self.status = widgets.HTML()
         self.caption = widgets.HTML()
-        self.figure = go.FigureWidget(scene.still(self.trace, 0))
+        # Drawn at the start step from the beginning: plotly copies a FigureWidget's data into the widget only
+        # when the figure itself is displayed, so changes made before a VBox holding it is shown can be lost
+        # (measured: a bar trace lost its categorical y).
+        self.figure = go.FigureWidget(scene.still(self.trace, start))
+        self.caption.value = scene.caption(self.trace, start)
         self.time.observe(self._on_time, names="value")
         for control in self.controls.values():
             control.observe(self._on_control, names="value")
         controls_box = widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
         self.widget = widgets.VBox([controls_box, self.status, widgets.HBox([self.play, self.time]),
                                     self.caption, self.figure])
-        self.time.value = int(min(max(start_step, 0), n - 1))
-        self.show(self.time.value)
 
     def values(self) -> dict[str, Any]:
         return {name: control.value for name, control in self.controls.items()}

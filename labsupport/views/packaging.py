@@ -44,13 +44,14 @@ class MachineScene(Scene):
         duration = float(trace.series["time_s"][-1])
         fig = make_subplots(rows=2, cols=2, specs=[[{"colspan": 2}, None], [{}, {}]], row_heights=[0.4, 0.6],
                             vertical_spacing=0.2, horizontal_spacing=0.1,
-                            subplot_titles=("", "latency of each instance (log scale)",
-                                            "share of each instance's requests that fail"))
+                            subplot_titles=("", "latency (log scale)", "share of requests that fail"))
         for name in ("CPU used", "memory used"):  # 0, 1: stacked segments, one per instance
             fig.add_trace(go.Bar(orientation="h", name=name, textposition="inside", insidetextanchor="middle",
+                                 textangle=0,
                                  hoverinfo="text", showlegend=False, marker=dict(line=dict(color="white", width=1)),
                                  textfont=dict(color="white")), row=1, col=1)
         fig.add_trace(go.Bar(orientation="h", name="processes", textposition="inside", insidetextanchor="middle",
+                             textangle=0,
                              hoverinfo="text", showlegend=False, marker=dict(line=dict(color="white", width=2)),
                              textfont=dict(color="white")), row=1, col=1)  # 2
         top = 100 * (p["memory_mb"] + p["swap_mb"]) / p["memory_mb"]
@@ -70,17 +71,16 @@ class MachineScene(Scene):
         fig.add_annotation(x=duration, y=np.log10(p["timeout_s"]), text="timeout: the request fails",
                            showarrow=False, xanchor="right", yanchor="bottom", row=2, col=1)
         fig.update_layout(barmode="overlay", bargap=0.25)
-        fig.update_xaxes(title_text="% of the machine's cores and RAM (dashed: all of it; red dotted: RAM and swap full, "
-                                    "the OOM killer acts)", range=[0, top + 12], row=1, col=1)
+        fig.update_xaxes(title_text="% of the machine (dashed: all of it · red dotted: RAM + swap full)", range=[0, top + 12], row=1, col=1)
         fig.update_yaxes(categoryorder="array", categoryarray=["processes", "memory", "CPU"], row=1, col=1)
         fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=1)
         fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=2)
         fig.update_yaxes(type="log", title_text="seconds", range=[np.log10(0.01), np.log10(10)], row=2, col=1)
         fig.update_yaxes(tickformat=".0%", range=[-0.03, 1.05], row=2, col=2)
         title = self.title + (" (one shared application server)" if p["shared_server"] else "")
-        return apply_style(fig, title=title, height=760, margin=dict(t=120, l=90),
-                           legend=dict(orientation="h", x=1.0, xanchor="right", y=1.0, yanchor="bottom",
-                                       title=dict(text="latency, failures: ")))
+        return apply_style(fig, title=title, height=760, margin=dict(t=100, l=90, r=90),
+                           legend=dict(orientation="v", x=1.01, xanchor="left", y=0.0, yanchor="bottom",
+                                       title=dict(text="lines")))
 
     def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
         s, p = trace.series, trace.params
@@ -94,7 +94,7 @@ class MachineScene(Scene):
         def segments(values: np.ndarray, total: float, unit: str, label: str) -> dict[str, Any]:
             width = 100 * values / total
             base = np.concatenate([[0.0], np.cumsum(width)[:-1]])
-            text = [names[i] if width[i] >= 9 else "" for i in range(n)]
+            text = [names[i] if width[i] >= 12 else "" for i in range(n)]
             hover = [f"{names[i]}: {values[i]:,.{1 if unit == 'cores' else 0}f} {unit}" for i in range(n)]
             return dict(type="bar", x=width, base=base, y=[label] * n, text=text, hovertext=hover,
                         marker=dict(color=colors), textfont=dict(color=_TEXT_ON[:n]))

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
+import labsupport.service._launcher as _launcher
 from labsupport.service import Launcher, Misbehaviour, RestaurantService, StartError, is_running, tracked_pids
-from labsupport.service import _launcher
 from labsupport.service._server import make_server
 
 
