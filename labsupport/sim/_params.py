@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["ParameterError", "check_number", "check_int"]
+__all__ = ["ParameterError", "check_number", "check_int", "with_overrides"]
+
+P = TypeVar("P")
 
 
 class ParameterError(ValueError):
@@ -38,3 +41,17 @@ def check_int(name: str, value: Any, *, low: int | None = None, high: int | None
     if high is not None and value > high:
         raise ParameterError(f"{name} must be at most {high}, got {value}")
     return value
+
+
+def with_overrides(base: P, overrides: dict[str, Any]) -> P:
+    """``base`` (a parameters dataclass with a ``validated()`` method) with ``overrides`` applied, validated.
+
+    An unknown name gets a message listing the valid ones; lists become tuples, so parameters stay hashable.
+    """
+    fields = [f.name for f in dataclasses.fields(base)]  # type: ignore[arg-type]
+    unknown = sorted(set(overrides) - set(fields))
+    if unknown:
+        raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; valid ones are: {', '.join(fields)}")
+    values = {**{name: getattr(base, name) for name in fields},
+              **{k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}}
+    return type(base)(**values).validated()  # type: ignore[attr-defined, no-any-return]

@@ -17,7 +17,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from labsupport.sim._params import ParameterError, check_int, check_number
+from labsupport.sim._params import check_int, check_number, with_overrides
 from labsupport.sim._trace import Event, EventQueue, Trace, generator
 
 __all__ = [
@@ -140,12 +140,7 @@ def run_overview(params: OverviewParams | None = None, *, seed: int = 0,
     ``overrides`` replace fields of ``params`` (``run_overview(instances=2, crash_at_s=30)``).
     ``alert_rule`` replaces the default rule: a function of a :class:`MonitoringWindow` returning ``bool``.
     """
-    base = params or OverviewParams()
-    unknown = sorted(set(overrides) - set(OverviewParams.__dataclass_fields__))
-    if unknown:
-        valid = ", ".join(OverviewParams.__dataclass_fields__)
-        raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; valid ones are: {valid}")
-    p = OverviewParams(**{**asdict(base), **overrides}).validated()  # type: ignore[arg-type]
+    p = with_overrides(params or OverviewParams(), overrides)
     rule = alert_rule or default_alert_rule(p)
     draw = generator(seed)
     names = [f"instance-{i}" for i in range(p.instances)]

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from labsupport.sim._params import ParameterError, check_int, check_number
+from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
 from labsupport.sim._trace import Event, Trace, generator
 
 __all__ = [
@@ -106,23 +106,12 @@ class MachineParams:
         return np.array(sizes, dtype=float)
 
 
-def _params(cls: type, base: object, overrides: dict[str, object]) -> object:
-    unknown = sorted(set(overrides) - set(cls.__dataclass_fields__))  # type: ignore[attr-defined]
-    if unknown:
-        valid = ", ".join(cls.__dataclass_fields__)  # type: ignore[attr-defined]
-        raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; valid ones are: {valid}")
-    values = {**asdict(base), **overrides}  # type: ignore[call-overload]
-    if isinstance(values.get("instance_memory_mb"), list):
-        values["instance_memory_mb"] = tuple(values["instance_memory_mb"])
-    return cls(**values).validated()
-
-
 def run_machine(params: MachineParams | None = None, *, seed: int = 0, **overrides: object) -> Trace:
     """Run the one-machine model for ``duration_s`` in steps of one second and return its trace.
 
     ``overrides`` replace fields of ``params`` (``run_machine(instances=6, leak_mb_per_s=0)``).
     """
-    p: MachineParams = _params(MachineParams, params or MachineParams(), overrides)  # type: ignore[assignment]
+    p = with_overrides(params or MachineParams(), overrides)
     n = p.instances
     names = [f"instance-{i}" for i in range(n)]
     steps = int(math.floor(p.duration_s)) + 1

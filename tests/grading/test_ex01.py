@@ -1,8 +1,7 @@
-"""Lesson 01's exercises: the solution build passes, the student build is not attempted, wrong answers fail."""
+"""Lesson 01's exercises: wrong answers fail with a message that helps (tests/grading/test_every_exercise.py
+checks that the solution passes and the stub reads as not attempted)."""
 
 from __future__ import annotations
-
-import pytest
 
 from labsupport.grading import Status, check, lesson_exercises
 from tests.conftest import lesson_answers
@@ -12,20 +11,6 @@ IDS = [ex.id for ex in lesson_exercises("01")]
 
 def test_lesson_has_at_least_two_exercises() -> None:
     assert IDS == ["01.oom_order", "01.placement"]
-
-
-@pytest.mark.parametrize("ex_id", IDS)
-def test_solution_passes(ex_id: str) -> None:
-    result = check(ex_id, lesson_answers("01_packaging", "solution")[ex_id])
-    assert result.status is Status.PASSED, str(result)
-    assert result.points == result.max_points > 0
-
-
-@pytest.mark.parametrize("ex_id", IDS)
-def test_student_stub_is_not_attempted(ex_id: str) -> None:
-    result = check(ex_id, lesson_answers("01_packaging", "student")[ex_id])
-    assert result.status is Status.NOT_ATTEMPTED, str(result)
-    assert result.points == 0
 
 
 def test_placement_common_mistakes() -> None:
