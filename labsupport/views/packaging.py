@@ -164,7 +164,9 @@ def placement_figure(trace: Trace, rules: tuple[str, ...] = ("first_fit", "best"
         for i, size in enumerate(sizes):
             m = int(machine_of[i])
             fig.add_trace(go.Bar(x=[f"machine {m + 1}"], y=[size], base=[base[m]], name=f"instance {i}",
-                                 text=[f"#{i}: {size:,.0f}"], textposition="inside", showlegend=False,
+                                 text=[f"#{i}: {size:,.0f}"], textposition="inside", textangle=0,
+                                 insidetextanchor="middle", showlegend=False,
+                                 textfont=dict(color=_TEXT_ON[i % len(_TEXT_ON)]),
                                  marker=dict(color=INSTANCE_COLORS[i % len(INSTANCE_COLORS)],
                                              line=dict(color="white", width=1)),
                                  hovertemplate=f"instance {i}: {size:,.0f} MB<extra></extra>"), row=1, col=col)
