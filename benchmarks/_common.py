@@ -79,3 +79,14 @@ def first_figure_ms(slug: str) -> tuple[float, float]:
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def control_change_ms(panel: object, control: str, values: list[object]) -> float:
+    """Median time of one change of ``panel``'s control ``control`` (rerun + figure update), cycling ``values``."""
+    widget = panel.controls[control]  # type: ignore[attr-defined]
+    counter = iter(range(10**6))
+
+    def change() -> None:
+        widget.value = values[next(counter) % len(values)]
+
+    return median_ms(change)

@@ -6,9 +6,9 @@ import dataclasses
 import math
 from typing import Any, TypeVar
 
-P = TypeVar("P")
+__all__ = ["ParameterError", "check_number", "check_int", "with_overrides"]
 
-__all__ = ["ParameterError", "check_int", "check_number", "with_overrides"]
+P = TypeVar("P")
 
 
 class ParameterError(ValueError):
@@ -43,11 +43,15 @@ def check_int(name: str, value: Any, *, low: int | None = None, high: int | None
     return value
 
 
-def with_overrides(cls: type[P], params: P | None, overrides: dict[str, Any]) -> P:
-    """``params`` (or the defaults of ``cls``) with some fields replaced; an unknown name gets a clear message."""
-    fields = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+def with_overrides(base: P, overrides: dict[str, Any]) -> P:
+    """``base`` (a parameters dataclass with a ``validated()`` method) with ``overrides`` applied, validated.
+
+    An unknown name gets a message listing the valid ones; lists become tuples, so parameters stay hashable.
+    """
+    fields = [f.name for f in dataclasses.fields(base)]  # type: ignore[arg-type]
     unknown = sorted(set(overrides) - set(fields))
     if unknown:
         raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; valid ones are: {', '.join(fields)}")
-    base = params if params is not None else cls()
-    return dataclasses.replace(base, **overrides)  # type: ignore[type-var]
+    values = {**{name: getattr(base, name) for name in fields},
+              **{k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}}
+    return type(base)(**values).validated()  # type: ignore[attr-defined, no-any-return]

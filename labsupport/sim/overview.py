@@ -140,7 +140,7 @@ def run_overview(params: OverviewParams | None = None, *, seed: int = 0,
     ``overrides`` replace fields of ``params`` (``run_overview(instances=2, crash_at_s=30)``).
     ``alert_rule`` replaces the default rule: a function of a :class:`MonitoringWindow` returning ``bool``.
     """
-    p = with_overrides(OverviewParams, params, overrides).validated()
+    p = with_overrides(params or OverviewParams(), overrides)
     rule = alert_rule or default_alert_rule(p)
     draw = generator(seed)
     names = [f"instance-{i}" for i in range(p.instances)]

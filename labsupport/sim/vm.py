@@ -19,13 +19,13 @@ timeout expires; a new target needs one passing check, an unhealthy one ``health
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from enum import IntEnum
 from typing import Any
 
 import numpy as np
 
-from labsupport.sim._params import ParameterError, check_int, check_number
+from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
 from labsupport.sim._trace import Event, EventQueue, Trace, generator
 
 __all__ = [
@@ -167,14 +167,6 @@ def refresh_batch_size(desired: int, min_healthy_percentage: int) -> int:
     return max(1, desired - keep)
 
 
-def _with_overrides(cls: Any, base: Any, overrides: dict[str, object]) -> Any:
-    names = [f.name for f in fields(cls)]
-    unknown = sorted(set(overrides) - set(names))
-    if unknown:
-        raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; valid ones are: {', '.join(names)}")
-    return cls(**{**asdict(base), **overrides}).validated()
-
-
 # Priorities at equal times: a crash before a check that could see it; a check's result before the ASG acts.
 _P_FAULT, _P_CHECK, _P_RESULT, _P_LIFECYCLE = 0, 1, 2, 3
 
@@ -200,7 +192,7 @@ class _Instance:
 
 def run_vm(params: VmParams | None = None, *, seed: int = 0, **overrides: object) -> Trace:
     """Run the VM-deployment model and return its trace (``run_vm(grace_period_s=0)`` overrides a field)."""
-    p: VmParams = _with_overrides(VmParams, params or VmParams(), overrides)
+    p: VmParams = with_overrides(params or VmParams(), overrides)
     draw = generator(seed)
     events: list[Event] = []
     queue = EventQueue()
@@ -495,7 +487,7 @@ def run_packing(params: PackingParams | None = None, **overrides: object) -> Tra
     """For every type in :data:`INSTANCE_TYPES`: how many instances the workload needs, what they cost, and
     how their vCPUs and memory split into used, operating system and idle. Series are per type, cheapest
     first (ties by name)."""
-    p: PackingParams = _with_overrides(PackingParams, params or PackingParams(), overrides)
+    p: PackingParams = with_overrides(params or PackingParams(), overrides)
     rows = []
     for t in INSTANCE_TYPES:
         usable_cpu = t.vcpu - p.os_vcpu

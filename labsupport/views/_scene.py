@@ -150,23 +150,24 @@ class LivePanel:
         self.controls = dict(controls)
         self.trace = run(**self.values())
         n = len(scene.times(self.trace))
-        self.time = widgets.IntSlider(value=0, min=0, max=n - 1, description="time step",
+        start = int(min(max(start_step, 0), n - 1))
+        self.time = widgets.IntSlider(value=start, min=0, max=n - 1, description="time step",
                                       continuous_update=True, layout=widgets.Layout(width="60%"))
-        self.play = widgets.Play(value=0, min=0, max=n - 1, interval=play_ms, description="play")
+        self.play = widgets.Play(value=start, min=0, max=n - 1, interval=play_ms, description="play")
         widgets.jslink((self.play, "value"), (self.time, "value"))
         self.status = widgets.HTML()
         self.caption = widgets.HTML()
-        start = int(min(max(start_step, 0), n - 1))
-        # The widget's first state must already be browser-safe: updates made before it is shown are not replayed.
+        # Drawn at the start step from the beginning, with browser-safe data: plotly copies a FigureWidget's data
+        # into the widget only when the figure itself is displayed, so changes made before a VBox holding it is
+        # shown can be lost (seen: marker traces and a bar trace's categorical y went missing).
         self.figure = go.FigureWidget(scene.still(self.trace, start, prepare=widget_safe))
+        self.caption.value = scene.caption(self.trace, start)
         self.time.observe(self._on_time, names="value")
         for control in self.controls.values():
             control.observe(self._on_control, names="value")
         controls_box = widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
         self.widget = widgets.VBox([controls_box, self.status, widgets.HBox([self.play, self.time]),
                                     self.caption, self.figure])
-        self.time.value = start
-        self.show(start)
 
     def values(self) -> dict[str, Any]:
         return {name: control.value for name, control in self.controls.items()}

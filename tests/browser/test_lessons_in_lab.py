@@ -30,6 +30,8 @@ LESSONS = {
                           live_markers=7),  # 3 instances and the 4 parts
     "02_vm": Expect(plots=3, control="min instances", new_value="6", text_after="6 × c5.large",
                     live_markers=1),
+    "01_packaging": Expect(plots=4, control="instances", new_value="6", text_after="instance-5",
+                           live_markers=1),
 }
 
 
