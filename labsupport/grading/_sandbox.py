@@ -1,0 +1,380 @@
+"""The grader's side of a sandbox: start it, run an exercise cell in it, and call the answer through proxies.
+
+The answer a learner's cell defines never enters the grader: plain data comes back as JSON and is rebuilt
+here; a function (or any other object) stays in the sandbox and the grader holds a proxy that forwards calls.
+Every wait has a deadline; a sandbox that overruns, dies or sends nonsense is killed, and every later use of
+its proxies raises :class:`SubmissionFailed`, a :class:`~labsupport.grading.Wrong` with a reason the learner
+can act on.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import enum
+import importlib
+import inspect
+import itertools
+import json
+import os
+import pickle
+import select
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from labsupport.grading import _wire
+from labsupport.grading._registry import Wrong
+
+__all__ = ["Limits", "RemoteFunction", "RemoteObject", "Sandbox", "SubmissionFailed"]
+
+_COUNTER = itertools.count()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one exercise of one submission may use."""
+
+    timeout_s: float = 20.0  # wall-clock time in the sandbox, over the cell and every call the tests make
+    memory_mb: int = 1024  # address space
+    file_mb: int = 64  # largest file, and the size of its private /tmp
+    nproc: int = 32  # processes and threads of its unprivileged user
+    isolate: bool = True  # namespaces and privilege drop, where the machine allows them
+
+    @property
+    def cpu_s(self) -> int:
+        return int(self.timeout_s * 2) + 5
+
+
+class SubmissionFailed(Wrong):
+    """The submission's process cannot answer any more (time limit, crash, exit)."""
+
+
+class RemoteError(Exception):
+    """An exception the learner's code raised, of a class that is not a Python builtin."""
+
+
+def _sandbox_uid() -> int | None:
+    """A uid of its own for each live sandbox (no account needed): it owns nothing and can be killed as a whole."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None
+    return 1_000_000 + os.getpid() * 64 + next(_COUNTER) % 64
+
+
+def _kill_uid(uid: int) -> None:
+    """Kill every process of ``uid`` (ones a submission forked and detached too)."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def _needed_paths() -> list[str]:
+    """What the sandbox's interpreter must read: Python itself, the environment, the course's package."""
+    import labsupport
+
+    return sorted({sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix,
+                   str(Path(labsupport.__file__).resolve().parents[1])})
+
+
+def _describe_end(code: int | None, limits: Limits, timed_out: bool) -> str:
+    if timed_out:
+        return f"your code did not finish within the time limit of {limits.timeout_s:g} s (an endless loop?)"
+    if code is None:
+        return "your code stopped answering"
+    if code < 0:
+        sig = -code
+        if sig == signal.SIGXCPU:
+            return "your code used more than its CPU time limit"
+        if sig == signal.SIGKILL:
+            return f"your code's process was killed (signal {sig}): it may have run out of memory or killed itself"
+        if sig == signal.SIGXFSZ:
+            return f"your code wrote a file larger than {limits.file_mb} MB"
+        return f"your code's process ended with signal {sig}"
+    return f"your code ended its own process (exit status {code}), e.g. with sys.exit() or os._exit()"
+
+
+class Sandbox:
+    """One sandboxed interpreter for one exercise of one submission."""
+
+    def __init__(self, limits: Limits, hide: list[Path], python: str | None = None) -> None:
+        self.limits = limits
+        self.spent_s = 0.0
+        self.dead: str | None = None
+        self.isolation: dict[str, Any] = {}
+        self.uid = _sandbox_uid() if limits.isolate else None
+        read_fd, write_fd = os.pipe()
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LABSUPPORT_REPLY_FD": str(write_fd),
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+        self.proc = subprocess.Popen(
+            [python or sys.executable, "-I", "-m", "labsupport.grading._worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            pass_fds=(write_fd,), env=env, cwd="/", start_new_session=True, close_fds=True)
+        os.close(write_fd)
+        self.read_fd = read_fd
+        config = {"namespaces": limits.isolate, "hide": [str(p) for p in hide], "uid": self.uid,
+                  "memory_mb": limits.memory_mb, "cpu_s": limits.cpu_s, "file_mb": limits.file_mb,
+                  "nproc": limits.nproc, "reveal": _needed_paths()}
+        reply = self._request(("setup", config))
+        self.isolation = reply.get("isolation", {}) if isinstance(reply, dict) else {}
+
+    # ---- the protocol ---------------------------------------------------------------------------------
+
+    def _request(self, message: tuple[Any, ...]) -> dict[str, Any]:
+        if self.dead:
+            raise SubmissionFailed(self.dead)
+        started = time.monotonic()
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(_wire.pack(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)))
+            self.proc.stdin.flush()
+            payload = self._read(started)
+            reply = json.loads(payload)
+            if not isinstance(reply, dict):
+                raise _wire.WireError("not a JSON object")
+            return reply
+        except _Overrun:
+            self._kill(self._end_reason(timed_out=True))
+        except (BrokenPipeError, EOFError, OSError):
+            self._kill(self._end_reason(timed_out=False))
+        except (_wire.WireError, ValueError, UnicodeDecodeError) as error:
+            self._kill(f"your code's process sent the grader something it cannot read ({error})")
+        finally:
+            self.spent_s += time.monotonic() - started
+        raise SubmissionFailed(self.dead or "your code stopped answering")
+
+    def _read(self, started: float) -> bytes:
+        size = int.from_bytes(self._read_n(4, started), "big")
+        if size > _wire.MAX_FRAME:
+            raise _wire.WireError(f"a message of {size} bytes")
+        return self._read_n(size, started)
+
+    def _read_n(self, count: int, started: float) -> bytes:
+        buffer = bytearray()
+        while len(buffer) < count:
+            remaining = self.limits.timeout_s - self.spent_s - (time.monotonic() - started)
+            if remaining <= 0 or not select.select([self.read_fd], [], [], remaining)[0]:
+                raise _Overrun
+            chunk = os.read(self.read_fd, min(1 << 20, count - len(buffer)))
+            if not chunk:
+                raise EOFError
+            buffer += chunk
+        return bytes(buffer)
+
+    def _end_reason(self, timed_out: bool) -> str:
+        code = None
+        if not timed_out:
+            try:
+                code = self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                code = None
+        return _describe_end(code, self.limits, timed_out)
+
+    def _kill(self, reason: str) -> None:
+        if self.dead is None:
+            self.dead = reason
+        self._terminate()
+
+    def _terminate(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if self.uid is not None:
+            _kill_uid(self.uid)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            pass
+        for stream in (self.proc.stdin,):
+            try:
+                if stream:
+                    stream.close()
+            except OSError:
+                pass
+        try:
+            os.close(self.read_fd)
+        except OSError:
+            pass
+        self.read_fd = -1
+
+    def close(self) -> None:
+        if self.read_fd == -1:
+            return
+        if self.dead is None:
+            self.dead = "the grader has finished with this submission"
+        self._terminate()
+
+    # ---- what the grader uses -------------------------------------------------------------------------
+
+    def run(self, context: str, cell: str, name: str) -> dict[str, Any]:
+        """Execute ``context`` then ``cell``; the reply holds ``value`` (decoded) if ``name`` was bound."""
+        reply = self._request(("run", context, cell, name))
+        if "value" in reply:
+            reply["value"] = self.decode(reply["value"])
+        return reply
+
+    def call(self, handle: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            payload = pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as error:  # noqa: BLE001 - the test passed something that cannot travel
+            raise TypeError(f"the grader cannot pass these arguments to your code: {error}") from None
+        return self._result(self._request(("call", handle, payload)))
+
+    def getattr(self, handle: int, attribute: str) -> Any:
+        return self._result(self._request(("getattr", handle, attribute)))
+
+    def _result(self, reply: dict[str, Any]) -> Any:
+        if "error" in reply:
+            raise _exception(reply["error"])
+        if "value" not in reply:
+            self._kill("your code's process sent the grader something it cannot read")
+            raise SubmissionFailed(self.dead or "")
+        return self.decode(reply["value"])
+
+    def decode(self, data: Any, depth: int = 0) -> Any:
+        if depth > 80:
+            raise SubmissionFailed("the answer is nested too deeply")
+        if isinstance(data, list):
+            return [self.decode(v, depth + 1) for v in data]
+        if not isinstance(data, dict):
+            return data
+        if "__handle__" in data:
+            cls = RemoteFunction if data.get("callable") else RemoteObject
+            return cls(self, int(data["__handle__"]), str(data.get("type", "object")), data.get("signature"))
+        if "__tuple__" in data:
+            return tuple(self.decode(data["__tuple__"], depth + 1))
+        if "__set__" in data:
+            try:
+                return set(self.decode(data["__set__"], depth + 1))
+            except TypeError:
+                return self.decode(data["__set__"], depth + 1)
+        if "__ellipsis__" in data:
+            return Ellipsis
+        if "__float__" in data:
+            return float(str(data["__float__"]))
+        if "__dict__" in data:
+            out = {}
+            for key, value in data["__dict__"]:
+                key = self.decode(key, depth + 1)
+                out[tuple(key) if isinstance(key, list) else key] = self.decode(value, depth + 1)
+            return out
+        if "__ndarray__" in data:
+            import numpy as np
+
+            dtype = str(data.get("dtype", ""))
+            values = self.decode(data["__ndarray__"], depth + 1)
+            try:
+                return np.array(values, dtype=np.dtype(dtype) if dtype[:1] in "biufc?" else None)
+            except (TypeError, ValueError):
+                return values
+        if "__enum__" in data:
+            cls = _course_type(str(data["__enum__"]))
+            if cls is not None and issubclass(cls, enum.Enum):
+                return cls[str(data.get("name"))]
+            return str(data.get("name"))
+        if "__dataclass__" in data:
+            cls = _course_type(str(data["__dataclass__"]))
+            fields = {str(k): self.decode(v, depth + 1) for k, v in dict(data.get("fields", {})).items()}
+            if cls is not None and dataclasses.is_dataclass(cls):
+                try:
+                    return cls(**fields)
+                except Exception:  # noqa: BLE001 - the fields do not make a valid object: pass them as a dict
+                    return fields
+            return fields
+        return {k: self.decode(v, depth + 1) for k, v in data.items()}
+
+
+class _Overrun(Exception):
+    pass
+
+
+def _course_type(path: str) -> type | None:
+    """A class of the course's own package, named by ``module:qualname``; never anything else."""
+    module_name, _, qualname = path.partition(":")
+    if not module_name.startswith("labsupport.") or not all(p.isidentifier() for p in module_name.split(".")):
+        return None
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError):
+        return None
+    return obj if isinstance(obj, type) else None
+
+
+def _exception(info: Any) -> BaseException:
+    info = info if isinstance(info, dict) else {}
+    name, message = str(info.get("type", "Exception")), str(info.get("message", ""))
+    cls = getattr(builtins, name, None) if info.get("builtin") else None
+    if isinstance(cls, type) and issubclass(cls, Exception) and not issubclass(cls, (Wrong,)):
+        try:
+            return cls(message)
+        except Exception:  # noqa: BLE001 - a builtin that takes other arguments
+            pass
+    if name in ("SystemExit", "KeyboardInterrupt"):
+        return RemoteError(f"{name} (your code tried to stop the interpreter)")
+    return RemoteError(f"{name}: {message}" if message else name)
+
+
+class _Remote:
+    __slots__ = ("_sandbox", "_handle", "_type")
+
+    def __init__(self, sandbox: Sandbox, handle: int, type_name: str, signature: Any) -> None:
+        object.__setattr__(self, "_sandbox", sandbox)
+        object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "_type", type_name)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._sandbox.getattr(self._handle, name)
+
+    def __repr__(self) -> str:
+        return f"<your {self._type}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_wire.resolve_handle, (self._handle,))
+
+
+class RemoteObject(_Remote):
+    """An object that stays in the sandbox; attribute reads are forwarded."""
+
+    __slots__ = ()
+
+
+class RemoteFunction(_Remote):
+    """A function that stays in the sandbox; calls are forwarded, with the function's own signature."""
+
+    __slots__ = ("__signature__",)
+
+    def __init__(self, sandbox: Sandbox, handle: int, type_name: str, signature: Any) -> None:
+        super().__init__(sandbox, handle, type_name, signature)
+        object.__setattr__(self, "__signature__", _signature(signature))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._sandbox.call(self._handle, args, kwargs)
+
+
+def _signature(info: Any) -> inspect.Signature | None:
+    if not isinstance(info, list):
+        return None
+    params = []
+    try:
+        for name, kind, has_default in info:
+            if not isinstance(name, str) or not name.isidentifier():
+                return None
+            default = ... if has_default else inspect.Parameter.empty
+            params.append(inspect.Parameter(name, inspect._ParameterKind(int(kind)), default=default))
+        return inspect.Signature(params)
+    except (TypeError, ValueError):
+        return None
