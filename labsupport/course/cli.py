@@ -101,7 +101,7 @@ def _cmd_grade_one(args: argparse.Namespace) -> int:
         grade = grade_notebook("you", path, lesson_spec(lessons[slug].path, hidden), _limits(args), hide, path.name)
         graded.append(grade)
         for ex in grade.exercises:
-            print(f"{ex.exercise_id:28} {ex.points:g}/{ex.max_points:g}  {ex.summary}"
+            print(f"{ex.exercise_id}: {ex.points:g}/{ex.max_points:g} points - {ex.summary}"
                   + (f": {ex.reason}" if ex.reason else ""))
             tests.append({"name": f"{ex.exercise_id}: {ex.title}", "status": "pass" if ex.points == ex.max_points
                           else "fail", "score": ex.points, "max_score": ex.max_points,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import sys
 import tempfile
 import types
@@ -44,11 +45,15 @@ class HiddenOutcome:
 
 
 def hidden_folder(hidden: Path | None, slug: str) -> Path | None:
-    """The folder of ``slug``'s hidden tests: ``hidden/<slug>`` if it exists, else ``hidden`` itself."""
+    """The folder of ``slug``'s hidden tests: ``hidden/<slug>`` if it exists; ``hidden`` itself if it has no
+    per-lesson folders at all; otherwise none (this lesson has no hidden tests)."""
     if hidden is None or not hidden.is_dir():
         return None
     own = hidden / slug
-    return own if own.is_dir() else hidden
+    if own.is_dir():
+        return own
+    per_lesson = any(p.is_dir() and re.match(r"^\d\d_", p.name) for p in hidden.iterdir())
+    return None if per_lesson else hidden
 
 
 def _label(item: Any) -> str:
