@@ -150,8 +150,15 @@ def grade_notebook(student: str, path: Path | None, spec: LessonSpec, limits: Li
     sandboxes: list[Sandbox] = []
     answers: dict[str, Any] = {}
     try:
+        prepared = {ex_id: _prepare(ex_id, g, found[ex_id], spec, learner_cells, result)
+                    for ex_id, g in grades.items()}
+        started_boxes = {ex_id: Sandbox(limits, hide) for ex_id, job in prepared.items() if job is not None}
+        sandboxes.extend(started_boxes.values())
         for ex_id, g in grades.items():
-            answer = _answer(ex_id, g, found[ex_id], spec, learner_cells, limits, hide, sandboxes, result)
+            job = prepared[ex_id]
+            if job is None:
+                continue
+            answer = _answer(ex_id, g, job, started_boxes[ex_id], result)
             if answer is _NONE:
                 continue
             ex = get(ex_id)
@@ -178,25 +185,28 @@ def grade_notebook(student: str, path: Path | None, spec: LessonSpec, limits: Li
 _NONE = object()
 
 
-def _answer(ex_id: str, g: ExerciseGrade, found: Any, spec: LessonSpec, learner_cells: dict[str, str],
-            limits: Limits, hide: list[Path], sandboxes: list[Sandbox], result: NotebookGrade) -> Any:
-    """Run the learner's cell for ``ex_id`` in a new sandbox; the answer (or a proxy of it), or ``_NONE``."""
-    name = ex_id.split(".", 1)[1]
+def _prepare(ex_id: str, g: ExerciseGrade, found: Any, spec: LessonSpec, learner_cells: dict[str, str],
+             result: NotebookGrade) -> tuple[str, str] | None:
+    """(context, cell) to run for ``ex_id``, or None (with the reason) when there is nothing to run."""
     g.notes.extend(found.notes)
     if found.source is None:
         g.reason = found.reason
         result.problems.append(f"{ex_id}: {found.reason}")
-        return _NONE
+        return None
     code = code_of(found.source)
     try:
         _, needs = names_of(code)
     except SyntaxError as error:
         g.reason = f"your cell has a syntax error on line {error.lineno}: {error.msg}"
-        return _NONE
-    context = spec.plan.context(ex_id, needs, {k: v for k, v in learner_cells.items() if k != ex_id})
+        return None
+    return spec.plan.context(ex_id, needs, {k: v for k, v in learner_cells.items() if k != ex_id}), code
+
+
+def _answer(ex_id: str, g: ExerciseGrade, job: tuple[str, str], sandbox: Sandbox, result: NotebookGrade) -> Any:
+    """Run the learner's cell for ``ex_id`` in its sandbox; the answer (or a proxy of it), or ``_NONE``."""
+    name = ex_id.split(".", 1)[1]
+    context, code = job
     try:
-        sandbox = Sandbox(limits, hide)
-        sandboxes.append(sandbox)
         reply = sandbox.run(context, code, name)
     except SubmissionFailed as failure:
         g.reason = f"your cell could not be run: {failure.message}"

@@ -23,6 +23,10 @@ from typing import Any
 __all__ = ["HiddenOutcome", "HiddenTest", "collect_hidden", "hidden_folder", "run_hidden"]
 
 _MISSING = object()
+# pytest plugins a grading session does not need; unraisableexception alone costs two full gc.collect() runs
+_QUIET = [arg for name in ("warnings", "unraisableexception", "threadexception", "faulthandler", "logging",
+                           "junitxml", "pastebin", "nose", "doctest", "stepwise", "cacheprovider")
+          for arg in ("-p", f"no:{name}")]
 _INI = "[pytest]\nmarkers =\n    points(n): what a hidden test is worth (default 1)\n"
 
 
@@ -144,8 +148,8 @@ def _pytest(folder: Path, plugins: list[Any], extra: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="labsupport-hidden-") as tmp:
         ini = Path(tmp) / "pytest.ini"
         ini.write_text(_INI, encoding="utf-8")
-        args = [str(folder), "-c", str(ini), "--rootdir", str(folder), "-p", "no:cacheprovider", "-q",
-                "--import-mode=importlib", "-p", "no:warnings", "--tb=no", *extra]
+        args = [str(folder), "-c", str(ini), "--rootdir", str(folder), "-q",
+                "--import-mode=importlib", "--tb=no", *_QUIET, *extra]
         saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"), sys.dont_write_bytecode
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         sys.dont_write_bytecode = True

@@ -124,19 +124,38 @@ class Sandbox:
         config = {"namespaces": limits.isolate, "hide": [str(p) for p in hide], "uid": self.uid,
                   "memory_mb": limits.memory_mb, "cpu_s": limits.cpu_s, "file_mb": limits.file_mb,
                   "nproc": limits.nproc, "reveal": _needed_paths()}
-        reply = self._request(("setup", config))
-        self.isolation = reply.get("isolation", {}) if isinstance(reply, dict) else {}
+        self._setup_pending = True  # sent now, its reply read with the first request: sandboxes start in parallel
+        try:
+            self._send(("setup", config))
+        except OSError:
+            self._kill("the sandbox could not be started")
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(_wire.pack(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)))
+        self.proc.stdin.flush()
+
+    def ready(self) -> dict[str, Any]:
+        """Wait for the sandbox to be isolated and ready; what isolation it got."""
+        if self._setup_pending:
+            self._setup_pending = False
+            reply = self._exchange(None)
+            self.isolation = reply.get("isolation", {}) if isinstance(reply, dict) else {}
+        return self.isolation
 
     # ---- the protocol ---------------------------------------------------------------------------------
 
     def _request(self, message: tuple[Any, ...]) -> dict[str, Any]:
+        self.ready()
+        return self._exchange(message)
+
+    def _exchange(self, message: tuple[Any, ...] | None) -> dict[str, Any]:
         if self.dead:
             raise SubmissionFailed(self.dead)
         started = time.monotonic()
         try:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(_wire.pack(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)))
-            self.proc.stdin.flush()
+            if message is not None:
+                self._send(message)
             payload = self._read(started)
             reply = json.loads(payload)
             if not isinstance(reply, dict):
