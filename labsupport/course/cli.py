@@ -68,7 +68,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         return 2
     try:
         book = grade_class(submissions, out, Path(args.lessons), hidden=hidden, jobs=args.jobs,
-                           limits=_limits(args), lessons=args.lesson or None)
+                           limits=_limits(args), lessons=args.lesson or None,
+                           hide=[Path(p) for p in args.hide or []])
     except (ValueError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -147,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("submissions", help="folder with one folder per student")
     grade.add_argument("--out", required=True, help="folder for the results")
     grade.add_argument("--jobs", type=int, default=None, help="parallel graders (default: one per core)")
+    grade.add_argument("--hide", action="append", metavar="DIR",
+                       help="a folder submissions must not see, e.g. your solution notebooks (repeatable)")
     grade.add_argument("--lesson", action="append", metavar="NN_slug",
                        help="grade this lesson (repeatable; default: every lesson handed in)")
     _grading_options(grade, root)

@@ -315,10 +315,28 @@ def _discover(submissions: Path, slugs: set[str]) -> tuple[dict[str, dict[str, t
     return found, log
 
 
+def hidden_paths(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """The folders sandboxes must not see, minus any that hold what a sandbox needs to run at all."""
+    from labsupport.grading._sandbox import needed_paths
+
+    needed = [Path(p) for p in needed_paths()]
+    keep, problems = [], []
+    for path in dict.fromkeys(p.resolve() for p in paths):
+        if any(n == path or path in n.parents for n in needed):
+            problems.append(f"cannot hide {path} from submissions: Python or the course lives there")
+        else:
+            keep.append(path)
+    return keep, problems
+
+
 def grade_class(submissions: Path, out: Path, lessons_dir: Path, hidden: Path | None = None,
                 jobs: int | None = None, limits: Limits | None = None,
-                lessons: list[str] | None = None) -> Gradebook:
-    """Grade every student's notebooks; write grades.csv, <student>/feedback.html and grading.log into ``out``."""
+                lessons: list[str] | None = None, hide: list[Path] | None = None) -> Gradebook:
+    """Grade every student's notebooks; write grades.csv, <student>/feedback.html and grading.log into ``out``.
+
+    Sandboxes see neither the submissions, the results, the lessons (they hold the solutions), the hidden tests
+    nor the folders in ``hide`` (say, where the solution notebooks are), where the machine allows it.
+    """
     from labsupport.course import find_lessons
     from labsupport.grading._feedback import feedback_html
 
@@ -331,7 +349,8 @@ def grade_class(submissions: Path, out: Path, lessons_dir: Path, hidden: Path | 
     unknown = [s for s in wanted if s not in available]
     if unknown:
         raise ValueError(f"no such lesson: {', '.join(unknown)} (lessons: {', '.join(available)})")
-    hide = [submissions, out] + ([hidden.resolve()] if hidden else [])
+    hide, problems = hidden_paths([submissions, out, lessons_dir, *([hidden] if hidden else []), *(hide or [])])
+    log.extend(("", p) for p in problems)
     specs = {slug: lesson_spec(available[slug].path, hidden.resolve() if hidden else None) for slug in wanted}
     for spec in specs.values():
         log.extend(("", p) for p in spec.problems)

@@ -78,7 +78,7 @@ def _kill_uid(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
-def _needed_paths() -> list[str]:
+def needed_paths() -> list[str]:
     """What the sandbox's interpreter must read: Python itself, the environment, the course's package."""
     import labsupport
 
@@ -123,7 +123,7 @@ class Sandbox:
         self.read_fd = read_fd
         config = {"namespaces": limits.isolate, "hide": [str(p) for p in hide], "uid": self.uid,
                   "memory_mb": limits.memory_mb, "cpu_s": limits.cpu_s, "file_mb": limits.file_mb,
-                  "nproc": limits.nproc, "reveal": _needed_paths()}
+                  "nproc": limits.nproc, "reveal": needed_paths()}
         self._setup_pending = True  # sent now, its reply read with the first request: sandboxes start in parallel
         try:
             self._send(("setup", config))

@@ -22,7 +22,7 @@ from labsupport.course import build_lesson, find_lessons
 from labsupport.course._build import render
 from labsupport.course.cli import main
 from labsupport.grading import get
-from labsupport.grading._grader import grade_class
+from labsupport.grading._grader import grade_class, hidden_paths
 from labsupport.grading._sandbox import Limits
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +93,8 @@ def removed_at_s(crash_at_s, interval_s, threshold):
     corpus["redefines_check"] = redefines
     corpus["reads_tests"] = _with(solution, "00.alert_rule", f"""
 seen = []
-for target in ({str(hidden_file)!r}, {str(paths['submissions'] / 'correct' / '00_overview.ipynb')!r}):
+for target in ({str(hidden_file)!r}, {str(paths['submissions'] / 'correct' / '00_overview.ipynb')!r},
+               {str(ROOT / 'lessons' / '00_overview.md')!r}):
     try:
         seen.append(open(target).read())
     except OSError as error:
@@ -277,6 +278,7 @@ def test_isolation_where_the_machine_allows_it(graded: dict[str, Any]) -> None:
     text = _feedback(graded, "reads_tests")
     assert "FileNotFoundError" in text or "PermissionError" in text
     assert "hidden tests for lesson 00" not in text.lower() and "nbformat" not in text
+    assert "BEGIN SOLUTION" not in text and "FileNotFoundError FileNotFoundError FileNotFoundError" in text
     assert isolation.get("network")
 
 
@@ -324,3 +326,9 @@ def test_classroom_workflow_runs_grade_one() -> None:
         ex = get(exercise_id)
         assert ex is not None and test["points"] == ex.max_points
         assert test["output"] == f"{exercise_id}: {ex.max_points:g}/{ex.max_points:g} points"
+
+
+def test_folders_python_needs_are_never_hidden(tmp_path: Path) -> None:
+    keep, problems = hidden_paths([tmp_path, ROOT, tmp_path])
+    assert keep == [tmp_path.resolve()]
+    assert problems and "Python or the course lives there" in problems[0]
