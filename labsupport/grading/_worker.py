@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import builtins
 import ctypes
-import ctypes.util
 import fcntl
 import os
 import pickle
@@ -31,7 +30,7 @@ MS_NOSUID, MS_NODEV, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 2, 4, 4096, 8192, 16
 
 
 def _libc() -> Any:
-    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return ctypes.CDLL(None, use_errno=True)  # the interpreter's own symbols include libc's
 
 
 def _mount(libc: Any, source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
