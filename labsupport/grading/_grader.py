@@ -440,6 +440,9 @@ def _write_log(path: Path, book: Gradebook, jobs: int, limits: Limits) -> None:
             f"user {'unprivileged uid ' + str(iso.get('uid')) if iso.get('uid') else 'the grader own (not dropped)'}",
         ]),
     ]
+    problems = {k: v for k, v in iso.items() if k.endswith("_error") or k == "loopback"}
+    if problems:
+        lines.append("isolation problems: " + "; ".join(f"{k}: {v}" for k, v in sorted(problems.items())))
     for student, message in book.log:
         lines.append(f"{student or '-'}\t{message}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

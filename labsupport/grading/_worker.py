@@ -91,50 +91,59 @@ def _reveal(libc: Any, paths: list[str]) -> list[str]:
     return revealed
 
 
+def _namespaces(config: dict[str, Any], done: dict[str, Any]) -> None:
+    """A network namespace with loopback only, and private mounts hiding the grader's folders (Linux)."""
+    libc = _libc()
+    root = os.geteuid() == 0
+    uid, gid = os.getuid(), os.getgid()
+    unshare = getattr(libc, "unshare", None)
+    if unshare is None or unshare(CLONE_NEWNS | CLONE_NEWNET | (0 if root else CLONE_NEWUSER)) != 0:
+        done["namespaces_error"] = "unavailable" if unshare is None else os.strerror(ctypes.get_errno())
+        return
+    done["network"] = True
+    if not root:  # map ourselves to root inside the new user namespace, so that we may mount
+        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as handle:
+                handle.write(text)
+    try:
+        _loopback_up()
+    except OSError as error:
+        done["loopback"] = str(error)
+    _mount(libc, "none", "/", None, MS_REC | MS_PRIVATE, None)
+    for path in config.get("hide", []):
+        if os.path.isdir(path):
+            _mount(libc, "tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=16k,mode=0555")
+        elif os.path.exists(path):
+            _mount(libc, "/dev/null", path, None, MS_BIND, None)
+    size = int(config.get("file_mb", 64))
+    for path in ("/tmp", "/var/tmp", "/dev/shm"):
+        if os.path.isdir(path):
+            _mount(libc, "tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
+    if root and config.get("uid") is not None:
+        done["revealed"] = _reveal(libc, config.get("reveal", []))
+    done["mounts"] = True
+
+
 def _isolate(config: dict[str, Any]) -> dict[str, Any]:
     """Namespaces, private mounts, privilege drop, limits. Returns what was achieved, for the log."""
     done: dict[str, Any] = {"network": False, "mounts": False, "uid": os.getuid()}
-    libc = _libc()
     root = os.geteuid() == 0
     if config.get("namespaces", True):
-        flags = CLONE_NEWNS | CLONE_NEWNET | (0 if root else CLONE_NEWUSER)
-        uid, gid = os.getuid(), os.getgid()
-        if libc.unshare(flags) == 0:
-            if not root:  # map ourselves to root inside the new user namespace, so that we may mount
-                for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
-                    with open(f"/proc/self/{name}", "w") as handle:
-                        handle.write(text)
-            done["network"] = True
-            try:
-                _loopback_up()
-            except OSError as error:
-                done["loopback"] = str(error)
-            try:
-                _mount(libc, "none", "/", None, MS_REC | MS_PRIVATE, None)
-                for path in config.get("hide", []):
-                    if os.path.isdir(path):
-                        _mount(libc, "tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=16k,mode=0555")
-                    elif os.path.exists(path):
-                        _mount(libc, "/dev/null", path, None, MS_BIND, None)
-                size = int(config.get("file_mb", 64))
-                for path in ("/tmp", "/var/tmp", "/dev/shm"):
-                    if os.path.isdir(path):
-                        _mount(libc, "tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
-                if root and config.get("uid") is not None:
-                    done["revealed"] = _reveal(libc, config.get("reveal", []))
-                done["mounts"] = True
-            except OSError as error:
-                done["mounts_error"] = str(error)
-        else:
-            done["namespaces_error"] = os.strerror(ctypes.get_errno())
+        try:
+            _namespaces(config, done)
+        except (OSError, AttributeError, ValueError) as error:
+            done["mounts_error"] = str(error)
     workdir = tempfile.mkdtemp(prefix="submission-")
     target_uid = config.get("uid")
-    if root and target_uid is not None:
+    blocked = [p for p in config.get("reveal", []) if _blocked_ancestor(os.path.realpath(p))]
+    if root and target_uid is not None and (done["mounts"] or not blocked):
         os.chown(workdir, target_uid, target_uid)
         os.setgroups([])
         os.setgid(target_uid)
         os.setuid(target_uid)
         done["uid"] = target_uid
+    elif root and target_uid is not None:
+        done["uid_error"] = f"not dropped: other users cannot read {blocked[0]}"
     os.chdir(workdir)
     os.environ["HOME"] = workdir
     memory = int(config.get("memory_mb", 1024)) * 1024 * 1024
@@ -143,9 +152,12 @@ def _isolate(config: dict[str, Any]) -> dict[str, Any]:
     if done["uid"] != 0 and root:
         limits.append((resource.RLIMIT_NPROC, int(config.get("nproc", 32))))
     for which, value in limits:
-        soft, hard = resource.getrlimit(which)
-        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        resource.setrlimit(which, (value, value))
+        try:
+            _soft, hard = resource.getrlimit(which)
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError) as error:  # some systems refuse some limits (macOS: RLIMIT_AS)
+            done.setdefault("limits_error", []).append(f"{which}: {error}")
     return done
 
 
