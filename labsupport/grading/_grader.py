@@ -21,7 +21,7 @@ from labsupport.grading._context import Cell, LessonPlan, NotebookError, code_of
 from labsupport.grading._hidden import HiddenOutcome, HiddenTest, collect_hidden, hidden_folder, run_hidden
 from labsupport.grading._registry import get, lesson_exercises
 from labsupport.grading._result import CheckResult, Status
-from labsupport.grading._sandbox import Limits, Sandbox, SubmissionFailed
+from labsupport.grading._sandbox import Limits, Sandbox, SubmissionFailed, Zygote
 
 __all__ = ["ExerciseGrade", "Gradebook", "LessonSpec", "NotebookGrade", "grade_class", "grade_notebook",
            "lesson_spec"]
@@ -148,11 +148,14 @@ def grade_notebook(student: str, path: Path | None, spec: LessonSpec, limits: Li
             g.notes.append(f"this notebook is lesson {notebook.lesson}'s, handed in as {spec.slug}.ipynb")
     learner_cells = {ex_id: f.source for ex_id, f in found.items() if f.source is not None}
     sandboxes: list[Sandbox] = []
+    zygote: Zygote | None = None
     answers: dict[str, Any] = {}
     try:
         prepared = {ex_id: _prepare(ex_id, g, found[ex_id], spec, learner_cells, result)
                     for ex_id, g in grades.items()}
-        started_boxes = {ex_id: Sandbox(limits, hide) for ex_id, job in prepared.items() if job is not None}
+        if any(job is not None for job in prepared.values()):
+            zygote = Zygote(limits, hide)
+        started_boxes = {ex_id: zygote.fork() for ex_id, job in prepared.items() if job is not None}
         sandboxes.extend(started_boxes.values())
         for ex_id, g in grades.items():
             job = prepared[ex_id]
@@ -171,6 +174,8 @@ def grade_notebook(student: str, path: Path | None, spec: LessonSpec, limits: Li
     finally:
         for sandbox in sandboxes:
             sandbox.close()
+        if zygote is not None:
+            zygote.close()
     for g in grades.values():
         g.hidden = [o for o in outcomes if o.exercise_id == g.exercise_id] if not g.reason else []
         if g.public is not None and g.public.status is Status.NOT_ATTEMPTED:

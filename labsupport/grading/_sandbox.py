@@ -20,6 +20,7 @@ import os
 import pickle
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,7 +31,7 @@ from typing import Any
 from labsupport.grading import _wire
 from labsupport.grading._registry import Wrong
 
-__all__ = ["Limits", "RemoteFunction", "RemoteObject", "Sandbox", "SubmissionFailed"]
+__all__ = ["Limits", "RemoteFunction", "RemoteObject", "Sandbox", "SubmissionFailed", "Zygote", "needed_paths"]
 
 _COUNTER = itertools.count()
 
@@ -127,109 +128,112 @@ def _describe_end(code: int | None, limits: Limits, timed_out: bool) -> str:
     return f"your code ended its own process (exit status {code}), e.g. with sys.exit() or os._exit()"
 
 
-class Sandbox:
-    """One sandboxed interpreter for one exercise of one submission."""
+def _read_frame(fd: int, deadline: float) -> bytes:
+    """One frame from ``fd`` before ``deadline`` (monotonic): _Overrun after it, EOFError at end of file."""
+    size = int.from_bytes(_read_n(fd, 4, deadline), "big")
+    if size > _wire.MAX_FRAME:
+        raise _wire.WireError(f"a message of {size} bytes")
+    return _read_n(fd, size, deadline)
+
+
+def _read_n(fd: int, count: int, deadline: float) -> bytes:
+    buffer = bytearray()
+    while len(buffer) < count:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            raise _Overrun
+        chunk = os.read(fd, min(1 << 20, count - len(buffer)))
+        if not chunk:
+            raise EOFError
+        buffer += chunk
+    return bytes(buffer)
+
+
+def _send_frame(fd: int, message: tuple[Any, ...]) -> None:
+    _wire.write_frame(fd, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+class Zygote:
+    """One isolated interpreter per submission, from which each exercise's sandbox is forked.
+
+    Isolating and starting Python once per submission instead of once per exercise saves most of a sandbox's
+    start-up; each exercise still gets a process of its own, killed on its own when it overruns.
+    """
 
     def __init__(self, limits: Limits, hide: list[Path], python: str | None = None) -> None:
         self.limits = limits
-        self.spent_s = 0.0
-        self.dead: str | None = None
-        self.isolation: dict[str, Any] = {}
         self.uid = _sandbox_uid() if limits.isolate else None
-        read_fd, write_fd = os.pipe()
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LABSUPPORT_REPLY_FD": str(write_fd),
+        self.isolation: dict[str, Any] = {}
+        self.error: str | None = None
+        self.socket, theirs = socket.socketpair()
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LABSUPPORT_SOCKET_FD": str(theirs.fileno()),
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
         # -I: no environment variables, no user site, no current folder on the path; -S: no site start-up
-        # (the folders it would add are passed instead), which halves the sandbox's start-up time
+        # (the folders it would add are passed instead), which halves the interpreter's start-up time
         self.proc = subprocess.Popen(
             [python or sys.executable, "-I", "-S", "-c", _BOOT, json.dumps(_search_path())],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=(write_fd,), env=env, cwd="/", start_new_session=True, close_fds=True)
-        os.close(write_fd)
-        self.read_fd = read_fd
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            pass_fds=(theirs.fileno(),), env=env, cwd="/", start_new_session=True, close_fds=True)
+        theirs.close()
         config = {"namespaces": limits.isolate, "hide": [str(p) for p in hide], "uid": self.uid,
                   "memory_mb": limits.memory_mb, "cpu_s": limits.cpu_s, "file_mb": limits.file_mb,
                   "nproc": limits.nproc, "reveal": needed_paths()}
-        self._setup_pending = True  # sent now, its reply read with the first request: sandboxes start in parallel
+        self._pending = True  # its reply is read when first needed: a submission's set-up overlaps the grader's
         try:
-            self._send(("setup", config))
+            _send_frame(self.socket.fileno(), ("setup", config))
         except OSError:
-            self._kill("the sandbox could not be started")
+            self.error = "the sandbox could not be started"
 
-    def _send(self, message: tuple[Any, ...]) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(_wire.pack(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)))
-        self.proc.stdin.flush()
-
-    def ready(self) -> dict[str, Any]:
-        """Wait for the sandbox to be isolated and ready; what isolation it got."""
-        if self._setup_pending:
-            self._setup_pending = False
-            reply = self._exchange(None)
-            self.isolation = reply.get("isolation", {}) if isinstance(reply, dict) else {}
-        return self.isolation
-
-    # ---- the protocol ---------------------------------------------------------------------------------
-
-    def _request(self, message: tuple[Any, ...]) -> dict[str, Any]:
-        self.ready()
-        return self._exchange(message)
-
-    def _exchange(self, message: tuple[Any, ...] | None) -> dict[str, Any]:
-        if self.dead:
-            raise SubmissionFailed(self.dead)
-        started = time.monotonic()
+    def _ask(self, message: tuple[Any, ...], fds: list[int] | None = None) -> dict[str, Any]:
+        if self.error:
+            raise SubmissionFailed(self.error)
         try:
-            if message is not None:
-                self._send(message)
-            payload = self._read(started)
-            reply = json.loads(payload)
+            if self._pending:
+                self._pending = False
+                reply = json.loads(_read_frame(self.socket.fileno(), time.monotonic() + self.limits.timeout_s))
+                self.isolation = reply.get("isolation", {}) if isinstance(reply, dict) else {}
+            _send_frame(self.socket.fileno(), message)
+            if fds is not None:
+                socket.send_fds(self.socket, [b"F"], fds)
+            reply = json.loads(_read_frame(self.socket.fileno(), time.monotonic() + self.limits.timeout_s))
             if not isinstance(reply, dict):
                 raise _wire.WireError("not a JSON object")
             return reply
         except _Overrun:
-            self._kill(self._end_reason(timed_out=True))
-        except (BrokenPipeError, EOFError, OSError):
-            self._kill(self._end_reason(timed_out=False))
-        except (_wire.WireError, ValueError, UnicodeDecodeError) as error:
-            self._kill(f"your code's process sent the grader something it cannot read ({error})")
+            self.error = f"the sandbox did not answer within {self.limits.timeout_s:g} s"
+        except (OSError, EOFError, _wire.WireError, ValueError, UnicodeDecodeError):
+            self.error = "the sandbox stopped"
+        raise SubmissionFailed(self.error)  # the exercises' own processes live on: they are killed by close()
+
+    def ready(self) -> dict[str, Any]:
+        """Wait until isolated; what isolation this machine gave it."""
+        if self._pending:
+            self._ask(("ping",))
+        return self.isolation
+
+    def fork(self) -> Sandbox:
+        """A new process for one exercise, talking on a socket of its own."""
+        mine, theirs = socket.socketpair()
+        try:
+            reply = self._ask(("fork",), [theirs.fileno()])
+        except SubmissionFailed as failure:
+            mine.close()
+            sandbox = Sandbox(self.limits, zygote=self, channel=None, pid=None)
+            sandbox.dead = failure.message
+            return sandbox
         finally:
-            self.spent_s += time.monotonic() - started
-        raise SubmissionFailed(self.dead or "your code stopped answering")
+            theirs.close()
+        return Sandbox(self.limits, zygote=self, channel=mine, pid=int(reply["pid"]))
 
-    def _read(self, started: float) -> bytes:
-        size = int.from_bytes(self._read_n(4, started), "big")
-        if size > _wire.MAX_FRAME:
-            raise _wire.WireError(f"a message of {size} bytes")
-        return self._read_n(size, started)
+    def exit_status(self, pid: int) -> int | None:
+        try:
+            status = self._ask(("status", pid)).get("status")
+        except SubmissionFailed:
+            return None
+        return status if isinstance(status, int) else None
 
-    def _read_n(self, count: int, started: float) -> bytes:
-        buffer = bytearray()
-        while len(buffer) < count:
-            remaining = self.limits.timeout_s - self.spent_s - (time.monotonic() - started)
-            if remaining <= 0 or not select.select([self.read_fd], [], [], remaining)[0]:
-                raise _Overrun
-            chunk = os.read(self.read_fd, min(1 << 20, count - len(buffer)))
-            if not chunk:
-                raise EOFError
-            buffer += chunk
-        return bytes(buffer)
-
-    def _end_reason(self, timed_out: bool) -> str:
-        code = None
-        if not timed_out:
-            try:
-                code = self.proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                code = None
-        return _describe_end(code, self.limits, timed_out)
-
-    def _kill(self, reason: str) -> None:
-        if self.dead is None:
-            self.dead = reason
-        self._terminate()
-
-    def _terminate(self) -> None:
+    def close(self) -> None:
+        """Kill the zygote and everything its submission started (as root: every process of its uid)."""
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -240,24 +244,84 @@ class Sandbox:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:  # pragma: no cover
             pass
-        for stream in (self.proc.stdin,):
-            try:
-                if stream:
-                    stream.close()
-            except OSError:
-                pass
+        self.socket.close()
+        self.error = self.error or "the grader has finished with this submission"
+
+
+class Sandbox:
+    """The process that runs one exercise of one submission and keeps its answer.
+
+    ``Sandbox(limits, hide)`` makes a zygote of its own (closed with the sandbox); the grader forks the
+    sandboxes of one submission from one :class:`Zygote` instead.
+    """
+
+    def __init__(self, limits: Limits, hide: list[Path] | None = None, *, zygote: Zygote | None = None,
+                 channel: socket.socket | None = None, pid: int | None = None) -> None:
+        self.limits = limits
+        self.spent_s = 0.0
+        self.dead: str | None = None
+        self._own_zygote = zygote is None
+        if zygote is None:
+            zygote = Zygote(limits, hide or [])
+            other = zygote.fork()
+            channel, pid, self.dead = other.channel, other.pid, other.dead
+            other.channel = None
+        self.zygote = zygote
+        self.channel = channel
+        self.pid = pid
+
+    @property
+    def isolation(self) -> dict[str, Any]:
+        return self.zygote.isolation
+
+    # ---- the protocol ---------------------------------------------------------------------------------
+
+    def _request(self, message: tuple[Any, ...]) -> dict[str, Any]:
+        if self.dead or self.channel is None:
+            raise SubmissionFailed(self.dead or "your code stopped answering")
+        started = time.monotonic()
         try:
-            os.close(self.read_fd)
-        except OSError:
-            pass
-        self.read_fd = -1
+            _send_frame(self.channel.fileno(), message)
+            payload = _read_frame(self.channel.fileno(), started + self.limits.timeout_s - self.spent_s)
+            reply = json.loads(payload)
+            if not isinstance(reply, dict):
+                raise _wire.WireError("not a JSON object")
+            return reply
+        except _Overrun:
+            self._kill(_describe_end(None, self.limits, timed_out=True))
+        except (OSError, EOFError):
+            self._kill(None)
+        except (_wire.WireError, ValueError, UnicodeDecodeError) as error:
+            self._kill(f"your code's process sent the grader something it cannot read ({error})")
+        finally:
+            self.spent_s += time.monotonic() - started
+        raise SubmissionFailed(self.dead or "your code stopped answering")
+
+    def _kill(self, reason: str | None) -> None:
+        if self.pid is not None:
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(self.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        if reason is None:  # it ended by itself: ask the zygote how
+            code = self.zygote.exit_status(self.pid) if self.pid is not None else None
+            reason = _describe_end(code, self.limits, timed_out=False)
+        if self.dead is None:
+            self.dead = reason
+        self._close_channel()
+
+    def _close_channel(self) -> None:
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
 
     def close(self) -> None:
-        if self.read_fd == -1:
-            return
         if self.dead is None:
             self.dead = "the grader has finished with this submission"
-        self._terminate()
+        self._close_channel()
+        if self._own_zygote:
+            self.zygote.close()
 
     # ---- what the grader uses -------------------------------------------------------------------------
 

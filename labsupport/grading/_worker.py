@@ -1,11 +1,13 @@
-"""The sandbox: one process per exercise of one submission (``python -I -m labsupport.grading._worker``).
+"""The sandbox: one process per exercise of one submission, forked from one isolated process per submission.
 
-It reads pickled requests on stdin and answers in JSON on the file descriptor named by ``LABSUPPORT_REPLY_FD``.
-First request, ``setup``: isolate itself while still privileged (a new network namespace with only loopback,
-a new mount namespace where the hidden tests, the submissions and the results are covered by empty tmpfs
-mounts and /tmp is private), then drop to an unprivileged uid and set resource limits. Then ``run``: execute
-the course's context and the learner's exercise cell, and send the answer back. Then ``call`` / ``getattr`` on
-handles, until ``exit`` or end of input. The tests never come here: the grader runs them and calls in.
+Started by the grader with ``python -I -S``; requests are pickles, answers JSON, on the socket named by
+``LABSUPPORT_SOCKET_FD``. First request, ``setup``: the process isolates itself while still privileged (a new
+network namespace with only loopback; a new mount namespace where the hidden tests, the submissions, the
+results and the lessons are covered by empty tmpfs mounts and /tmp is private), drops to an unprivileged uid
+and sets resource limits. It is then a zygote: each ``fork`` request (with a socket passed along) makes one
+process per exercise, which serves ``run`` (the course's context, then the learner's exercise cell; the answer
+goes back), then ``call`` / ``getattr`` on handles, until end of input. The tests never come here: the grader
+runs them and calls in.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import socket
 import struct
 import sys
 import tempfile
+import time
 import traceback
 from typing import Any
 
@@ -175,7 +178,7 @@ def _error(error: BaseException) -> dict[str, Any]:
 
 class _Server:
     def __init__(self, reply_fd: int) -> None:
-        self.reply_fd = reply_fd
+        self.reply_fd = reply_fd  # requests come in on the same socket
         self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
 
     def reply(self, message: dict[str, Any]) -> None:
@@ -234,19 +237,54 @@ class _Server:
         return True
 
 
+def _serve(fd: int, server: _Server) -> None:
+    while True:
+        frame = _wire.read_frame(fd)
+        if frame is None or not server.handle(pickle.loads(frame)):
+            return
+
+
+def _exit_status(pid: int) -> int | None:
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.01)
+    return None
+
+
 def main() -> None:
-    reply_fd = int(os.environ.pop("LABSUPPORT_REPLY_FD"))
-    stdin = os.dup(0)
+    """The zygote: isolates itself once, then forks one process per exercise, each on its own socket."""
+    control = socket.socket(fileno=int(os.environ.pop("LABSUPPORT_SOCKET_FD")))
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)  # the learner's code reads nothing of ours from stdin
     os.close(devnull)
     sys.stdin = open(os.devnull)  # noqa: SIM115
-    server = _Server(reply_fd)
+    zygote = _Server(control.fileno())
     while True:
-        frame = _wire.read_frame(stdin)
+        frame = _wire.read_frame(control.fileno())
         if frame is None:
             break
-        if not server.handle(pickle.loads(frame)):
+        request = pickle.loads(frame)
+        if request[0] == "fork":
+            _, fds, _, _ = socket.recv_fds(control, 1, 1)
+            pid = os.fork()
+            if pid == 0:
+                control.close()
+                os.setsid()
+                _serve(fds[0], _Server(fds[0]))
+                os._exit(0)
+            os.close(fds[0])
+            zygote.reply({"pid": pid})
+        elif request[0] == "ping":
+            zygote.reply({})
+        elif request[0] == "status":
+            zygote.reply({"status": _exit_status(int(request[1]))})
+        elif not zygote.handle(request):
             break
     os._exit(0)
 
