@@ -131,3 +131,13 @@ def test_check_says_hidden_tests_come_later() -> None:
     result = check("00.who_acts", lesson_answers("00_overview", "solution")["00.who_acts"])
     assert result.summary() == "all 2 public checks passed"
     assert "hidden tests, later" in str(result) and "hidden tests, later" in result._repr_html_()
+
+
+def test_grader_and_sandbox_import_no_ui() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, labsupport.grading._grader, labsupport.grading._worker, labsupport.grading._hidden\n"
+            "print(sorted(n for n in sys.modules if n.split('.')[0] in ('ipywidgets', 'plotly', 'IPython')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
