@@ -115,7 +115,7 @@ def _describe_end(code: int | None, limits: Limits, timed_out: bool) -> str:
     if timed_out:
         return f"your code did not finish within the time limit of {limits.timeout_s:g} s (an endless loop?)"
     if code is None:
-        return "your code stopped answering"
+        return "your code's process ended (it exited, or it or its parent was killed)"
     if code < 0:
         sig = -code
         if sig == signal.SIGXCPU:

@@ -73,6 +73,8 @@ def _corpus(solution: dict[str, Any], student: dict[str, Any], paths: dict[str, 
     exits = _with(solution, "00.alert_rule", ALERT_RIGHT + "\nimport sys\nsys.exit('bye')")
     corpus["exits"] = _with(exits, "00.removed_at_s", "import os\nos._exit(3)")
     corpus["kills_itself"] = _with(solution, "00.who_acts", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
+    corpus["kills_the_sandbox"] = _with(solution, "00.who_acts", "import os, signal\n"
+                                        "os.kill(os.getppid(), signal.SIGKILL)\nos.kill(os.getpid(), signal.SIGKILL)")
     corpus["writes_files"] = _with(solution, "00.removed_at_s", f"""
 import math, os, subprocess
 for target in ({str(paths['out'] / 'grades.csv')!r}, {str(exercise_file)!r}, '/tmp/labsupport-pwned',
@@ -143,6 +145,7 @@ EXPECTED = {
     "memory_hog": (8, 9, 0),
     "exits": (8, 0, 5),  # sys.exit() after the answer was defined: graded; os._exit() before: nothing
     "kills_itself": (8, 9, 0),
+    "kills_the_sandbox": (8, 9, 0),  # and its zygote: the other exercises' processes live on
     "writes_files": (8, 9, 5),
     "redefines_check": (8, 9, 1),
     "reads_tests": (0, 9, 5),
@@ -209,6 +212,7 @@ def _feedback(graded: dict[str, Any], student: str) -> str:
     ("memory_hog", ["MemoryError on line 1"]),
     ("exits", ["SystemExit", "was graded", "exit status 3"]),
     ("kills_itself", ["was killed"]),
+    ("kills_the_sandbox", ["its parent was killed"]),
     ("malformed_json", ["not valid JSON"]),
     ("other_lesson", ["lesson 01_packaging", "no cell is tagged exercise:00.who_acts"]),
     ("retyped_and_reordered", ["the one cell that defines alert_rule was graded"]),
