@@ -290,14 +290,12 @@ def _discover(submissions: Path, slugs: set[str]) -> tuple[dict[str, dict[str, t
             continue
         student = folder.name
         mine: dict[str, tuple[Path, str]] = {}
-        files = sorted((p for p in folder.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts),
-                       key=lambda p: (len(p.parts), str(p)))
-        unmatched = []
+        files = sorted(_files(folder), key=lambda p: (len(p.parts), str(p)))
+        unmatched, others = [], []
         for path in files:
             shown = str(path.relative_to(folder))
             if path.suffix != ".ipynb":
-                if not path.name.startswith("."):
-                    log.append((student, f"ignored {shown}: not a notebook"))
+                others.append(shown)
                 continue
             if path.stem in slugs:
                 if path.stem in mine:
@@ -316,8 +314,22 @@ def _discover(submissions: Path, slugs: set[str]) -> tuple[dict[str, dict[str, t
                 log.append((student, f"{shown} graded as lesson {lesson}: its name is not a lesson's, its metadata is"))
             else:
                 log.append((student, f"ignored {shown}: not named after a lesson (expected NN_slug.ipynb)"))
+        if len(others) <= 3:
+            log.extend((student, f"ignored {shown}: not a notebook") for shown in others)
+        else:
+            log.append((student, f"ignored {len(others)} files that are not notebooks ({others[0]}, ...)"))
         found[student] = mine
     return found, log
+
+
+def _files(folder: Path) -> list[Path]:
+    """Every file below ``folder``, leaving out hidden folders, checkpoints and virtual environments."""
+    found = []
+    for here, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in ("__pycache__", "node_modules",
+                                                                                  "venv", "site-packages"))
+        found.extend(Path(here) / n for n in names if not n.startswith("."))
+    return found
 
 
 def hidden_paths(paths: list[Path]) -> tuple[list[Path], list[str]]:

@@ -141,3 +141,17 @@ def test_grader_and_sandbox_import_no_ui() -> None:
             "print(sorted(n for n in sys.modules if n.split('.')[0] in ('ipywidgets', 'plotly', 'IPython')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_cloned_repository_is_a_fine_hand_in(tmp_path: Path) -> None:
+    from labsupport.grading._grader import _discover
+
+    repo = tmp_path / "ada"
+    for name in ("notebooks/00_overview.ipynb", ".venv/lib/x.ipynb", "notebooks/.ipynb_checkpoints/00_overview.ipynb",
+                 "README.md", "lessons/00_overview.md", "course.py", "pyproject.toml"):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text("{}", encoding="utf-8")
+    found, log = _discover(tmp_path, {"00_overview"})
+    assert found == {"ada": {"00_overview": (repo / "notebooks" / "00_overview.ipynb",
+                                             str(Path("notebooks") / "00_overview.ipynb"))}}
+    assert log == [("ada", "ignored 4 files that are not notebooks (README.md, ...)")]
