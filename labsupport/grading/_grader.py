@@ -171,6 +171,9 @@ def grade_notebook(student: str, path: Path | None, spec: LessonSpec, limits: Li
                 answers[ex_id] = answer
         outcomes, problems = run_hidden(spec.hidden, spec.fixture_names, answers, spec.hidden_tests)
         result.problems.extend(problems)
+        for ex_id, sandbox in started_boxes.items():  # processes that died while the tests called them
+            if sandbox.dead and not grades[ex_id].reason:
+                result.problems.append(f"{ex_id}: while testing: {sandbox.dead}")
     finally:
         for sandbox in sandboxes:
             sandbox.close()

@@ -235,6 +235,8 @@ def test_log_names_each_problem(graded: dict[str, Any]) -> None:
     assert "renamed_file\tignored notes.txt: not a notebook" in log
     assert "-\tignored stray.txt: not a student's folder" in log
     assert "loops_in_cell\t00_overview: 00.alert_rule:" in log
+    assert "loops_when_called\t00_overview: 00.removed_at_s: while testing: your code did not finish" in log
+    assert "correct\t" not in log
 
 
 def _summaries(graded: dict[str, Any], student: str) -> dict[str, str]:
