@@ -68,8 +68,8 @@ def _blocked_ancestor(path: str) -> str | None:
 def _reveal(libc: Any, paths: list[str]) -> list[str]:
     """Make ``paths`` (the interpreter, the course) reachable for an unprivileged user, and nothing else.
 
-    A folder that others may not enter (say a 0700 home folder holding a pyenv Python) is covered by an empty tmpfs into
-    which only the needed paths are bind-mounted again: the rest of it stays invisible to the submission.
+    A folder that others may not enter (say a 0700 home folder holding a pyenv Python) is covered by an empty
+    tmpfs into which only the needed paths are bind-mounted again: the rest of it stays invisible.
     """
     groups: dict[str, list[str]] = {}
     for path in sorted({os.path.realpath(p) for p in paths}):
