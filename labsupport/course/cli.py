@@ -55,6 +55,12 @@ def _limits(args: argparse.Namespace):  # noqa: ANN202 - imported lazily
     return Limits(timeout_s=args.timeout, memory_mb=args.memory_mb, isolate=not args.no_isolation)
 
 
+def _progress(done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        print(f"\rgraded {done} of {total} notebooks", end="\n" if done == total else "", file=sys.stderr,
+              flush=True)
+
+
 def _cmd_grade(args: argparse.Namespace) -> int:
     from labsupport.grading._grader import grade_class
 
@@ -69,7 +75,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     try:
         book = grade_class(submissions, out, Path(args.lessons), hidden=hidden, jobs=args.jobs,
                            limits=_limits(args), lessons=args.lesson or None,
-                           hide=[Path(p) for p in args.hide or []])
+                           hide=[Path(p) for p in args.hide or []], progress=_progress)
     except (ValueError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

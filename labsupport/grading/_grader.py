@@ -12,6 +12,7 @@ import concurrent.futures
 import csv
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -351,7 +352,8 @@ def hidden_paths(paths: list[Path]) -> tuple[list[Path], list[str]]:
 
 def grade_class(submissions: Path, out: Path, lessons_dir: Path, hidden: Path | None = None,
                 jobs: int | None = None, limits: Limits | None = None,
-                lessons: list[str] | None = None, hide: list[Path] | None = None) -> Gradebook:
+                lessons: list[str] | None = None, hide: list[Path] | None = None,
+                progress: Callable[[int, int], None] | None = None) -> Gradebook:
     """Grade every student's notebooks; write grades.csv, <student>/feedback.html and grading.log into ``out``.
 
     Sandboxes see neither the submissions, the results, the lessons (they hold the solutions), the hidden tests
@@ -380,9 +382,9 @@ def grade_class(submissions: Path, out: Path, lessons_dir: Path, hidden: Path | 
              for student, mine in found.items() for slug in wanted]
     results: dict[tuple[str, str], NotebookGrade] = {}
     jobs = max(1, jobs or os.cpu_count() or 1)
-    failed = _run_pool(tasks, specs, limits, hide, jobs, results)
+    failed = _run_pool(tasks, specs, limits, hide, jobs, results, progress)
     if failed:  # a grader process died: grade those again, one at a time, so that no score is lost
-        failed = _run_pool(failed, specs, limits, hide, 1, results)
+        failed = _run_pool(failed, specs, limits, hide, 1, results, progress)
     for student, slug, _path, shown in failed:
         spec = specs[slug]
         grade = NotebookGrade(student, slug, shown, [ExerciseGrade(e, e, spec.max_points(e)) for e in spec.exercises])
@@ -406,7 +408,8 @@ def grade_class(submissions: Path, out: Path, lessons_dir: Path, hidden: Path | 
 
 
 def _run_pool(tasks: list[tuple[str, str, str | None, str]], specs: dict[str, LessonSpec], limits: Limits,
-              hide: list[Path], jobs: int, results: dict[tuple[str, str], NotebookGrade]) -> list[Any]:
+              hide: list[Path], jobs: int, results: dict[tuple[str, str], NotebookGrade],
+              progress: Callable[[int, int], None] | None = None) -> list[Any]:
     failed = []
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
                                                 initargs=(specs, limits, hide)) as pool:
@@ -417,6 +420,8 @@ def _run_pool(tasks: list[tuple[str, str, str | None, str]], specs: dict[str, Le
                 results[(task[0], task[1])] = future.result()
             except Exception:  # noqa: BLE001 - a grader process died; retried by the caller
                 failed.append(task)
+            if progress is not None:
+                progress(len(tasks) - sum(not f.done() for f in futures), len(tasks))
     return failed
 
 
