@@ -49,6 +49,93 @@ def _cmd_exercises(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _limits(args: argparse.Namespace):  # noqa: ANN202 - imported lazily
+    from labsupport.grading._sandbox import Limits
+
+    return Limits(timeout_s=args.timeout, memory_mb=args.memory_mb, isolate=not args.no_isolation)
+
+
+def _progress(done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        print(f"\rgraded {done} of {total} notebooks", end="\n" if done == total else "", file=sys.stderr,
+              flush=True)
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from labsupport.grading._grader import grade_class
+
+    submissions, out = Path(args.submissions), Path(args.out)
+    if not submissions.is_dir():
+        print(f"error: {submissions} is not a folder of students' folders", file=sys.stderr)
+        return 2
+    hidden = Path(args.hidden) if args.hidden else None
+    if hidden is not None and not hidden.is_dir():
+        print(f"error: hidden tests folder {hidden} does not exist", file=sys.stderr)
+        return 2
+    try:
+        book = grade_class(submissions, out, Path(args.lessons), hidden=hidden, jobs=args.jobs,
+                           limits=_limits(args), lessons=args.lesson or None,
+                           hide=[Path(p) for p in args.hide or []], progress=_progress)
+    except (ValueError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    problems = sum(1 for student, _ in book.log if student)
+    print(f"graded {len(book.grades)} students ({', '.join(book.columns)}) in {book.seconds:.1f} s")
+    print(f"wrote {out / 'grades.csv'}, {len(book.grades)} feedback.html files and {out / 'grading.log'} "
+          f"({problems} notes on submissions)")
+    return 0
+
+
+def _cmd_grade_one(args: argparse.Namespace) -> int:
+    import base64
+    import json
+
+    from labsupport.course import find_lessons
+    from labsupport.grading._feedback import feedback_html
+    from labsupport.grading._grader import grade_notebook, lesson_spec
+
+    lessons = {lesson.slug: lesson for lesson in find_lessons(Path(args.lessons))}
+    hidden = Path(args.hidden).resolve() if args.hidden else None
+    graded, tests = [], []
+    for name in args.notebooks:
+        path = Path(name)
+        slug = args.lesson or path.stem
+        if slug not in lessons:
+            print(f"error: {path.name} is not named after a lesson ({', '.join(lessons)}); use --lesson",
+                  file=sys.stderr)
+            return 2
+        hide = [path.resolve().parent] + ([hidden] if hidden else [])
+        grade = grade_notebook("you", path, lesson_spec(lessons[slug].path, hidden), _limits(args), hide, path.name)
+        graded.append(grade)
+        for ex in grade.exercises:
+            print(f"{ex.exercise_id}: {ex.points:g}/{ex.max_points:g} points - {ex.summary}"
+                  + (f": {ex.reason}" if ex.reason else ""))
+            tests.append({"name": f"{ex.exercise_id}: {ex.title}", "status": "pass" if ex.points == ex.max_points
+                          else "fail", "score": ex.points, "max_score": ex.max_points,
+                          "message": ex.reason or ex.summary, "line_no": 0, "test_code": ""})
+    total, maximum = sum(g.points for g in graded), sum(g.max_points for g in graded)
+    print(f"total: {total:g}/{maximum:g}")
+    if args.out:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        (Path(args.out) / "feedback.html").write_text(feedback_html("you", graded), encoding="utf-8")
+    if args.classroom:  # GitHub Classroom's grading reporter reads a base64 JSON "result" step output
+        result = {"version": 1, "status": "pass" if total == maximum else "fail", "max_score": maximum,
+                  "tests": tests}
+        encoded = base64.b64encode(json.dumps(result).encode()).decode()
+        with open(args.classroom, "a", encoding="utf-8") as handle:
+            handle.write(f"result={encoded}\n")
+    return 0
+
+
+def _grading_options(parser: argparse.ArgumentParser, root: Path) -> None:
+    parser.add_argument("--hidden", metavar="DIR", help="folder of hidden pytest tests (one sub-folder per lesson)")
+    parser.add_argument("--lessons", default=str(root / "lessons"), help="folder of lesson .md files")
+    parser.add_argument("--timeout", type=float, default=20.0, help="seconds each exercise may run (default 20)")
+    parser.add_argument("--memory-mb", type=int, default=1024, help="memory per exercise in MB (default 1024)")
+    parser.add_argument("--no-isolation", action="store_true",
+                        help="no namespaces or unprivileged user (only limits and a separate process)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     root = _repo_root()
     parser = argparse.ArgumentParser(prog="labsupport", description="Build and grade the course's notebooks.")
@@ -61,6 +148,26 @@ def build_parser() -> argparse.ArgumentParser:
     build.set_defaults(func=_cmd_build)
     exercises = sub.add_parser("exercises", help="list every graded exercise")
     exercises.set_defaults(func=_cmd_exercises)
+    grade = sub.add_parser("grade", help="grade a class: SUBMISSIONS/<student>/<NN_slug>.ipynb",
+                           description="Grade every student's notebooks; write grades.csv, <student>/feedback.html "
+                                       "and grading.log into --out.")
+    grade.add_argument("submissions", help="folder with one folder per student")
+    grade.add_argument("--out", required=True, help="folder for the results")
+    grade.add_argument("--jobs", type=int, default=None, help="parallel graders (default: one per core)")
+    grade.add_argument("--hide", action="append", metavar="DIR",
+                       help="a folder submissions must not see, e.g. your solution notebooks (repeatable)")
+    grade.add_argument("--lesson", action="append", metavar="NN_slug",
+                       help="grade this lesson (repeatable; default: every lesson handed in)")
+    _grading_options(grade, root)
+    grade.set_defaults(func=_cmd_grade)
+    one = sub.add_parser("grade-one", help="grade notebooks of one learner (e.g. in classroom CI)")
+    one.add_argument("notebooks", nargs="+", help="NN_slug.ipynb files")
+    one.add_argument("--lesson", help="the lesson, when a notebook's name is not NN_slug.ipynb")
+    one.add_argument("--out", help="write feedback.html here")
+    one.add_argument("--classroom", metavar="FILE",
+                     help="append GitHub Classroom's result=<base64 JSON> to FILE (use $GITHUB_OUTPUT)")
+    _grading_options(one, root)
+    one.set_defaults(func=_cmd_grade_one)
     return parser
 
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 __all__ = ["CheckResult", "Status", "TestOutcome"]
 
+HIDDEN_LATER = "Your instructor may also grade this exercise with hidden tests, later."
 
 class Status(StrEnum):
     PASSED = "passed"
@@ -50,8 +51,8 @@ class CheckResult:
         return self.status is Status.PASSED
 
     def summary(self) -> str:
-        if self.status is Status.PASSED:
-            return f"all {len(self.outcomes)} checks passed"
+        if self.status is Status.PASSED:  # public checks only: hidden tests, if any, are graded later
+            return f"all {len(self.outcomes)} public checks passed"
         if self.status is Status.FAILED:
             failed = sum(not o.passed for o in self.outcomes)
             return f"{failed} of {len(self.outcomes)} checks failed"
@@ -61,6 +62,8 @@ class CheckResult:
         mark = {"passed": "✔", "failed": "✘", "not attempted yet": "…", "invalid answer": "✘"}[self.status.value]
         lines = [f"{mark} {self.exercise_id} ({self.title}): {self.summary()}"
                  + (f" — {self.points:g}/{self.max_points:g} points" if self.outcomes else "")]
+        if self.status is Status.PASSED:
+            lines.append(f"  {HIDDEN_LATER}")
         if self.message:
             lines.append(f"  {self.message}")
         if self.hint:
@@ -83,7 +86,7 @@ class CheckResult:
                 f"<b>{html.escape(self.summary())}</b>")
         if self.outcomes:
             head += f" ({self.points:g}/{self.max_points:g} points)"
-        body = ""
+        body = f"<div><i>{html.escape(HIDDEN_LATER)}</i></div>" if self.status is Status.PASSED else ""
         if self.message:
             body += f"<div>{html.escape(self.message)}</div>"
         if self.hint:
