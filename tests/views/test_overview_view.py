@@ -9,6 +9,7 @@ import pytest
 from labsupport.sim.overview import InstanceState, run_overview
 from labsupport.views import COLORS, animate
 from labsupport.views.overview import STATE_STYLE, OverviewScene, overview_panel
+from tests.views.panels import assert_bad_setting_is_explained
 
 
 @pytest.fixture(scope="module")
@@ -96,14 +97,7 @@ def test_live_panel_reruns_model_and_updates_figure_in_place() -> None:
 
 
 def test_live_panel_shows_a_message_for_bad_settings_and_keeps_the_picture() -> None:
-    panel = overview_panel()
-    panel.controls["crash_at_s"].max = 500
-    good = panel.trace
-    panel.controls["crash_at_s"].value = 400
-    assert "crash_at_s must be at most 120" in panel.status.value
-    assert panel.trace is good
-    panel.controls["crash_at_s"].value = 30
-    assert panel.status.value == ""
+    assert_bad_setting_is_explained(overview_panel(), "crash_at_s", 400, "crash_at_s must be at most 120", 30)
 
 
 def _arrays(value, path=""):

@@ -9,6 +9,7 @@ import pytest
 from labsupport.sim.packaging import MAX_INSTANCES, run_machine, run_placement
 from labsupport.views import animate
 from labsupport.views.packaging import INSTANCE_COLORS, MachineScene, packaging_panel, placement_figure
+from tests.views.panels import assert_bad_setting_is_explained
 
 LATENCY, FAILED = 3, 3 + MAX_INSTANCES
 
@@ -89,9 +90,5 @@ def test_live_panel_reruns_the_model_and_updates_in_place() -> None:
 
 def test_live_panel_shows_a_message_for_bad_settings() -> None:
     panel = packaging_panel()
-    good = panel.trace
-    panel.controls["instances"].max = 20
-    panel.controls["instances"].value = 12
-    assert "instances must be at most 8" in panel.status.value and panel.trace is good
-    panel.controls["instances"].value = 3
-    assert panel.status.value == "" and len(panel.figure.data[2].text) == 3
+    assert_bad_setting_is_explained(panel, "instances", 12, "instances must be at most 8", 3)
+    assert len(panel.figure.data[2].text) == 3

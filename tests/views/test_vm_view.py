@@ -9,6 +9,7 @@ import pytest
 from labsupport.sim.vm import Phase, run_packing, run_vm
 from labsupport.views import animate
 from labsupport.views.vm import PHASE_STYLE, PackingScene, VmScene, packing_panel, vm_panel
+from tests.views.panels import assert_bad_setting_is_explained
 
 
 @pytest.fixture(scope="module")
@@ -87,14 +88,8 @@ def test_vm_panel_reruns_and_updates_in_place() -> None:
 
 
 def test_vm_panel_bad_settings_show_a_message() -> None:
-    panel = vm_panel()
-    panel.controls["health_check_interval_s"].min = 1
-    good = panel.trace
-    panel.controls["health_check_interval_s"].value = 4
-    assert "health_check_interval_s must be at least 5" in panel.status.value
-    assert panel.trace is good
-    panel.controls["health_check_interval_s"].value = 30
-    assert panel.status.value == ""
+    assert_bad_setting_is_explained(vm_panel(), "health_check_interval_s", 4,
+                                    "health_check_interval_s must be at least 5", 30)
 
 
 def test_packing_panel_hides_time_and_updates_labels() -> None:
