@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from typing import Any
 
 from labsupport.grading import _wire
 from labsupport.grading._registry import Wrong
+from labsupport.grading._worker import PRIVATE_TMP
 
 __all__ = ["Limits", "RemoteFunction", "RemoteObject", "Sandbox", "SubmissionFailed", "Zygote", "needed_paths"]
 
@@ -111,6 +113,19 @@ def needed_paths() -> list[str]:
                    str(Path(labsupport.__file__).resolve().parents[1])})
 
 
+def _tmp_stages(needed: list[str]) -> dict[str, str]:
+    """For each temp folder the sandbox makes private that holds a path it needs (the course cloned under
+    /tmp, say): an empty folder inside it, where the sandbox assembles its private tmpfs."""
+    stages = {}
+    for tmp in PRIVATE_TMP:
+        if not os.path.isdir(tmp):
+            continue
+        real = os.path.realpath(tmp)
+        if any(os.path.realpath(p).startswith(real + "/") for p in needed):
+            stages[tmp] = tempfile.mkdtemp(dir=tmp, prefix=".labsupport-sandbox-")
+    return stages
+
+
 def _describe_end(code: int | None, limits: Limits, timed_out: bool) -> str:
     if timed_out:
         return f"your code did not finish within the time limit of {limits.timeout_s:g} s (an endless loop?)"
@@ -175,9 +190,11 @@ class Zygote:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             pass_fds=(theirs.fileno(),), env=env, cwd="/", start_new_session=True, close_fds=True)
         theirs.close()
+        reveal = needed_paths()
+        self.tmp_stages = _tmp_stages(reveal) if limits.isolate else {}
         config = {"namespaces": limits.isolate, "hide": [str(p) for p in hide], "uid": self.uid,
                   "memory_mb": limits.memory_mb, "cpu_s": limits.cpu_s, "file_mb": limits.file_mb,
-                  "nproc": limits.nproc, "reveal": needed_paths()}
+                  "nproc": limits.nproc, "reveal": reveal, "tmp_stages": self.tmp_stages}
         self._pending = True  # its reply is read when first needed: a submission's set-up overlaps the grader's
         try:
             _send_frame(self.socket.fileno(), ("setup", config))
@@ -245,6 +262,11 @@ class Zygote:
         except subprocess.TimeoutExpired:  # pragma: no cover
             pass
         self.socket.close()
+        for stage in self.tmp_stages.values():  # empty here: the sandbox mounted on it only in its own namespace
+            try:
+                os.rmdir(stage)
+            except OSError:
+                pass
         self.error = self.error or "the grader has finished with this submission"
 
 

@@ -94,6 +94,27 @@ def _reveal(libc: Any, paths: list[str]) -> list[str]:
     return revealed
 
 
+PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def _private_tmp(libc: Any, path: str, stage: str, keep: list[str], size_mb: int) -> None:
+    """A fresh tmpfs over ``path`` that still shows the ``keep`` paths below it (a course cloned under /tmp).
+
+    The new tmpfs is assembled on ``stage`` (an empty folder inside ``path`` that the grader made and removes),
+    the needed folders are bind-mounted into it, and then the whole mount moves over ``path``.
+    """
+    _mount(libc, "tmpfs", stage, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mb}m,mode=1777")
+    real = os.path.realpath(path)
+    shown: list[str] = []
+    for wanted in keep:
+        if wanted.startswith(real + "/") and not any(wanted.startswith(s + "/") for s in shown):
+            inside = os.path.join(stage, os.path.relpath(wanted, real))
+            os.makedirs(inside, mode=0o755, exist_ok=True)
+            _mount(libc, wanted, inside, None, MS_BIND | MS_REC, None)
+            shown.append(wanted)
+    _mount(libc, stage, path, None, MS_MOVE, None)
+
+
 def _namespaces(config: dict[str, Any], done: dict[str, Any]) -> None:
     """A network namespace with loopback only, and private mounts hiding the grader's folders (Linux)."""
     libc = _libc()
@@ -119,8 +140,11 @@ def _namespaces(config: dict[str, Any], done: dict[str, Any]) -> None:
         elif os.path.exists(path):
             _mount(libc, "/dev/null", path, None, MS_BIND, None)
     size = int(config.get("file_mb", 64))
-    for path in ("/tmp", "/var/tmp", "/dev/shm"):
-        if os.path.isdir(path):
+    keep = sorted({os.path.realpath(p) for p in config.get("reveal", [])})
+    for path, stage in config.get("tmp_stages", {}).items():
+        _private_tmp(libc, path, stage, keep, size)
+    for path in PRIVATE_TMP:
+        if os.path.isdir(path) and path not in config.get("tmp_stages", {}):
             _mount(libc, "tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
     if root and config.get("uid") is not None:
         done["revealed"] = _reveal(libc, config.get("reveal", []))
