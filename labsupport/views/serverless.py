@@ -57,16 +57,9 @@ class ServerlessScene(Scene):
                                             ""))
         for state in _SHOWN:
             label, colour, symbol = STATE_STYLE[state]
-            fig.add_trace(go.Scatter(mode="markers", name=label, hoverinfo="text", showlegend=False,
+            fig.add_trace(go.Scatter(mode="markers", name=label, hoverinfo="text",
                                      marker=dict(color=colour, symbol=symbol, size=self._marker_size(trace),
                                                  line=dict(color=colour, width=2))), row=1, col=1)
-        # The key: always shown (a legend drops entries whose trace is empty in the current frame).
-        key = [STATE_STYLE[state] for state in _SHOWN]
-        fig.add_trace(go.Scatter(x=np.full(len(key), _COLUMNS + 0.2), y=-0.75 * np.arange(len(key)),
-                                 mode="markers+text", text=[k[0] for k in key], textposition="middle right",
-                                 marker=dict(color=[k[1] for k in key], symbol=[k[2] for k in key], size=13,
-                                             line=dict(color=[k[1] for k in key], width=2)),
-                                 hoverinfo="skip", showlegend=False, name="key", cliponaxis=False), row=1, col=1)
         fig.add_trace(go.Bar(name="warm requests", marker_color=COLORS["green"], showlegend=False,
                              hovertemplate="%{x:.0f} ms: %{y} warm<extra></extra>"), row=1, col=2)
         fig.add_trace(go.Bar(name="cold-start requests", marker=dict(color=COLORS["vermillion"], pattern_shape="x"),
@@ -86,29 +79,31 @@ class ServerlessScene(Scene):
         n = len(s["instance_provisioned"])
         rows = max(1, math.ceil(n / _COLUMNS))
         duration = float(s["time_s"][-1])
-        fig.update_xaxes(visible=False, range=[-0.7, _COLUMNS + 4.6], row=1, col=1)
-        fig.update_yaxes(visible=False, range=[min(-rows + 0.4, -0.75 * len(_SHOWN) + 0.3), 0.7], row=1, col=1)
+        fig.update_xaxes(visible=False, range=[-0.7, _COLUMNS - 0.3], row=1, col=1)
+        fig.update_yaxes(visible=False, range=[min(-rows + 0.4, -2.6), 0.7], row=1, col=1)
         bins = latency_bins(trace)
         fig.update_xaxes(title_text="latency (ms)", range=[0, float(bins[-1])], row=1, col=2)
-        fig.update_yaxes(title_text="requests (log)", type="log", row=1, col=2)
+        fig.update_yaxes(title_text="requests (log)", type="log", dtick=1, row=1, col=2)
         fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=1)
         step = float(trace.params["step_s"])
         fig.update_yaxes(title_text=f"per {step:g} s", rangemode="tozero", row=2, col=1)
         top = max(1, int(np.max(s["instances"])))
         fig.update_yaxes(title_text="instances", range=[0, top * 1.15 + 1], secondary_y=True, row=2, col=1,
-                         showgrid=False, tickformat=",d", title_font=dict(color=COLORS["blue"]))
+                         showgrid=False, tickformat=",d", dtick=max(1, math.ceil(top / 4)), title_font=dict(color=COLORS["blue"]))
         fig.add_annotation(text="bars: requests · <span style='color:#D55E00'>cold starts</span> · "
                                 "<b>throttled</b> (dotted) · <span style='color:#0072B2'>instances alive</span>",
                            xref="paper", yref="paper", x=0.0, y=0.43, showarrow=False, xanchor="left",
                            font=dict(size=12))
         fig = apply_style(fig, title=self.title, height=720)
-        fig.update_layout(barmode="overlay", bargap=0.05, margin=dict(t=110), showlegend=False)
+        # The title on top, the states' legend under it; every state stays in the legend (see frame()).
+        fig.update_layout(barmode="overlay", bargap=0.05, margin=dict(t=130), title=dict(y=0.98, yanchor="top"),
+                          legend=dict(orientation="h", yanchor="bottom", y=1.05, x=0, font=dict(size=12)))
         return fig
 
     @staticmethod
     def _marker_size(trace: Trace) -> float:
         n = len(trace.series["instance_provisioned"])
-        return float(min(22.0, max(6.0, 260.0 / max(1, math.ceil(n / _COLUMNS)))))
+        return float(min(16.0, max(6.0, 200.0 / max(1, math.ceil(n / _COLUMNS)))))
 
     def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
         s = trace.series
@@ -120,8 +115,9 @@ class ServerlessScene(Scene):
         for state in _SHOWN:
             mask = states == int(state)
             label = STATE_STYLE[state][0]
-            updates.append(dict(x=gx[mask], y=gy[mask], text=[f"{name}: {label}" for name in names[mask]]))
-        updates.append({})  # the key does not change
+            # One point far outside the axes first: a legend drops a trace that has no points in a frame.
+            updates.append(dict(x=np.concatenate([[-99.0], gx[mask]]), y=np.concatenate([[-99.0], gy[mask]]),
+                                text=[""] + [f"{name}: {label}" for name in names[mask]]))
         t = float(s["time_s"][k])
         bins = latency_bins(trace)
         centres = (bins[:-1] + bins[1:]) / 2

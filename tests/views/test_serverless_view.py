@@ -36,20 +36,19 @@ def test_instances_are_drawn_by_state_with_colour_and_symbol(trace) -> None:
     fig = scene.still(trace, k)
     states = trace.series["instance_state"][k]
     for i, state in enumerate(STATE_STYLE):
-        assert len(fig.data[i].x) == int(np.count_nonzero(states == int(state)))
+        assert len(fig.data[i].x) == 1 + int(np.count_nonzero(states == int(state)))  # + the legend's point
+        assert fig.data[i].x[0] == -99.0 and fig.data[i].name == STATE_STYLE[state][0]
     cold = fig.data[list(STATE_STYLE).index(InstanceState.COLD)]
     assert cold.marker.symbol == "star" and cold.marker.color == "#D55E00"
     assert fig.data[list(STATE_STYLE).index(InstanceState.WARM)].marker.symbol == "circle"
     symbols = {STATE_STYLE[s][2] for s in STATE_STYLE}
     assert len(symbols) == len(STATE_STYLE)  # nothing depends on colour alone
-    key = fig.data[len(STATE_STYLE)]
-    assert list(key.text) == [STATE_STYLE[s][0] for s in STATE_STYLE]
     assert "cold starts" in fig.layout.title.text
 
 
 def test_histogram_grows_with_time_and_splits_cold_from_warm(trace) -> None:
     scene = ServerlessScene()
-    n = len(STATE_STYLE) + 1
+    n = len(STATE_STYLE)
     s = trace.series
     early = scene.frame(trace, 6)
     late = scene.frame(trace, len(s["time_s"]) - 1)
@@ -103,7 +102,7 @@ def test_panel_reruns_and_updates_in_place() -> None:
     assert "5 provisioned" in figure.layout.title.text
     assert panel.trace.params["provisioned"] == 5
     purple = figure.data[list(STATE_STYLE).index(InstanceState.PROVISIONED_IDLE)]
-    assert len(purple.x) + len(figure.data[list(STATE_STYLE).index(InstanceState.WARM)].x) >= 5
+    assert len(purple.x) + len(figure.data[list(STATE_STYLE).index(InstanceState.WARM)].x) >= 5 + 2
     panel.controls["burst_size"].value = 200
     assert panel.trace.params["burst_size"] == 200
 
