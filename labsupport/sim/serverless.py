@@ -1,0 +1,611 @@
+"""Lesson 05: a service deployed on AWS Lambda, and what it costs.
+
+Two things live here:
+
+* :func:`run_serverless` follows one function through time. Requests arrive (a steady Poisson stream, plus
+  seeded bursts, or an explicit list of arrival times); each request goes to an idle **warm** execution
+  environment ("instance") if there is one, otherwise Lambda starts a new one with a **cold start** (its init
+  phase runs before the handler), unless the concurrency limit or the scaling rate says no: then the request
+  is **throttled** (HTTP 429). An instance that stays idle for ``idle_expiry_s`` is shut down. Provisioned
+  concurrency keeps instances initialised from the start and never lets them expire.
+* The **pricing formula** (:func:`lambda_cost`): requests × price per million + GB-seconds × price per
+  GB-second, with each invocation's duration rounded up to the millisecond, and the optional monthly free
+  tier; and the monthly cost of the same traffic on always-on VMs, with lesson 02's instance prices
+  (:func:`always_on_monthly_usd`, :func:`run_cost_curve`).
+
+Facts from the AWS documentation (the lesson names each page): the scaling rate of 1,000 new execution
+environments every 10 seconds per function, the default concurrency quota of 1,000, memory 128–10,240 MB, a
+vCPU's worth of CPU at 1,769 MB, the prices in :data:`PRICES`. Assumptions (AWS publishes no figure): how long
+an init takes for a runtime and package size (:func:`init_s`), how long an idle instance lives
+(``idle_expiry_s``), and how many requests a VM serves (``vm_capacity_rps``).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import asdict, dataclass
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+
+from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
+from labsupport.sim._trace import Event, Trace, generator
+from labsupport.sim.vm import instance_type
+
+__all__ = [
+    "CostCurveParams",
+    "FREE_TIER",
+    "FULL_VCPU_MB",
+    "PRICES",
+    "PRICES_AS_OF",
+    "RUNTIMES",
+    "SECONDS_PER_MONTH",
+    "InstanceState",
+    "LambdaBill",
+    "LambdaPrices",
+    "ServerlessParams",
+    "always_on_monthly_usd",
+    "billed_ms",
+    "gb_seconds",
+    "init_s",
+    "lambda_cost",
+    "lambda_monthly_usd",
+    "latency_percentiles",
+    "run_cost_curve",
+    "run_serverless",
+    "trace_cost",
+]
+
+# ---- prices ----------------------------------------------------------------------------------------------
+
+#: When the prices below were listed: the AWS Lambda pricing page, us-east-1, unchanged since Arm (Graviton2)
+#: functions arrived in September 2021. Not re-read live for this release: check the page before relying on them.
+PRICES_AS_OF = "2024, AWS Lambda pricing page, us-east-1 (not re-checked live for this release)"
+SECONDS_PER_MONTH = 730 * 3600  # AWS prices a month as 730 hours
+FULL_VCPU_MB = 1769  # AWS Lambda docs: at 1,769 MB a function has the equivalent of one vCPU
+
+
+@dataclass(frozen=True, slots=True)
+class LambdaPrices:
+    """On-demand Lambda prices for one architecture, in USD."""
+
+    architecture: str
+    per_million_requests: float
+    #: (GB-seconds in the tier per month, USD per GB-second), cheapest last; the last tier has no end
+    gb_second_tiers: tuple[tuple[float, float], ...]
+    provisioned_per_gb_second: float  # for keeping provisioned concurrency ready, whether used or not
+    provisioned_duration_per_gb_second: float  # the duration of invocations on provisioned instances
+
+
+PRICES: dict[str, LambdaPrices] = {
+    "x86_64": LambdaPrices("x86_64", 0.20, ((6e9, 0.0000166667), (9e9, 0.0000150000), (math.inf, 0.0000133334)),
+                           0.0000041667, 0.0000097222),
+    "arm64": LambdaPrices("arm64", 0.20, ((7.5e9, 0.0000133334), (11.25e9, 0.0000120001), (math.inf, 0.0000106667)),
+                          0.0000033334, 0.0000077778),
+}
+#: The monthly free tier: requests and GB-seconds (x86 and Arm together).
+FREE_TIER = {"requests": 1_000_000, "gb_seconds": 400_000.0}
+
+
+def _prices(architecture: str) -> LambdaPrices:
+    if architecture not in PRICES:
+        raise ParameterError(f"architecture must be one of {', '.join(PRICES)}, got {architecture!r}")
+    return PRICES[architecture]
+
+
+def billed_ms(duration_ms: Any) -> Any:
+    """Billed duration: rounded up to the next whole millisecond (1 ms granularity since December 2020)."""
+    values = np.asarray(duration_ms, dtype=float)
+    if np.any(values < 0) or not np.all(np.isfinite(values)):
+        raise ParameterError("a duration must be a finite number of milliseconds, at least 0")
+    rounded = np.ceil(values - 1e-9)  # 12.0000000001 ms (float noise) is 12 ms, not 13
+    return float(rounded) if rounded.ndim == 0 else rounded
+
+
+def gb_seconds(duration_ms: Any, memory_mb: float) -> float:
+    """GB-seconds of invocations of ``duration_ms`` (one or many) at ``memory_mb``: billed seconds × memory in GB.
+
+    AWS counts a GB as 1,024 MB here (its pricing examples: 512 MB is 0.5 GB).
+    """
+    check_number("memory_mb", memory_mb, low=128, high=10240)
+    return float(np.sum(billed_ms(duration_ms))) / 1000.0 * memory_mb / 1024.0
+
+
+@dataclass(frozen=True, slots=True)
+class LambdaBill:
+    """A Lambda bill, split the way AWS shows it."""
+
+    requests: int
+    gb_seconds: float
+    request_usd: float
+    compute_usd: float
+    provisioned_usd: float = 0.0
+
+    @property
+    def total_usd(self) -> float:
+        return self.request_usd + self.compute_usd + self.provisioned_usd
+
+
+def _tiered(gb_s: float, tiers: tuple[tuple[float, float], ...]) -> float:
+    usd, left = 0.0, gb_s
+    for size, price in tiers:
+        used = min(left, size)
+        usd += used * price
+        left -= used
+        if left <= 0:
+            break
+    return usd
+
+
+def lambda_cost(requests: int, gb_s: float, *, architecture: str = "x86_64", free_tier: bool = False,
+                provisioned_gb_s: float = 0.0, provisioned_used_gb_s: float = 0.0) -> LambdaBill:
+    """The bill for ``requests`` invocations using ``gb_s`` on-demand GB-seconds in a month.
+
+    ``request_usd = max(0, requests - free) / 1e6 × price per million`` and ``compute_usd`` is the GB-seconds
+    beyond the free ones, priced by tier. Provisioned concurrency adds ``provisioned_gb_s`` (memory × seconds it
+    was configured) at its own rate, and its invocations' GB-seconds at the provisioned duration rate.
+    """
+    check_int("requests", requests, low=0)
+    check_number("gb_s", gb_s, low=0)
+    check_number("provisioned_gb_s", provisioned_gb_s, low=0)
+    check_number("provisioned_used_gb_s", provisioned_used_gb_s, low=0)
+    price = _prices(architecture)
+    free_requests = FREE_TIER["requests"] if free_tier else 0
+    free_gb_s = FREE_TIER["gb_seconds"] if free_tier else 0.0
+    request_usd = max(0, int(requests) - free_requests) / 1e6 * price.per_million_requests
+    compute_usd = _tiered(max(0.0, gb_s - free_gb_s), price.gb_second_tiers)
+    provisioned_usd = (provisioned_gb_s * price.provisioned_per_gb_second
+                       + provisioned_used_gb_s * price.provisioned_duration_per_gb_second)
+    return LambdaBill(int(requests), float(gb_s), request_usd, compute_usd, provisioned_usd)
+
+
+def lambda_monthly_usd(rate_per_s: float, duration_ms: float, memory_mb: float, *, architecture: str = "x86_64",
+                       free_tier: bool = False) -> float:
+    """A month of steady traffic at ``rate_per_s``, every invocation ``duration_ms`` long, on demand."""
+    check_number("rate_per_s", rate_per_s, low=0)
+    requests = round(rate_per_s * SECONDS_PER_MONTH)
+    return lambda_cost(requests, requests * gb_seconds(duration_ms, memory_mb), architecture=architecture,
+                       free_tier=free_tier).total_usd
+
+
+def always_on_monthly_usd(rate_per_s: float, *, instance: str = "m5.large", capacity_rps: float = 150.0,
+                          min_instances: int = 2) -> float:
+    """A month of always-on VMs (lesson 02's prices) big enough for ``rate_per_s``: at least ``min_instances``
+    (two Availability Zones), and one more for every ``capacity_rps`` requests per second (an assumption)."""
+    check_number("rate_per_s", rate_per_s, low=0)
+    check_number("capacity_rps", capacity_rps, low=0, low_open=True)
+    check_int("min_instances", min_instances, low=1)
+    count = max(min_instances, math.ceil(rate_per_s / capacity_rps - 1e-9))
+    return count * instance_type(instance).usd_per_hour * SECONDS_PER_MONTH / 3600
+
+
+# ---- cold starts -----------------------------------------------------------------------------------------
+
+#: Runtimes and their init time at a full vCPU for a tiny package (assumptions; "+snapstart" restores a snapshot).
+RUNTIMES: dict[str, float] = {"python": 0.25, "nodejs": 0.20, "java": 1.10, "java+snapstart": 0.25}
+_INIT_S_PER_PACKAGE_MB = 0.004  # assumption: unpacking and importing code, per MB of (zip) package
+
+
+def init_s(memory_mb: float, package_mb: float = 5.0, runtime: str = "python") -> float:
+    """How long a cold start's init phase takes (an assumption, not an AWS figure).
+
+    The runtime's own start plus a little per MB of package, slowed when the function has less than a full vCPU:
+    Lambda gives CPU in proportion to memory (one vCPU at 1,769 MB, AWS documents), and the model assumes start-up
+    slows with the square root of the missing share.
+    """
+    memory = check_number("memory_mb", memory_mb, low=128, high=10240)
+    package = check_number("package_mb", package_mb, low=0, high=10240)
+    if runtime not in RUNTIMES:
+        raise ParameterError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+    slowdown = math.sqrt(FULL_VCPU_MB / min(memory, FULL_VCPU_MB))
+    return round((RUNTIMES[runtime] + package * _INIT_S_PER_PACKAGE_MB) * slowdown, 4)
+
+
+class InstanceState(IntEnum):
+    """What an instance did during a time step (the code stored in ``instance_state``)."""
+
+    ABSENT = 0  # not started yet, or gone
+    COLD = 1  # started with a cold start in this step
+    WARM = 2  # served at least one request warm in this step
+    IDLE = 3  # alive (initialised), served nothing in this step
+    EXPIRED = 4  # shut down after idling, in this step
+    PROVISIONED_IDLE = 5  # provisioned concurrency, idle in this step
+
+
+@dataclass(frozen=True, slots=True)
+class ServerlessParams:
+    """Parameters of :func:`run_serverless`. Times in seconds unless the name says ms."""
+
+    duration_s: float = 900.0
+    request_rate_per_s: float = 2.0  # the steady stream (Poisson)
+    burst_every_s: float | None = 300.0  # a burst every so often, first at burst_first_s; None: no bursts
+    burst_first_s: float = 60.0
+    burst_size: int = 60  # requests in each burst
+    burst_spread_s: float = 2.0  # each burst's requests arrive uniformly over this long
+    arrivals_s: tuple[float, ...] | None = None  # explicit arrival times: replace the stream and the bursts
+    duration_ms: float = 80.0  # the handler's warm duration (median)
+    duration_jitter: float = 0.3  # lognormal sigma of the handler duration; 0 for a fixed duration
+    memory_mb: int = 512
+    package_mb: float = 5.0
+    runtime: str = "python"
+    init_s: float | None = None  # None: from init_s(memory_mb, package_mb, runtime)
+    idle_expiry_s: float = 240.0  # assumption: AWS does not document how long an idle instance lives
+    concurrency_limit: int = 1000  # the account's default quota, or the function's reserved concurrency
+    scaling_per_10s: int = 1000  # new instances Lambda may start per 10 s per function
+    provisioned: int = 0  # provisioned concurrency: instances initialised at 0 s, never expire
+    architecture: str = "x86_64"
+    step_s: float = 5.0
+
+    def validated(self) -> ServerlessParams:
+        duration = check_number("duration_s", self.duration_s, low=10, high=24 * 3600)
+        check_number("request_rate_per_s", self.request_rate_per_s, low=0, high=2000)
+        if self.burst_every_s is not None:
+            check_number("burst_every_s", self.burst_every_s, low=1)
+        check_number("burst_first_s", self.burst_first_s, low=0)  # at or after the end: no burst
+        check_int("burst_size", self.burst_size, low=0, high=20000)
+        check_number("burst_spread_s", self.burst_spread_s, low=0, high=600)
+        if self.arrivals_s is not None:
+            times = np.asarray(self.arrivals_s, dtype=float) if len(self.arrivals_s) else np.zeros(0)
+            if times.ndim != 1 or not np.all(np.isfinite(times)) or np.any(times < 0) or np.any(times >= duration):
+                raise ParameterError(f"arrivals_s must be times in [0, {duration:g}) seconds")
+            if len(times) > 200_000:
+                raise ParameterError("arrivals_s may hold at most 200,000 arrivals")
+        check_number("duration_ms", self.duration_ms, low=1, high=900_000)  # the 15-minute timeout
+        check_number("duration_jitter", self.duration_jitter, low=0, high=1.5)
+        check_int("memory_mb", self.memory_mb, low=128, high=10240)
+        check_number("package_mb", self.package_mb, low=0, high=10240)
+        if self.runtime not in RUNTIMES:
+            raise ParameterError(f"runtime must be one of {', '.join(RUNTIMES)}, got {self.runtime!r}")
+        if self.init_s is not None:
+            check_number("init_s", self.init_s, low=0, high=600)
+        check_number("idle_expiry_s", self.idle_expiry_s, low=1, high=24 * 3600)
+        limit = check_int("concurrency_limit", self.concurrency_limit, low=1, high=100_000)
+        check_int("scaling_per_10s", self.scaling_per_10s, low=1, high=100_000)
+        check_int("provisioned", self.provisioned, low=0, high=limit)
+        _prices(self.architecture)
+        check_number("step_s", self.step_s, low=0.1, high=duration / 5)
+        if self.request_rate_per_s * duration > 500_000:
+            raise ParameterError("request_rate_per_s × duration_s must stay under 500,000 requests")
+        return self
+
+    @property
+    def cold_init_s(self) -> float:
+        return float(self.init_s) if self.init_s is not None else init_s(self.memory_mb, self.package_mb, self.runtime)
+
+
+def _arrivals(p: ServerlessParams, draw: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Arrival times (sorted) and whether each belongs to a burst."""
+    if p.arrivals_s is not None:
+        times = np.sort(np.asarray(p.arrivals_s, dtype=float)) if len(p.arrivals_s) else np.zeros(0)
+        return times, np.zeros(len(times), dtype=bool)
+    parts, burst = [], []
+    if p.request_rate_per_s > 0:
+        expected = p.request_rate_per_s * p.duration_s
+        gaps = draw.exponential(1 / p.request_rate_per_s, int(expected + 6 * math.sqrt(expected) + 20))
+        steady = np.cumsum(gaps)
+        steady = steady[steady < p.duration_s]
+        parts.append(steady)
+        burst.append(np.zeros(len(steady), dtype=bool))
+    if p.burst_every_s is not None and p.burst_size > 0:
+        k = 0
+        while p.burst_first_s + k * p.burst_every_s < p.duration_s:
+            start = p.burst_first_s + k * p.burst_every_s
+            times = start + draw.uniform(0, p.burst_spread_s, p.burst_size) if p.burst_spread_s > 0 \
+                else np.full(p.burst_size, start)
+            times = times[times < p.duration_s]
+            parts.append(times)
+            burst.append(np.ones(len(times), dtype=bool))
+            k += 1
+    if not parts:
+        return np.zeros(0), np.zeros(0, dtype=bool)
+    times = np.concatenate(parts)
+    flags = np.concatenate(burst)
+    order = np.argsort(times, kind="stable")
+    return times[order], flags[order]
+
+
+# Event priorities at one instant: an expiry before a request that could have used the instance.
+_P_EXPIRE, _P_REQUEST = 0, 1
+
+
+def run_serverless(params: ServerlessParams | None = None, *, seed: int = 0, **overrides: object) -> Trace:
+    """Run the Lambda model and return its trace (``run_serverless(memory_mb=1024)`` overrides a field).
+
+    Rules, in order, for each request at time ``t``:
+
+    1. instances idle for ``idle_expiry_s`` since their last request ended are shut down (provisioned ones never);
+    2. an idle provisioned instance serves it, else the warm on-demand instance that finished most recently;
+    3. otherwise a new instance starts cold (``init`` then the handler), if fewer than ``concurrency_limit``
+       instances are busy or initialising and the scaling rate allows a new one;
+    4. otherwise the request is throttled (HTTP 429).
+    """
+    p: ServerlessParams = with_overrides(params or ServerlessParams(), overrides)
+    draw = generator(seed)
+    arrivals, in_burst = _arrivals(p, draw)
+    n = len(arrivals)
+    if p.duration_jitter > 0:
+        durations_ms = p.duration_ms * draw.lognormal(0.0, p.duration_jitter, n)
+    else:
+        durations_ms = np.full(n, float(p.duration_ms))
+    durations_ms = np.round(durations_ms, 3)
+    init = p.cold_init_s
+
+    # Per instance: [free_at_s, provisioned, started_s, expired_s]; kept in lists for speed.
+    free_at: list[float] = []
+    provisioned: list[bool] = []
+    started: list[float] = []
+    expired: list[float] = []  # inf while alive
+    alive_on_demand: list[int] = []  # on-demand instances not expired (indices)
+    events: list[tuple[float, int, int, Event]] = []
+    sequence = 0
+
+    def emit(t: float, priority: int, kind: str, subject: str, **data: object) -> None:
+        nonlocal sequence
+        events.append((t, priority, sequence, Event(round(t, 6), kind, subject, "lambda", data)))
+        sequence += 1
+
+    for i in range(p.provisioned):
+        free_at.append(0.0)
+        provisioned.append(True)
+        started.append(0.0)
+        expired.append(math.inf)
+        emit(0.0, _P_EXPIRE, "provisioned-ready", f"env-{i + 1}")
+
+    arrival_list = arrivals.tolist()
+    duration_s_list = (durations_ms / 1000.0).tolist()
+    req_instance_l = [-1] * n
+    req_cold_l = [False] * n
+    req_latency_l = [math.nan] * n
+    tokens = float(p.scaling_per_10s)  # the scaling rate: a bucket refilled continuously
+    refill_per_s = p.scaling_per_10s / 10.0
+    last_t = 0.0
+    busy_ends: list[float] = []  # a heap of when each busy instance finishes
+    next_expiry = math.inf  # the earliest time an idle on-demand instance expires
+
+    for r in range(n):
+        t = arrival_list[r]
+        tokens = min(float(p.scaling_per_10s), tokens + (t - last_t) * refill_per_s)
+        last_t = t
+        # 1. expiries up to and including t
+        if next_expiry <= t:
+            still = []
+            for i in alive_on_demand:
+                end = free_at[i] + p.idle_expiry_s
+                if end <= t:
+                    expired[i] = end
+                    emit(end, _P_EXPIRE, "expire", f"env-{i + 1}", idle_s=p.idle_expiry_s)
+                else:
+                    still.append(i)
+            alive_on_demand = still
+            next_expiry = min((free_at[i] for i in alive_on_demand), default=math.inf) + p.idle_expiry_s
+        while busy_ends and busy_ends[0] <= t:
+            heapq.heappop(busy_ends)
+        # 2. a warm instance
+        chosen = -1
+        for i in range(p.provisioned):
+            if free_at[i] <= t:
+                chosen = i
+                break
+        if chosen < 0:
+            best = -math.inf
+            for i in alive_on_demand:
+                f = free_at[i]
+                if best < f <= t:
+                    best, chosen = f, i
+        run_s = duration_s_list[r]
+        if chosen >= 0:
+            latency = run_s
+        elif len(busy_ends) < p.concurrency_limit and tokens >= 1.0:
+            # 3. a cold start
+            tokens -= 1.0
+            chosen = len(free_at)
+            free_at.append(0.0)
+            provisioned.append(False)
+            started.append(t)
+            expired.append(math.inf)
+            alive_on_demand.append(chosen)
+            req_cold_l[r] = True
+            latency = init + run_s
+            emit(t, _P_REQUEST, "cold-start", f"env-{chosen + 1}", init_s=round(init, 4))
+        else:
+            # 4. throttled
+            why = "concurrency limit" if len(busy_ends) >= p.concurrency_limit else "scaling rate"
+            emit(t, _P_REQUEST, "throttle", f"request-{r}", reason=why)
+            continue
+        end = t + latency
+        free_at[chosen] = end
+        if not provisioned[chosen]:
+            next_expiry = min(next_expiry, end + p.idle_expiry_s)
+        req_instance_l[r] = chosen
+        req_latency_l[r] = latency
+        heapq.heappush(busy_ends, end)
+    for i in alive_on_demand:  # expiries after the last request, within the run
+        end = free_at[i] + p.idle_expiry_s
+        if end <= p.duration_s:
+            expired[i] = end
+            emit(end, _P_EXPIRE, "expire", f"env-{i + 1}", idle_s=p.idle_expiry_s)
+    req_instance = np.array(req_instance_l, dtype=np.int64)
+    req_cold = np.array(req_cold_l, dtype=bool)
+    req_latency = np.array(req_latency_l, dtype=float)
+    req_busy_end = arrivals + req_latency
+    events.sort(key=lambda e: e[:3])
+
+    # Per-step series: what each instance did in (t - step, t].
+    steps = int(math.floor(p.duration_s / p.step_s + 1e-9)) + 1
+    time_grid = np.arange(steps) * p.step_s
+    n_inst = len(free_at)
+    served = req_instance >= 0
+    step_of = np.minimum(np.ceil(arrivals / p.step_s - 1e-9).astype(np.int64), steps - 1) if n else np.zeros(0, int)
+    state = np.zeros((steps, n_inst), dtype=np.int8)
+    start_arr = np.array(started, dtype=float)
+    expire_arr = np.array(expired, dtype=float)
+    prov_arr = np.array(provisioned, dtype=bool)
+    if n_inst:
+        t_col = time_grid[:, None]
+        alive = (start_arr[None, :] <= t_col) & (t_col < expire_arr[None, :])
+        state[alive] = InstanceState.IDLE
+        state[alive & prov_arr[None, :]] = InstanceState.PROVISIONED_IDLE
+        gone_step = np.ceil(expire_arr / p.step_s - 1e-9)
+        finite = np.isfinite(gone_step)
+        cols = np.nonzero(finite)[0]
+        rows = gone_step[finite].astype(np.int64)
+        keep = rows < steps
+        state[rows[keep], cols[keep]] = InstanceState.EXPIRED
+        warm_r = served & ~req_cold
+        state[step_of[warm_r], req_instance[warm_r]] = InstanceState.WARM
+        state[step_of[req_cold], req_instance[req_cold]] = InstanceState.COLD
+    requests = np.bincount(step_of, minlength=steps)[:steps] if n else np.zeros(steps, dtype=np.int64)
+    cold = np.bincount(step_of[req_cold], minlength=steps)[:steps] if n else np.zeros(steps, dtype=np.int64)
+    throttled = np.bincount(step_of[~served], minlength=steps)[:steps] if n else np.zeros(steps, dtype=np.int64)
+    alive_count = ((state != InstanceState.ABSENT) & (state != InstanceState.EXPIRED)).sum(axis=1)
+    # Peak concurrency in each step: instances busy (initialising or running) at once.
+    concurrency = _peak_concurrency(arrivals[served], req_busy_end[served], time_grid, p.step_s)
+    billed = np.where(served, billed_ms(np.where(req_cold, init * 1000.0, 0.0) + durations_ms), 0.0) if n \
+        else np.zeros(0)
+    return Trace(
+        model="serverless",
+        params={**asdict(p), "cold_init_s": init},
+        seed=seed,
+        events=tuple(e[3] for e in events),
+        series={
+            "time_s": time_grid,
+            "requests": requests,
+            "cold_starts": cold,
+            "throttled": throttled,
+            "instances": alive_count,
+            "concurrency": concurrency,
+            "instance_state": state,
+            "instance_provisioned": prov_arr,
+            "instance_start_s": start_arr,
+            "instance_expire_s": expire_arr,
+            "request_time_s": arrivals,
+            "request_in_burst": in_burst,
+            "request_instance": req_instance,
+            "request_cold": req_cold,
+            "request_throttled": ~served,
+            "request_latency_s": req_latency,
+            "request_busy_end_s": req_busy_end,
+            "request_duration_ms": durations_ms,
+            "request_billed_ms": billed,
+        },
+    )
+
+
+def _peak_concurrency(start: np.ndarray, end: np.ndarray, grid: np.ndarray, step_s: float) -> np.ndarray:
+    """The largest number of overlapping [start, end) intervals within each step (t - step, t]."""
+    steps = len(grid)
+    peak = np.zeros(steps, dtype=np.int64)
+    if len(start) == 0:
+        return peak
+    times = np.concatenate([start, end])
+    delta = np.concatenate([np.ones(len(start), dtype=np.int64), -np.ones(len(end), dtype=np.int64)])
+    order = np.lexsort((delta, times))  # at equal times an end (-1) comes before a start
+    times, level = times[order], np.cumsum(delta[order])
+    step_of = np.minimum(np.ceil(times / step_s - 1e-9).astype(np.int64), steps - 1)
+    np.maximum.at(peak, step_of, level)
+    # a step with no change carries the level on from the step before
+    last = 0
+    changed = np.zeros(steps, dtype=bool)
+    changed[step_of] = True
+    end_level = np.zeros(steps, dtype=np.int64)
+    end_level[step_of] = level  # the level after the last change in the step (later writes win)
+    for k in range(steps):
+        if changed[k]:
+            peak[k] = max(peak[k], last)
+            last = int(end_level[k])
+        else:
+            peak[k] = last
+    return peak
+
+
+def latency_percentiles(trace: Trace, qs: tuple[float, ...] = (50, 95, 99)) -> dict[str, float]:
+    """Latency percentiles of the served requests, in seconds: ``{"p50": ..., "p95": ..., "p99": ...}``."""
+    latency = trace.series["request_latency_s"]
+    served = latency[~np.isnan(latency)]
+    if len(served) == 0:
+        return {f"p{q:g}": math.nan for q in qs}
+    values = np.percentile(served, qs)
+    return {f"p{q:g}": float(v) for q, v in zip(qs, values, strict=True)}
+
+
+def trace_cost(trace: Trace, *, free_tier: bool = False) -> LambdaBill:
+    """What the run in ``trace`` costs with :data:`PRICES` (no free tier by default: a run is part of a month)."""
+    s = trace.series
+    p = trace.params
+    served = ~s["request_throttled"]
+    on_prov = served & s["instance_provisioned"][np.maximum(s["request_instance"], 0)] if len(served) \
+        else np.zeros(0, dtype=bool)
+    gb = p["memory_mb"] / 1024.0
+    on_demand_gb_s = float(np.sum(s["request_billed_ms"][served & ~on_prov])) / 1000.0 * gb
+    prov_used_gb_s = float(np.sum(s["request_billed_ms"][on_prov])) / 1000.0 * gb
+    prov_gb_s = p["provisioned"] * gb * p["duration_s"]
+    return lambda_cost(int(np.count_nonzero(served)), on_demand_gb_s, architecture=p["architecture"],
+                       free_tier=free_tier, provisioned_gb_s=prov_gb_s, provisioned_used_gb_s=prov_used_gb_s)
+
+
+# ---- cost against always-on VMs ----------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class CostCurveParams:
+    """Monthly cost of steady traffic, Lambda against always-on VMs, for request rates up to ``max_rate_per_s``."""
+
+    duration_ms: float = 80.0
+    memory_mb: int = 512
+    architecture: str = "x86_64"
+    free_tier: bool = False
+    vm_instance: str = "m5.large"
+    vm_capacity_rps: float = 150.0  # assumption: what one VM of the service carries
+    vm_min_instances: int = 2
+    max_rate_per_s: float = 100.0
+    points: int = 201
+
+    def validated(self) -> CostCurveParams:
+        check_number("duration_ms", self.duration_ms, low=1, high=900_000)
+        check_int("memory_mb", self.memory_mb, low=128, high=10240)
+        _prices(self.architecture)
+        if not isinstance(self.free_tier, bool):
+            raise ParameterError(f"free_tier must be True or False, got {self.free_tier!r}")
+        instance_type(self.vm_instance)
+        check_number("vm_capacity_rps", self.vm_capacity_rps, low=0, low_open=True, high=100_000)
+        check_int("vm_min_instances", self.vm_min_instances, low=1, high=100)
+        check_number("max_rate_per_s", self.max_rate_per_s, low=0, low_open=True, high=100_000)
+        check_int("points", self.points, low=2, high=5001)
+        return self
+
+
+def run_cost_curve(params: CostCurveParams | None = None, **overrides: object) -> Trace:
+    """Monthly USD of Lambda and of always-on VMs for each request rate, and where Lambda stops being cheaper."""
+    p: CostCurveParams = with_overrides(params or CostCurveParams(), overrides)
+    rates = np.linspace(0.0, p.max_rate_per_s, p.points)
+    lam = np.array([lambda_monthly_usd(r, p.duration_ms, p.memory_mb, architecture=p.architecture,
+                                       free_tier=p.free_tier) for r in rates])
+    vm = np.array([always_on_monthly_usd(r, instance=p.vm_instance, capacity_rps=p.vm_capacity_rps,
+                                         min_instances=p.vm_min_instances) for r in rates])
+    dearer = np.nonzero(lam > vm)[0]
+    break_even = _break_even_rps(p, float(rates[dearer[0] - 1]) if dearer[0] else 0.0, float(rates[dearer[0]])) \
+        if len(dearer) else math.nan
+    return Trace(
+        model="serverless-cost",
+        params={**asdict(p), "break_even_rps": break_even},
+        seed=0,
+        events=(),
+        series={"time_s": np.zeros(1), "rate_per_s": rates, "lambda_usd": lam, "vm_usd": vm},
+    )
+
+
+def _break_even_rps(p: CostCurveParams, lo: float, hi: float) -> float:
+    """The rate in (lo, hi] where Lambda starts to cost more per month than the VMs (bisection)."""
+    def dearer(rate: float) -> bool:
+        return lambda_monthly_usd(rate, p.duration_ms, p.memory_mb, architecture=p.architecture,
+                                  free_tier=p.free_tier) > always_on_monthly_usd(
+            rate, instance=p.vm_instance, capacity_rps=p.vm_capacity_rps, min_instances=p.vm_min_instances)
+
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if dearer(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi

@@ -1,0 +1,189 @@
+"""Lesson 05's model: an exact trace for the default seed, the rules as properties, the pricing formula."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from labsupport.sim import ParameterError
+from labsupport.sim.serverless import (
+    FREE_TIER,
+    PRICES,
+    SECONDS_PER_MONTH,
+    InstanceState,
+    ServerlessParams,
+    always_on_monthly_usd,
+    billed_ms,
+    gb_seconds,
+    init_s,
+    lambda_cost,
+    lambda_monthly_usd,
+    latency_percentiles,
+    run_cost_curve,
+    run_serverless,
+    trace_cost,
+)
+
+
+@pytest.fixture(scope="module")
+def trace():
+    return run_serverless(seed=0)
+
+
+def test_default_trace_is_exact(trace) -> None:
+    s = trace.series
+    assert len(s["request_time_s"]) == 1933
+    assert int(s["request_cold"].sum()) == 34 and int(s["request_throttled"].sum()) == 0
+    assert int(s["instances"].max()) == 16
+    cold = trace.of_kind("cold-start")
+    assert [e.subject for e in cold[:4]] == ["env-1", "env-2", "env-3", "env-4"]
+    assert cold[0].time_s == pytest.approx(0.339966, abs=1e-6)
+    assert cold[0].data["init_s"] == pytest.approx(0.5019)
+    first_expiry = trace.first("expire")
+    assert first_expiry is not None and first_expiry.time_s == pytest.approx(301.38, abs=0.01)
+    marks = latency_percentiles(trace)
+    assert marks["p50"] == pytest.approx(0.08004, abs=1e-5)
+    assert marks["p99"] == pytest.approx(0.57756, abs=1e-4)
+
+
+def test_same_seed_same_trace_other_seed_other_trace() -> None:
+    a, b, c = run_serverless(seed=3), run_serverless(seed=3), run_serverless(seed=4)
+    assert a.events == b.events
+    np.testing.assert_array_equal(a.series["request_latency_s"], b.series["request_latency_s"])
+    assert len(a.series["request_time_s"]) != len(c.series["request_time_s"]) or a.events != c.events
+
+
+def _busy_at(s, t: float) -> int:
+    served = ~s["request_throttled"]
+    return int(np.count_nonzero(served & (s["request_time_s"] <= t) & (s["request_busy_end_s"] > t)))
+
+
+@pytest.mark.parametrize("overrides", [
+    {}, {"concurrency_limit": 5}, {"burst_size": 300, "scaling_per_10s": 20}, {"provisioned": 8},
+    {"idle_expiry_s": 5.0, "request_rate_per_s": 0.5}, {"memory_mb": 128, "runtime": "java"},
+])
+def test_rules_hold(overrides) -> None:
+    tr = run_serverless(seed=1, **overrides)
+    s = tr.series
+    p = tr.params
+    served = ~s["request_throttled"]
+    # every request is served or throttled, never both; served ones have a latency and an instance
+    assert np.all(np.isnan(s["request_latency_s"]) == ~served)
+    assert np.all((s["request_instance"] >= 0) == served)
+    assert int(served.sum()) + len(tr.of_kind("throttle")) == len(s["request_time_s"])
+    # concurrency never above the limit, at any request's arrival
+    for t in s["request_time_s"][served]:
+        assert _busy_at(s, float(t)) <= p["concurrency_limit"]
+    # a cold start only when no instance was idle and warm at that moment
+    ends = {}  # instance -> when it was last free, and whether it had expired
+    for r in range(len(s["request_time_s"])):
+        t = float(s["request_time_s"][r])
+        if s["request_cold"][r]:
+            for inst, free in ends.items():
+                alive = s["instance_expire_s"][inst] > t or math.isinf(s["instance_expire_s"][inst])
+                assert not (free <= t and alive), f"a cold start at {t} while instance {inst} was idle and warm"
+        if served[r]:
+            ends[int(s["request_instance"][r])] = float(s["request_busy_end_s"][r])
+    # provisioned instances never cold-start and never expire
+    assert not s["request_cold"][served & s["instance_provisioned"][np.maximum(s["request_instance"], 0)]].any()
+    assert np.all(np.isinf(s["instance_expire_s"][s["instance_provisioned"]]))
+    # an instance expires exactly idle_expiry_s after its last request ended
+    for e in tr.of_kind("expire"):
+        inst = int(e.subject.split("-")[1]) - 1
+        last = s["request_busy_end_s"][s["request_instance"] == inst].max()
+        assert e.time_s == pytest.approx(last + p["idle_expiry_s"], abs=1e-5)
+    # the state grid shows every cold start in its step
+    assert int((s["instance_state"] == InstanceState.COLD).sum()) == int(s["request_cold"].sum())
+
+
+def test_throttling_at_the_limit_and_by_the_scaling_rate() -> None:
+    limited = run_serverless(seed=0, concurrency_limit=3)
+    assert limited.series["request_throttled"].sum() > 0
+    assert {e.data["reason"] for e in limited.of_kind("throttle")} == {"concurrency limit"}
+    slow = run_serverless(seed=0, scaling_per_10s=2, burst_size=100)
+    assert "scaling rate" in {e.data["reason"] for e in slow.of_kind("throttle")}
+
+
+def test_provisioned_concurrency_removes_the_bursts_cold_starts() -> None:
+    plain = run_serverless(seed=0)
+    provisioned = run_serverless(seed=0, provisioned=20)
+    assert provisioned.series["request_cold"].sum() == 0 < plain.series["request_cold"].sum()
+    assert latency_percentiles(provisioned)["p99"] < latency_percentiles(plain)["p99"] / 2
+    assert trace_cost(provisioned).total_usd > 10 * trace_cost(plain).total_usd
+
+
+def test_explicit_arrivals_and_a_burst_on_an_empty_function() -> None:
+    tr = run_serverless(arrivals_s=(0.0, 0.01, 0.02, 2.0), duration_jitter=0.0, init_s=0.5, duration_ms=100.0,
+                        duration_s=20.0, idle_expiry_s=10.0, step_s=1.0)
+    s = tr.series
+    assert list(s["request_cold"]) == [True, True, True, False]
+    np.testing.assert_allclose(s["request_latency_s"], [0.6, 0.6, 0.6, 0.1])
+    assert [e.kind for e in tr.events].count("expire") == 3
+    np.testing.assert_array_equal(s["request_billed_ms"], [600, 600, 600, 100])
+
+
+def test_init_depends_on_memory_runtime_and_package() -> None:
+    assert init_s(512) > init_s(1769) == init_s(3008)
+    assert init_s(512, runtime="java") > init_s(512, runtime="java+snapstart")
+    assert init_s(512, package_mb=50) > init_s(512)
+    with pytest.raises(ParameterError, match="runtime must be one of"):
+        init_s(512, runtime="cobol")
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"memory_mb": 64}, "memory_mb must be at least 128"),
+    ({"memory_mb": 20000}, "memory_mb must be at most 10240"),
+    ({"duration_ms": 1_000_000}, "duration_ms must be at most 900000"),
+    ({"provisioned": 5, "concurrency_limit": 3}, "provisioned must be at most 3"),
+    ({"arrivals_s": (1.0, -2.0)}, "arrivals_s must be times"),
+    ({"architecture": "sparc"}, "architecture must be one of"),
+    ({"memry_mb": 512}, "unknown parameter"),
+])
+def test_bad_parameters_get_clear_messages(overrides, message) -> None:
+    with pytest.raises(ParameterError, match=message):
+        run_serverless(**overrides)
+
+
+def test_pricing_formula_identities() -> None:
+    x86 = PRICES["x86_64"]
+    assert billed_ms(12.3) == 13 and billed_ms(12.0) == 12 and billed_ms(0.4) == 1
+    assert gb_seconds(1000, 1024) == 1.0 and gb_seconds([100, 100.5], 512) == pytest.approx(0.1005)
+    bill = lambda_cost(3_000_000, 3_000_000 * 0.120 * 0.5)
+    assert bill.request_usd == pytest.approx(0.60) and bill.compute_usd == pytest.approx(180_000 * x86.gb_second_tiers[0][1])
+    assert bill.total_usd == pytest.approx(bill.request_usd + bill.compute_usd)
+    free = lambda_cost(FREE_TIER["requests"], FREE_TIER["gb_seconds"], free_tier=True)
+    assert free.total_usd == 0.0
+    assert lambda_cost(10, 1.0, architecture="arm64").compute_usd < lambda_cost(10, 1.0).compute_usd
+    tiers = lambda_cost(0, 7e9)  # beyond the first tier
+    assert tiers.compute_usd == pytest.approx(6e9 * 0.0000166667 + 1e9 * 0.000015)
+    monthly = lambda_monthly_usd(1.0, 80, 512)
+    assert monthly == pytest.approx(SECONDS_PER_MONTH * (0.2e-6 + 0.08 * 0.5 * 0.0000166667), rel=1e-6)
+
+
+def test_trace_cost_adds_up(trace) -> None:
+    bill = trace_cost(trace)
+    s = trace.series
+    assert bill.requests == int((~s["request_throttled"]).sum())
+    assert bill.gb_seconds == pytest.approx(float(s["request_billed_ms"].sum()) / 1000 * 0.5)
+    cold_ms = s["request_billed_ms"][s["request_cold"]]
+    assert np.all(cold_ms >= 500)  # a cold start's init is billed too
+
+
+def test_cost_curve_and_break_even() -> None:
+    assert always_on_monthly_usd(0) == pytest.approx(2 * 0.096 * 730)
+    assert always_on_monthly_usd(301, capacity_rps=150) == pytest.approx(3 * 0.096 * 730)
+    curve = run_cost_curve()
+    be = curve.params["break_even_rps"]
+    assert be == pytest.approx(61.538, abs=0.01)
+    assert lambda_monthly_usd(be * 0.99, 80, 512) < always_on_monthly_usd(be) < lambda_monthly_usd(be * 1.01, 80, 512)
+    assert math.isnan(run_cost_curve(max_rate_per_s=10).params["break_even_rps"])
+    assert run_cost_curve(memory_mb=1024).params["break_even_rps"] < be
+
+
+def test_defaults_match_the_documented_numbers() -> None:
+    p = ServerlessParams()
+    assert p.concurrency_limit == 1000 and p.scaling_per_10s == 1000
+    assert PRICES["x86_64"].per_million_requests == 0.20
+    assert FREE_TIER == {"requests": 1_000_000, "gb_seconds": 400_000.0}
