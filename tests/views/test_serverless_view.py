@@ -16,6 +16,7 @@ from labsupport.views.serverless import (
     latency_figure,
     serverless_panel,
 )
+from tests.views.panels import assert_bad_setting_is_explained
 
 
 @pytest.fixture(scope="module")
@@ -110,9 +111,4 @@ def test_panel_reruns_and_updates_in_place() -> None:
 def test_panel_bad_settings_show_a_message() -> None:
     panel = serverless_panel()
     panel.controls["concurrency_limit"].value = 3
-    good = panel.trace
-    panel.controls["provisioned"].value = 10
-    assert "provisioned must be at most 3" in panel.status.value
-    assert panel.trace is good
-    panel.controls["provisioned"].value = 0
-    assert panel.status.value == ""
+    assert_bad_setting_is_explained(panel, "provisioned", 10, "provisioned must be at most 3", 0)
