@@ -32,6 +32,8 @@ LESSONS = {
                     live_markers=1),
     "01_packaging": Expect(plots=4, control="instances", new_value="6", text_after="instance-5",
                            live_markers=1),
+    "03_containers": Expect(plots=5, control="containers", new_value="6", text_after="container-5",
+                            live_markers=1),
 }
 
 

@@ -140,6 +140,10 @@ def _leak_stopped(answer: float) -> None:
         raise Wrong(f"with a limit of {answer:g} MB the leaking container is never killed in "
                     f"{LIMIT_SCENARIO.duration_s:g} s",
                     "Where is the leaking container's memory at the deadline, at the least?")
+    if kill.data["scope"] == "vm":
+        raise Wrong(f"with a limit of {answer:g} MB the limit never stops the leaking container: the whole VM runs "
+                    f"out of memory first, at {kill.time_s:g} s, and the VM's OOM killer acts",
+                    "A limit only helps if it is reached before the VM's memory is.")
     if kill.time_s > DEADLINE_S:
         raise Wrong(f"with a limit of {answer:g} MB the leaking container is first killed at {kill.time_s:g} s, "
                     f"after the {DEADLINE_S:g} s deadline",
