@@ -23,7 +23,7 @@ _COLORS = [INSTANCE_COLORS[i % len(INSTANCE_COLORS)] for i in range(MAX_CONTAINE
 _DASHES = ["solid", "dot", "dash", "longdash", "dashdot", "longdashdot"] * 2
 
 
-def _short(text: str, width: int = 58) -> str:
+def _short(text: str, width: int = 46) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -49,7 +49,7 @@ class BuildScene(Scene):
         fig.update_layout(barmode="overlay", bargap=0.3)
         fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], tickfont=dict(family="DejaVu Sans Mono"))
         fig.update_xaxes(title_text="seconds since the build started", range=[0, max(total, 1.0) * 1.35])
-        return apply_style(fig, title=self.title, height=140 + 34 * len(labels), margin=dict(l=430, t=90, r=30))
+        return apply_style(fig, title=self.title, height=140 + 34 * len(labels), margin=dict(l=390, t=90, r=30))
 
     def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
         s = trace.series
@@ -126,9 +126,9 @@ class HostScene(Scene):
         fig = make_subplots(rows=2, cols=2, specs=[[{"colspan": 2}, None], [{}, {}]], row_heights=[0.38, 0.62],
                             vertical_spacing=0.16, horizontal_spacing=0.1,
                             subplot_titles=("", "memory of each container (MB)", "latency (log scale)"))
-        fig.add_trace(go.Bar(orientation="h", name="now", showlegend=False, textposition="inside",
-                             insidetextanchor="start", textangle=0, hoverinfo="text",
-                             textfont=dict(color="white")), row=1, col=1)  # 0
+        fig.add_trace(go.Bar(orientation="h", name="now", showlegend=False, textposition="outside",
+                             cliponaxis=False, textangle=0, hoverinfo="text",
+                             textfont=dict(color="#222222")), row=1, col=1)  # 0
         for i in range(MAX_CONTAINERS):  # 1..12
             fig.add_trace(go.Scatter(mode="lines", name=f"container-{i}", showlegend=False,
                                      line=dict(color=_COLORS[i], width=2, dash=_DASHES[i])), row=2, col=1)
@@ -150,7 +150,8 @@ class HostScene(Scene):
                            font=dict(color=_DEAD))
         names = [f"container-{i}" for i in range(p["containers"])]
         fig.update_yaxes(categoryorder="array", categoryarray=names[::-1], row=1, col=1)
-        fig.update_xaxes(title_text="memory now (MB; dashed: the limit)", range=[0, top_mb * 1.08], row=1, col=1)
+        fig.update_xaxes(title_text="memory now (MB" + ("; dashed: the limit)" if limit is not None else ")"),
+                         range=[0, top_mb * 1.3], row=1, col=1)
         if limit is not None:
             fig.add_vline(x=limit, line=dict(color=_DEAD, dash="dash", width=1.5), row=1, col=1)
         fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=1)
@@ -158,7 +159,8 @@ class HostScene(Scene):
         fig.update_yaxes(range=[0, top_mb * 1.08], row=2, col=1)
         fig.update_yaxes(type="log", title_text="seconds", range=[np.log10(0.01), np.log10(1.0)], row=2, col=2)
         fig.update_layout(barmode="overlay")
-        return apply_style(fig, title=self._title(trace), height=720, margin=dict(t=100, l=110, r=40))
+        return apply_style(fig, title=self._title(trace), height=720, margin=dict(t=100, l=110, r=150),
+                           legend=dict(orientation="v", x=1.02, xanchor="left", y=0.0, yanchor="bottom"))
 
     @staticmethod
     def _top_mb(trace: Trace) -> float:
@@ -173,9 +175,8 @@ class HostScene(Scene):
         else:
             mem = f"{p['memory_limit_mb']:g} MB" if p["memory_limit_mb"] is not None else "no memory limit"
             cpu = f"{p['cpu_limit_cores']:g} CPU" if p["cpu_limit_cores"] is not None else "no CPU quota"
-            caps = f"each limited to {mem}, {cpu}"
-        return (f"{self.title}: {p['containers']} containers, {caps}; "
-                f"VM {p['vm_cpu_cores']:g} vCPU / {p['vm_memory_mb']:,.0f} MB")
+            caps = f"each limited to {mem} and {cpu}"
+        return f"{self.title}: {p['containers']} containers, {caps}"
 
     def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
         s, p = trace.series, trace.params
@@ -189,16 +190,19 @@ class HostScene(Scene):
         text = []
         for i, name in enumerate(names):
             extra = f" · OOM-killed {killed[name]}×" if killed[name] else ""
-            text.append(f"{name} {_state_word(status[i])} {mem[i]:,.0f} MB{extra}")
+            amount = "" if status[i] == 2 else f" {mem[i]:,.0f} MB"
+            text.append(f"{_state_word(status[i])}{amount}{extra}")
         colors = np.where(status == 2, _DEAD, np.array(_COLORS[:n], dtype=object))
         top = self._top_mb(trace)
-        now = dict(type="bar", x=np.where(status == 2, top * 0.02, mem), y=names, text=text, hovertext=text,
+        now = dict(type="bar", x=np.where(status == 2, top * 0.02, mem), y=names, text=text,
+                   hovertext=[f"{name}: {words}" for name, words in zip(names, text, strict=True)],
                    marker=dict(color=colors))
         times = reveal(s["time_s"], k)
         memory_lines, latency_lines = [], []
         for i in range(MAX_CONTAINERS):
             if i < n:
-                memory_lines.append(dict(x=times, y=reveal(s["memory_mb"][:, i], k), showlegend=True))
+                running = reveal(np.where(s["status"][:, i] == 2, np.nan, s["memory_mb"][:, i]), k)  # a gap while dead
+                memory_lines.append(dict(x=times, y=running, showlegend=True))
                 latency_lines.append(dict(x=times, y=reveal(s["latency_s"][:, i], k)))
             else:
                 memory_lines.append(dict(x=[], y=[], showlegend=False))
@@ -211,13 +215,16 @@ class HostScene(Scene):
                 dict(x=[t, t], y=[0, top_y]), dict(x=[t, t], y=[0.01, 1.0])]
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
-        s = trace.series
+        s, p = trace.series, trace.params
         t = float(s["time_s"][k])
         used = float(s["memory_used_mb"][k])
         last = next((e for e in reversed(trace.events) if e.time_s <= t and e.kind != "start"), None)
         latest = f" · latest: {last.kind} {last.subject} at {last.time_s:g} s" if last else ""
-        return {"title.text": f"{html.escape(self._title(trace))}<br><sup>t = {t:.1f} s · containers use "
-                              f"{used:,.0f} MB{html.escape(latest)}</sup>"}
+        names = [f"container-{i}" for i in range(p["containers"])]
+        return {"title.text": f"{html.escape(self._title(trace))}<br><sup>t = {t:.1f} s · VM "
+                              f"{p['vm_cpu_cores']:g} vCPU / {p['vm_memory_mb']:,.0f} MB · containers use "
+                              f"{used:,.0f} MB{html.escape(latest)}</sup>",
+                "yaxis.categoryarray": names[::-1]}
 
     def caption(self, trace: Trace, k: int) -> str:
         s = trace.series
@@ -235,10 +242,10 @@ def packing_figure(trace: Trace) -> go.Figure:
     """Containers on VMs (from :func:`~labsupport.sim.containers.pack_containers`): lesson 01's picture."""
     p = trace.params
     fig = placement_figure(trace, rules=("first_fit", "best"))
-    fig.update_layout(title=dict(text=f"{len(trace.series['size_mb'])} containers on {p['vm_type']} VMs "
-                                      f"({p['capacity_mb']:,.0f} MB each for containers): "
-                                      f"${p['usd_per_hour']:.3f}/h, against ${p['vm_per_instance_usd_per_hour']:.3f}/h "
-                                      "with a VM per instance"))
+    fig.update_layout(title=dict(text=f"{len(trace.series['size_mb'])} containers on {p['vm_type']} VMs: "
+                                      f"${p['usd_per_hour']:.3f}/h<br><sup>{p['capacity_mb']:,.0f} MB of each VM for "
+                                      f"containers (dashed); a VM per instance would cost "
+                                      f"${p['vm_per_instance_usd_per_hour']:.3f}/h</sup>"), margin=dict(t=110))
     return fig
 
 

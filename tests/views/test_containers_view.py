@@ -69,8 +69,8 @@ def test_host_scene_plots_memory_kills_and_states(host) -> None:
     k = int(np.searchsorted(host.series["time_s"], 52.0))  # the first OOM kill
     at_kill = scene.still(host, k)
     now = at_kill.data[0]
-    assert now.text[0].startswith("container-0 ✘ killed") and "OOM-killed 1×" in now.text[0]
-    assert now.text[1].startswith("container-1 ✔ serving")
+    assert now.text[0].startswith("✘ killed") and "OOM-killed 1×" in now.text[0] and now.y[0] == "container-0"
+    assert now.text[1].startswith("✔ serving") and now.hovertext[1].startswith("container-1: ✔ serving")
     marks = at_kill.data[1 + MAX_CONTAINERS + 1]
     assert list(marks.x) == [52.0] and marks.y[0] == pytest.approx(514.2, abs=0.1)
     np.testing.assert_array_equal(at_kill.data[2].y, host.series["memory_mb"][: k + 1, 1])
