@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from labsupport.artifacts._report import report_html
 from labsupport.sim.containers import BuildStep
 
 __all__ = [
@@ -257,14 +258,9 @@ class DockerfileReport:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        colour = "#009E73" if self.ok else "#D55E00"
-        items = "".join(f"<li><b>{html.escape(f.level)}</b> <code>{html.escape(f.rule)}</code> "
-                        f"{'line ' + str(f.line) + ': ' if f.line else ''}{html.escape(f.message)}</li>"
-                        for f in self.findings)
-        head = html.escape(str(self).splitlines()[0])
-        return (f"<div class='labsupport-lint' style='border-left:6px solid {colour};padding:6px 10px;"
-                f"background:#fafafa'><b>{head}</b>" + (f"<ul style='margin:4px 0'>{items}</ul>" if items else "")
-                + "</div>")
+        items = [f"<li><b>{html.escape(f.level)}</b> <code>{html.escape(f.rule)}</code> "
+                 f"{'line ' + str(f.line) + ': ' if f.line else ''}{html.escape(f.message)}</li>" for f in self.findings]
+        return report_html(self.ok, str(self).splitlines()[0], items)
 
 
 _SECRET = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY)", re.I)
