@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from labsupport.artifacts._report import report_html
 from labsupport.sim.vm import VmParams, refresh_batch_size
 
 __all__ = ["LintMessage", "LintReport", "lint_template", "render_template", "to_yaml"]
@@ -212,13 +213,9 @@ class LintReport:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        colour = "#009E73" if self.ok else "#D55E00"
-        items = "".join(f"<li><code>{html.escape(m.rule_id)}</code> {html.escape(m.level)} at "
-                        f"<code>{html.escape(m.path)}</code>: {html.escape(m.message)}</li>" for m in self.messages)
-        head = html.escape(str(self).splitlines()[0])
-        return (f"<div class='labsupport-lint' style='border-left:6px solid {colour};padding:6px 10px;"
-                f"background:#fafafa'><b>{head}</b>" + (f"<ul style='margin:4px 0'>{items}</ul>" if items else "")
-                + "</div>")
+        items = [f"<li><code>{html.escape(m.rule_id)}</code> {html.escape(m.level)} at "
+                 f"<code>{html.escape(m.path)}</code>: {html.escape(m.message)}</li>" for m in self.messages]
+        return report_html(self.ok, str(self).splitlines()[0], items)
 
 
 _ENUM = re.compile(r"^(?P<value>'[^']*'|\S+) is not one of \[(?P<items>.*)\](?P<rest>.*)$", re.S)

@@ -1,6 +1,8 @@
 """Serve a :class:`RestaurantService` over HTTP as a process: ``python -m labsupport.service --port N``.
 
-* It binds 127.0.0.1 only, and ``--port 0`` lets the operating system pick a free port.
+* It binds 127.0.0.1 unless ``--host`` says otherwise (a container needs ``--host 0.0.0.0``: its loopback
+  is its own, so a published port reaches it only on another interface), and ``--port 0`` lets the
+  operating system pick a free port.
 * Once it listens it prints one line, ``READY port=<port> pid=<pid> version=<version>``, which the launcher
   waits for; every other message goes to stderr.
 * It dies with its parent: on Linux it asks the kernel for a signal when its parent exits
@@ -53,8 +55,8 @@ def die_with_parent(parent_pid: int, poll_s: float = 0.25) -> None:
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
-def make_server(service: RestaurantService, port: int) -> ThreadingHTTPServer:
-    """An HTTP server for ``service`` on 127.0.0.1:``port`` (0: a free port), not yet serving."""
+def make_server(service: RestaurantService, port: int, host: str = HOST) -> ThreadingHTTPServer:
+    """An HTTP server for ``service`` on ``host``:``port`` (0: a free port), not yet serving."""
 
     class Handler(BaseHTTPRequestHandler):
         server_version = f"RestaurantService/{service.version}"
@@ -82,14 +84,15 @@ def make_server(service: RestaurantService, port: int) -> ThreadingHTTPServer:
             pass  # quiet: a lesson starts several instances and reads only what it asks for
 
     ThreadingHTTPServer.allow_reuse_address = False
-    server = ThreadingHTTPServer((HOST, port), Handler)
+    server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
     return server
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="restaurant-service",
-                                     description="The course's Restaurant Service, on 127.0.0.1 only.")
+                                     description="The course's Restaurant Service, on 127.0.0.1 only unless --host says otherwise.")
+    parser.add_argument("--host", default=HOST, help="address to listen on (default 127.0.0.1; 0.0.0.0 in a container)")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on; 0 picks a free one")
     parser.add_argument("--version", default="v1", help="the version the service reports (default v1)")
     parser.add_argument("--cpu-burn-ms", type=float, default=0.0, help="CPU to burn on every request")
@@ -119,9 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     service = RestaurantService(version=args.version, misbehaviour=misbehaviour, seed=args.seed)
     try:
-        server = make_server(service, args.port)
+        server = make_server(service, args.port, args.host)
     except OSError as error:
-        print(f"error: cannot listen on {HOST}:{args.port}: {error.strerror or error}", file=sys.stderr)
+        print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
         return 3
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     port = server.server_address[1]

@@ -32,6 +32,8 @@ LESSONS = {
                     live_markers=1),
     "01_packaging": Expect(plots=4, control="instances", new_value="6", text_after="instance-5",
                            live_markers=1),
+    "03_containers": Expect(plots=5, control="containers", new_value="6", text_after="container-5",
+                            live_markers=1),
     "05_serverless": Expect(plots=4, control="provisioned", new_value="5", text_after="5 provisioned",
                             live_markers=5),  # the key's five markers at least
 }

@@ -62,6 +62,15 @@ def test_the_server_binds_loopback_only() -> None:
         server.server_close()
 
 
+def test_the_server_binds_another_address_only_when_asked() -> None:
+    """A container's image starts it with --host 0.0.0.0 (lesson 03's Dockerfile)."""
+    server = make_server(RestaurantService(), 0, "0.0.0.0")
+    try:
+        assert server.server_address[0] == "0.0.0.0"
+    finally:
+        server.server_close()
+
+
 def test_a_failed_start_leaves_nothing_running() -> None:
     with Launcher() as launcher:
         with pytest.raises(StartError, match="version must be") as failed:

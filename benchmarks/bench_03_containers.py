@@ -1,0 +1,45 @@
+"""Lesson 03: model runs, Dockerfile parse and lint, first figure in a fresh kernel, control changes."""
+
+from __future__ import annotations
+
+from _common import Row, control_change_ms, first_figure_ms, median_ms
+
+
+def rows() -> list[Row]:
+    from labsupport.artifacts.dockerfile import build_steps, lint_dockerfile, render_dockerfile
+    from labsupport.sim.containers import pack_containers, run_build, run_host
+    from labsupport.views import animate
+    from labsupport.views.containers import BuildScene, HostScene, containers_panel
+
+    kernel_ms, figure_ms = first_figure_ms("03_containers")
+    text = render_dockerfile()
+    steps = build_steps(text)
+    host = run_host()
+    panel = containers_panel()
+    values = iter(range(10**6))
+
+    def time_step() -> None:
+        panel.time.value = next(values) % 240
+
+    fleet = [512.0] * 6 + [1024.0] * 4 + [256.0] * 4
+    return [
+        Row("03 Dockerfile: render + parse (BuildKit parser) + lint", median_ms(lambda: lint_dockerfile(
+            render_dockerfile()), repeat=50), "ms"),
+        Row("03 model: run_build() after a source change (12 steps)",
+            median_ms(lambda: run_build(steps, ["labsupport/service/_app.py"]), repeat=50), "ms"),
+        Row("03 model: run_host() (4 containers, 120 s, 241 steps)", median_ms(run_host, repeat=30), "ms"),
+        Row("03 model: pack_containers() (14 containers, exact search)",
+            median_ms(lambda: pack_containers(fleet), repeat=30), "ms"),
+        Row("03 build animation: animate(BuildScene) (61 frames)",
+            median_ms(lambda: animate(BuildScene(), run_build(steps, ["labsupport/service/_app.py"])), repeat=9),
+            "ms"),
+        Row("03 host animation: animate(HostScene, every=2) (121 frames)",
+            median_ms(lambda: animate(HostScene(), host, every=2), repeat=9), "ms"),
+        Row("03 fresh kernel start-up (not the lesson's own cost)", kernel_ms, "ms"),
+        Row("03 fresh kernel -> first figure shown", figure_ms, "ms", "target ≤ 1500"),
+        Row("03 containers panel: one control change (rerun + update)",
+            control_change_ms(panel, "memory_limit_mb", [256, 384, 512, 640, 768]), "ms", "target ≤ 50"),
+        Row("03 containers panel: containers 1-8 (rerun + update)",
+            control_change_ms(panel, "containers", list(range(1, 9))), "ms", "target ≤ 50"),
+        Row("03 containers panel: one time step (update only)", median_ms(time_step), "ms"),
+    ]

@@ -1,0 +1,46 @@
+"""Hidden tests for lesson 03: a sample. Copy this folder, keep it private, and grade with --hidden.
+
+Each test asks for an answer by its name (``better_dockerfile``, ``memory_limit_mb``) and says what it is worth
+with ``@pytest.mark.points(n)``. Learners see each test's first docstring line and passed/failed only.
+Expected values come from the course's models and its own Dockerfile, as in the public checks.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from labsupport.artifacts.dockerfile import build_steps, lint_dockerfile, render_dockerfile
+from labsupport.grading.exercises.ex03_containers import LIMIT_SCENARIO
+from labsupport.sim.containers import run_build, run_host
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("changed", ["labsupport/__init__.py", "labsupport/service/_server.py"])
+def test_other_source_changes_keep_the_dependencies(better_dockerfile, changed):
+    """other source files change without reinstalling the dependencies"""
+    mine = run_build(build_steps(better_dockerfile), [changed])
+    ours = run_build(build_steps(render_dockerfile()), [changed])
+    assert mine.params["total_s"] <= ours.params["total_s"] + 0.5
+
+
+def test_a_requirements_change_still_reinstalls(better_dockerfile):
+    """a change to requirements.txt reinstalls the dependencies (no stale packages)"""
+    steps = build_steps(better_dockerfile)
+    trace = run_build(steps, ["requirements.txt"])
+    install = next(i for i, s in enumerate(steps) if s.instruction == "RUN" and "pip install" in s.arguments)
+    assert not trace.series["step_reused"][install]
+
+
+def test_the_dockerfile_has_no_errors(better_dockerfile):
+    """the Dockerfile lints without errors"""
+    assert lint_dockerfile(better_dockerfile).ok
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("seed", [3, 8])
+def test_memory_limit_with_other_garbage_collection_phases(memory_limit_mb, seed):
+    """the memory limit when the garbage collector runs at other moments"""
+    trace = run_host(LIMIT_SCENARIO, seed=seed, memory_limit_mb=float(memory_limit_mb))
+    kills = trace.of_kind("oom-kill")
+    assert all(e.subject == "container-0" and e.data["scope"] == "cgroup" for e in kills)
+    assert kills and kills[0].time_s <= 35.0

@@ -1,0 +1,171 @@
+"""Lesson 03 exercises. Expected values come from the models and the course's own Dockerfile, never from a table."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from labsupport.artifacts.dockerfile import (
+    BASE_IMAGE,
+    DockerfileError,
+    build_steps,
+    command_of,
+    is_dependency_install,
+    parse_dockerfile,
+    render_dockerfile,
+)
+from labsupport.grading._registry import PublicTest, Wrong, exercise
+from labsupport.sim.containers import BuildStep, HostParams, copies_changed, run_build, run_host
+
+__all__ = ["DEADLINE_S", "LIMIT_SCENARIO", "NAIVE_DOCKERFILE", "SOURCE_FILE"]
+
+# ---- 03.better_dockerfile ------------------------------------------------------------------------------------
+
+#: The Dockerfile the exercise starts from: correct, but it copies the whole context before installing.
+NAIVE_DOCKERFILE = render_dockerfile(order="source-first")
+#: The file a typical commit changes.
+SOURCE_FILE = "labsupport/service/_app.py"
+
+
+def _parsed(answer: str) -> Any:
+    try:
+        return parse_dockerfile(answer)
+    except DockerfileError as error:
+        raise Wrong(f"your Dockerfile does not parse: {error}",
+                    "Start from print(naive) and move lines; keep one instruction per line.") from None
+
+
+def _keeps_the_service(answer: str) -> None:
+    instructions = _parsed(answer)
+    froms = [i for i in instructions if i.name == "FROM"]
+    if froms[-1].args[0] != BASE_IMAGE:
+        raise Wrong(f"the final image starts FROM {froms[-1].args[0]}, not the lesson's base image",
+                    "Keep the FROM line as it is: the exercise is about order, not about the base.")
+    if command_of(instructions) != command_of(parse_dockerfile(NAIVE_DOCKERFILE)):
+        raise Wrong("the image would not start the service the way the original does",
+                    "Keep the CMD line unchanged, in its JSON form.")
+    if not any(is_dependency_install(i) for i in instructions):
+        raise Wrong("nothing installs the service's dependencies any more",
+                    "Keep RUN pip install --no-cache-dir -r requirements.txt.")
+    steps = build_steps(instructions)
+    if not any(copies_changed(s, [SOURCE_FILE]) for s in steps):
+        raise Wrong(f"no COPY brings the service's source ({SOURCE_FILE}) into the image",
+                    "The service is the folder labsupport/ (labsupport/__init__.py and labsupport/service/).")
+    users = [i for i in instructions[instructions.index(froms[-1]):] if i.name == "USER"]
+    if not users or users[-1].args[0].split(":")[0] in ("root", "0"):
+        raise Wrong("the service would run as root", "Keep USER app before CMD.")
+
+
+def _install_index(steps: list[BuildStep], instructions: Any) -> int:
+    return next(k for k, ins in enumerate(instructions) if is_dependency_install(ins))
+
+
+def _requirements_first(answer: str) -> None:
+    _keeps_the_service(answer)
+    instructions = _parsed(answer)
+    steps = build_steps(instructions)
+    install = _install_index(steps, instructions)
+    if not any(copies_changed(s, ["requirements.txt"]) for s in steps[:install]):
+        raise Wrong(f"pip install on line {instructions[install].line} reads requirements.txt before any COPY has "
+                    "put it into the image: the build would fail there",
+                    "A step sees only what earlier steps put into the image.")
+
+
+def _source_change_is_cheap(answer: str) -> None:
+    _requirements_first(answer)
+    instructions = _parsed(answer)
+    steps = build_steps(instructions)
+    mine = run_build(steps, [SOURCE_FILE])
+    ours = run_build(build_steps(render_dockerfile()), [SOURCE_FILE])
+    install = _install_index(steps, instructions)
+    rerun = int((~mine.series["step_reused"]).sum())
+    if not mine.series["step_reused"][install]:
+        raise Wrong(f"after a change to {SOURCE_FILE} your build runs {rerun} steps again, the dependency "
+                    f"install on line {instructions[install].line} among them",
+                    "The cache is reused up to the first step whose input changed. Which COPY sees the "
+                    "source change, and what comes after it?")
+    if mine.params["total_s"] > ours.params["total_s"] + 0.5:
+        raise Wrong(f"after a change to {SOURCE_FILE} your build still takes {mine.params['total_s']:.1f} s; "
+                    "a better order exists",
+                    "Put the steps that change least often first.")
+
+
+@exercise("03.better_dockerfile", "order a Dockerfile so a source change rebuilds little",
+          expects="the text of a Dockerfile (a str)", accepts=lambda a: isinstance(a, str))
+def _better_dockerfile_tests() -> list[PublicTest]:
+    return [
+        PublicTest("parses and still builds and runs the same service", 1, _keeps_the_service),
+        PublicTest("requirements.txt is in the image before pip install reads it", 1, _requirements_first),
+        PublicTest("a source change reuses the installed dependencies", 2, _source_change_is_cheap),
+    ]
+
+
+# ---- 03.memory_limit_mb --------------------------------------------------------------------------------------
+
+#: Seven copies of a service on a VM with 4 GiB; container-0 starts leaking 6 MB/s at 10 s.
+LIMIT_SCENARIO = HostParams(containers=7, vm_cpu_cores=2.0, vm_memory_mb=4096.0, os_memory_mb=768.0,
+                            cpu_limit_cores=0.25, memory_limit_mb=512.0, base_memory_mb=300.0, gc_swing_mb=120.0,
+                            gc_period_s=15.0, leaky_container=0, leak_at_s=10.0, leak_mb_per_s=6.0, burn_cores=0.0,
+                            restart_policy="always", duration_s=180.0)
+#: The leaking container must be stopped by then.
+DEADLINE_S = 35.0
+
+
+def _is_megabytes(answer: Any) -> bool:
+    return isinstance(answer, (int, float)) and not isinstance(answer, bool) and math.isfinite(answer) and answer > 0
+
+
+def _run(answer: float, seed: int = 0) -> Any:
+    if answer < 6:
+        raise Wrong(f"{answer:g} MB is below the smallest memory limit Docker accepts (6 MB)")
+    return run_host(LIMIT_SCENARIO, seed=seed, memory_limit_mb=float(answer))
+
+
+def _healthy_survive(answer: float) -> None:
+    trace = _run(answer)
+    leaky = f"container-{LIMIT_SCENARIO.leaky_container}"
+    for e in trace.of_kind("oom-kill"):
+        if e.subject != leaky or e.time_s < LIMIT_SCENARIO.leak_at_s:
+            raise Wrong(f"with a limit of {answer:g} MB, {e.subject} is OOM-killed at {e.time_s:g} s although it "
+                        "does not leak",
+                        "A healthy container's memory rises and falls with garbage collection. What is the most it "
+                        "ever uses?")
+
+
+def _leak_stopped(answer: float) -> None:
+    trace = _run(answer)
+    leaky = f"container-{LIMIT_SCENARIO.leaky_container}"
+    kill = trace.first("oom-kill", leaky)
+    if kill is None:
+        raise Wrong(f"with a limit of {answer:g} MB the leaking container is never killed in "
+                    f"{LIMIT_SCENARIO.duration_s:g} s",
+                    "Where is the leaking container's memory at the deadline, at the least?")
+    if kill.data["scope"] == "vm":
+        raise Wrong(f"with a limit of {answer:g} MB the limit never stops the leaking container: the whole VM runs "
+                    f"out of memory first, at {kill.time_s:g} s, and the VM's OOM killer acts",
+                    "A limit only helps if it is reached before the VM's memory is.")
+    if kill.time_s > DEADLINE_S:
+        raise Wrong(f"with a limit of {answer:g} MB the leaking container is first killed at {kill.time_s:g} s, "
+                    f"after the {DEADLINE_S:g} s deadline",
+                    "It leaks from 10 s on; work out its memory at the deadline, counting only what it surely "
+                    "holds.")
+
+
+def _fits_on_the_vm(answer: float) -> None:
+    usable = LIMIT_SCENARIO.vm_memory_mb - LIMIT_SCENARIO.os_memory_mb
+    total = LIMIT_SCENARIO.containers * answer
+    if total > usable:
+        raise Wrong(f"{LIMIT_SCENARIO.containers} containers × {answer:g} MB = {total:g} MB, more than the "
+                    f"{usable:g} MB the VM has for containers",
+                    "If every container may grow to its limit, the limits together must fit, or the VM's own OOM "
+                    "killer picks a victim again.")
+
+
+@exercise("03.memory_limit_mb", "a memory limit that stops the leak and spares the healthy",
+          expects="a number of megabytes (for example 300)", accepts=_is_megabytes)
+def _memory_limit_tests() -> list[PublicTest]:
+    return [
+        PublicTest("no healthy container is ever OOM-killed", 1, _healthy_survive),
+        PublicTest(f"the leaking container is killed by {DEADLINE_S:g} s", 1, _leak_stopped),
+        PublicTest("the seven limits fit in the VM's memory", 1, _fits_on_the_vm),
+    ]

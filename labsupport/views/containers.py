@@ -1,0 +1,287 @@
+"""Lesson 03 pictures: the layer cache at work, containers with cgroup limits on one VM, and packing."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from labsupport.sim import Trace
+from labsupport.views._scene import Scene, reveal
+from labsupport.views._style import COLORS, apply_style
+from labsupport.views.packaging import INSTANCE_COLORS, placement_figure
+
+__all__ = ["MAX_CONTAINERS", "BuildScene", "HostScene", "containers_panel", "packing_figure", "rebuild_figure"]
+
+MAX_CONTAINERS = 12
+_REUSED, _REBUILT, _WAITING, _DEAD = COLORS["green"], COLORS["orange"], COLORS["light"], COLORS["vermillion"]
+_COLORS = [INSTANCE_COLORS[i % len(INSTANCE_COLORS)] for i in range(MAX_CONTAINERS)]
+_DASHES = ["solid", "dot", "dash", "longdash", "dashdot", "longdashdot"] * 2
+
+
+def _short(text: str, width: int = 46) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class BuildScene(Scene):
+    """One row per Dockerfile instruction: reused from the cache (green) or run again (orange), over time."""
+
+    title = "docker build, again: which steps come from the cache"
+
+    def _labels(self, trace: Trace) -> list[str]:
+        return [f"{i + 1:2d} {_short(str(t))}" for i, t in enumerate(trace.series["step_text"])]
+
+    def figure(self, trace: Trace) -> go.Figure:
+        labels = self._labels(trace)
+        total = float(trace.params["total_s"])
+        fig = go.Figure()
+        fig.add_trace(go.Bar(orientation="h", name="to do", showlegend=False, hoverinfo="skip",
+                             marker=dict(color="rgba(0,0,0,0)", line=dict(color=COLORS["grey"], width=1))))
+        fig.add_trace(go.Bar(orientation="h", name="step", showlegend=False, textposition="outside",
+                             cliponaxis=False, hoverinfo="text", textfont=dict(color="#222222")))
+        for name, color in (("reused from the cache", _REUSED), ("run again", _REBUILT)):  # legend only
+            fig.add_trace(go.Bar(x=[None], y=[labels[0]], orientation="h", name=name, marker=dict(color=color),
+                                 hoverinfo="skip"))
+        fig.update_layout(barmode="overlay", bargap=0.3)
+        fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], tickfont=dict(family="DejaVu Sans Mono"))
+        fig.update_xaxes(title_text="seconds since the build started", range=[0, max(total, 1.0) * 1.35])
+        return apply_style(fig, title=self.title, height=140 + 34 * len(labels), margin=dict(l=390, t=90, r=30))
+
+    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+        s = trace.series
+        labels = self._labels(trace)
+        t = float(self.times(trace)[k])
+        start, end = s["step_start_s"], s["step_end_s"]
+        reused = s["step_reused"]
+        progress = np.clip(t - start, 0.0, end - start)
+        done = t >= end - 1e-9
+        text, hover = [], []
+        for i in range(len(labels)):
+            size = f", +{s['step_size_mb'][i]:g} MB" if s["step_size_mb"][i] and not reused[i] else ""
+            if reused[i]:
+                word = "reused ✔" if done[i] else ("checking cache" if t >= start[i] else "")
+            elif done[i]:
+                word = f"ran {end[i] - start[i]:.1f} s{size}"
+            elif t >= start[i]:
+                word = f"running… {progress[i]:.1f} s"
+            else:
+                word = "waits"
+            text.append(word)
+            hover.append(f"{labels[i]}: {'reused' if reused[i] else 'run again'}; "
+                         f"{end[i] - start[i]:.2f} s{size}")
+        colors = np.where(reused, _REUSED, _REBUILT)
+        width = np.where(reused & done, np.maximum(progress, 0.02 * max(float(end[-1]), 1.0)), progress)
+        return [dict(type="bar", x=np.maximum(end - start, 0.0), base=start, y=labels),
+                dict(type="bar", x=width, base=start, y=labels, text=text, hovertext=hover,
+                     marker=dict(color=colors)),
+                dict(type="bar"), dict(type="bar")]
+
+    def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
+        t = float(self.times(trace)[k])
+        p = trace.params
+        reran = int((~trace.series["step_reused"]).sum())
+        status = (f"{reran} of {len(trace.series['step_reused'])} steps run again, "
+                  f"{p['total_s']:.1f} s in all, {p['rebuilt_mb']:g} MB of new layers to push")
+        changed = ", ".join(p["changed_files"]) or "nothing"
+        return {"title.text": f"{self.title} — t = {t:.1f} s<br><sup>changed: {html.escape(changed)} · "
+                              f"{status}</sup>"}
+
+
+def rebuild_figure(traces: Mapping[tuple[str, str], Trace]) -> go.Figure:
+    """Grouped bars: rebuild seconds for each (Dockerfile, change) pair of :func:`run_build` traces."""
+    orders = list(dict.fromkeys(order for order, _ in traces))
+    changes = list(dict.fromkeys(change for _, change in traces))
+    fig = go.Figure()
+    palette = [COLORS["vermillion"], COLORS["blue"], COLORS["green"], COLORS["purple"]]
+    for j, order in enumerate(orders):
+        seconds = [float(traces[(order, c)].params["total_s"]) if (order, c) in traces else None for c in changes]
+        fig.add_trace(go.Bar(x=changes, y=seconds, name=order, marker=dict(color=palette[j % len(palette)]),
+                             text=[f"{v:.1f} s" if v is not None else "" for v in seconds], textposition="outside",
+                             cliponaxis=False))
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title_text="rebuild time (s)")
+    fig.update_xaxes(title_text="what changed since the last build")
+    return apply_style(fig, title="Rebuild time after a change, by the order of the Dockerfile's instructions",
+                       height=420)
+
+
+def _state_word(status: int) -> str:
+    return {0: "✔ serving", 1: "↻ starting", 2: "✘ killed"}[int(status)]
+
+
+class HostScene(Scene):
+    """Top: each container now (memory against its limit, its state). Bottom: memory and latency over time."""
+
+    title = "Containers on one VM"
+
+    def figure(self, trace: Trace) -> go.Figure:
+        p = trace.params
+        duration = float(trace.series["time_s"][-1])
+        limit = p["memory_limit_mb"]
+        top_mb = self._top_mb(trace)
+        fig = make_subplots(rows=2, cols=2, specs=[[{"colspan": 2}, None], [{}, {}]], row_heights=[0.38, 0.62],
+                            vertical_spacing=0.16, horizontal_spacing=0.1,
+                            subplot_titles=("", "memory of each container (MB)", "latency (log scale)"))
+        fig.add_trace(go.Bar(orientation="h", name="now", showlegend=False, textposition="outside",
+                             cliponaxis=False, textangle=0, hoverinfo="text",
+                             textfont=dict(color="#222222")), row=1, col=1)  # 0
+        for i in range(MAX_CONTAINERS):  # 1..12
+            fig.add_trace(go.Scatter(mode="lines", name=f"container-{i}", showlegend=False,
+                                     line=dict(color=_COLORS[i], width=2, dash=_DASHES[i])), row=2, col=1)
+        label = f"memory limit {limit:g} MB" if limit is not None else f"VM memory for containers {top_mb:g} MB"
+        fig.add_trace(go.Scatter(x=[0, duration], y=[limit if limit is not None else p["usable_memory_mb"]] * 2,
+                                 mode="lines", name=label, line=dict(color=_DEAD, dash="dash", width=1.5),
+                                 hoverinfo="name", showlegend=False), row=2, col=1)  # 13
+        fig.add_trace(go.Scatter(mode="markers", name="OOM kill", showlegend=False, hoverinfo="text",
+                                 marker=dict(symbol="x", size=12, color=_DEAD, line=dict(width=1))),
+                      row=2, col=1)  # 14
+        for i in range(MAX_CONTAINERS):  # 15..26
+            fig.add_trace(go.Scatter(mode="lines", name=f"container-{i}", showlegend=False,
+                                     line=dict(color=_COLORS[i], width=2, dash=_DASHES[i])), row=2, col=2)
+        for col in (1, 2):  # 27, 28: "now"
+            fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
+                                     showlegend=False, name="now"), row=2, col=col)
+        fig.add_annotation(x=duration, y=limit if limit is not None else p["usable_memory_mb"], text=label,
+                           showarrow=False, xanchor="right", yanchor="bottom", row=2, col=1,
+                           font=dict(color=_DEAD))
+        names = [f"container-{i}" for i in range(p["containers"])]
+        fig.update_yaxes(categoryorder="array", categoryarray=names[::-1], row=1, col=1)
+        fig.update_xaxes(title_text="memory now (MB" + ("; dashed: the limit)" if limit is not None else ")"),
+                         range=[0, top_mb * 1.3], row=1, col=1)
+        if limit is not None:
+            fig.add_vline(x=limit, line=dict(color=_DEAD, dash="dash", width=1.5), row=1, col=1)
+        fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=1)
+        fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=2)
+        fig.update_yaxes(range=[0, top_mb * 1.08], row=2, col=1)
+        fig.update_yaxes(type="log", title_text="seconds", range=[np.log10(0.01), np.log10(1.0)], row=2, col=2)
+        fig.update_layout(barmode="overlay")
+        return apply_style(fig, title=self._title(trace), height=720, margin=dict(t=100, l=110, r=150),
+                           legend=dict(orientation="v", x=1.02, xanchor="left", y=0.0, yanchor="bottom"))
+
+    @staticmethod
+    def _top_mb(trace: Trace) -> float:
+        p = trace.params
+        peak = float(np.nanmax(trace.series["memory_mb"])) if trace.series["memory_mb"].size else 0.0
+        return float(p["memory_limit_mb"]) if p["memory_limit_mb"] is not None else max(peak, p["base_memory_mb"] * 2)
+
+    def _title(self, trace: Trace) -> str:
+        p = trace.params
+        if p["memory_limit_mb"] is None and p["cpu_limit_cores"] is None:
+            caps = "no cgroup limits (lesson 01's machine)"
+        else:
+            mem = f"{p['memory_limit_mb']:g} MB" if p["memory_limit_mb"] is not None else "no memory limit"
+            cpu = f"{p['cpu_limit_cores']:g} CPU" if p["cpu_limit_cores"] is not None else "no CPU quota"
+            caps = f"each limited to {mem} and {cpu}"
+        return f"{self.title}: {p['containers']} containers, {caps}"
+
+    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+        s, p = trace.series, trace.params
+        n = p["containers"]
+        names = [f"container-{i}" for i in range(n)]
+        t = float(s["time_s"][k])
+        mem = s["memory_mb"][k]
+        status = s["status"][k]
+        kills = [e for e in trace.of_kind("oom-kill") if e.time_s <= t + 1e-9]
+        killed = {name: sum(1 for e in kills if e.subject == name) for name in names}
+        text = []
+        for i, name in enumerate(names):
+            extra = f" · OOM-killed {killed[name]}×" if killed[name] else ""
+            amount = "" if status[i] == 2 else f" {mem[i]:,.0f} MB"
+            text.append(f"{_state_word(status[i])}{amount}{extra}")
+        colors = np.where(status == 2, _DEAD, np.array(_COLORS[:n], dtype=object))
+        top = self._top_mb(trace)
+        now = dict(type="bar", x=np.where(status == 2, top * 0.02, mem), y=names, text=text,
+                   hovertext=[f"{name}: {words}" for name, words in zip(names, text, strict=True)],
+                   marker=dict(color=colors))
+        times = reveal(s["time_s"], k)
+        memory_lines, latency_lines = [], []
+        for i in range(MAX_CONTAINERS):
+            if i < n:
+                running = reveal(np.where(s["status"][:, i] == 2, np.nan, s["memory_mb"][:, i]), k)  # a gap while dead
+                memory_lines.append(dict(x=times, y=running, showlegend=True))
+                latency_lines.append(dict(x=times, y=reveal(s["latency_s"][:, i], k)))
+            else:
+                memory_lines.append(dict(x=[], y=[], showlegend=False))
+                latency_lines.append(dict(x=[], y=[]))
+        marks = dict(x=np.array([e.time_s for e in kills], dtype=float),
+                     y=np.array([float(e.data["memory_mb"]) for e in kills], dtype=float),
+                     hovertext=[f"{e.subject} OOM-killed at {e.time_s:g} s ({e.data['scope']})" for e in kills])
+        top_y = top * 1.08
+        return [now, *memory_lines, dict(type="scatter"), marks, *latency_lines,
+                dict(x=[t, t], y=[0, top_y]), dict(x=[t, t], y=[0.01, 1.0])]
+
+    def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
+        s, p = trace.series, trace.params
+        t = float(s["time_s"][k])
+        used = float(s["memory_used_mb"][k])
+        last = next((e for e in reversed(trace.events) if e.time_s <= t and e.kind != "start"), None)
+        latest = f" · latest: {last.kind} {last.subject} at {last.time_s:g} s" if last else ""
+        names = [f"container-{i}" for i in range(p["containers"])]
+        return {"title.text": f"{html.escape(self._title(trace))}<br><sup>t = {t:.1f} s · VM "
+                              f"{p['vm_cpu_cores']:g} vCPU / {p['vm_memory_mb']:,.0f} MB · containers use "
+                              f"{used:,.0f} MB{html.escape(latest)}</sup>",
+                "yaxis.categoryarray": names[::-1]}
+
+    def caption(self, trace: Trace, k: int) -> str:
+        s = trace.series
+        t = float(s["time_s"][k])
+        step = float(trace.params["step_s"])
+        recent = [e for e in trace.events if t - step < e.time_s <= t]
+        if not recent:
+            return f"<b>t = {t:.1f} s</b>: no new event."
+        items = "".join(f"<li><b>{html.escape(e.actor)}</b>: {html.escape(e.kind)} {html.escape(e.subject)}</li>"
+                        for e in recent)
+        return f"<b>t = {t:.1f} s</b>:<ul>{items}</ul>"
+
+
+def packing_figure(trace: Trace) -> go.Figure:
+    """Containers on VMs (from :func:`~labsupport.sim.containers.pack_containers`): lesson 01's picture."""
+    p = trace.params
+    fig = placement_figure(trace, rules=("first_fit", "best"))
+    fig.update_layout(title=dict(text=f"{len(trace.series['size_mb'])} containers on {p['vm_type']} VMs: "
+                                      f"${p['usd_per_hour']:.3f}/h<br><sup>{p['capacity_mb']:,.0f} MB of each VM for "
+                                      f"containers (dashed); a VM per instance would cost "
+                                      f"${p['vm_per_instance_usd_per_hour']:.3f}/h</sup>"), margin=dict(t=110))
+    return fig
+
+
+def containers_panel(**initial: Any) -> Any:
+    """The lesson's live panel: containers, limits, the leak and the restart policy rerun :func:`run_host`."""
+    import ipywidgets as widgets
+
+    from labsupport.sim.containers import RESTART_POLICIES, HostParams, run_host
+    from labsupport.views._scene import LivePanel
+
+    d = HostParams()
+    style = {"description_width": "initial"}
+    controls = {
+        "containers": widgets.IntSlider(value=initial.get("containers", d.containers), min=1, max=8,
+                                        description="containers", style=style),
+        "memory_limit_mb": widgets.IntSlider(value=initial.get("memory_limit_mb", int(d.memory_limit_mb or 512)),
+                                             min=64, max=2048, step=32, description="memory limit (MB)",
+                                             style=style),
+        "cpu_limit_cores": widgets.FloatSlider(value=initial.get("cpu_limit_cores", d.cpu_limit_cores or 0.5),
+                                               min=0.1, max=2.0, step=0.05, description="CPU quota (cores)",
+                                               style=style),
+        "leak_mb_per_s": widgets.FloatSlider(value=initial.get("leak_mb_per_s", d.leak_mb_per_s), min=0, max=200,
+                                             step=5, description="leak (MB/s)", style=style),
+        "burn_cores": widgets.FloatSlider(value=initial.get("burn_cores", d.burn_cores), min=0, max=4, step=0.25,
+                                          description="CPU burn (cores)", style=style),
+        "limits": widgets.Checkbox(value=initial.get("limits", True), description="cgroup limits on",
+                                   style=style),
+        "restart_policy": widgets.Dropdown(options=list(RESTART_POLICIES),
+                                           value=initial.get("restart_policy", d.restart_policy),
+                                           description="restart policy", style=style),
+    }
+    seed = int(initial.get("seed", 0))
+
+    def run(limits: bool, memory_limit_mb: float, cpu_limit_cores: float, **values: Any) -> Trace:
+        return run_host(seed=seed, memory_limit_mb=memory_limit_mb if limits else None,
+                        cpu_limit_cores=cpu_limit_cores if limits else None, **values)
+
+    start = int(initial.get("start_step", 120))
+    return LivePanel(HostScene(), run, controls, start_step=start)
