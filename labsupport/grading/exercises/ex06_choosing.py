@@ -1,0 +1,111 @@
+"""Lesson 06 exercises. Expected values come from the model's recommendation, never from a table of answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from labsupport.grading._registry import PublicTest, Wrong, exercise
+from labsupport.sim.choosing import PATTERNS, Workload, compare, measures
+
+# ---- 06.pick ---------------------------------------------------------------------------------------------
+
+#: The three services the lesson describes, as workloads.
+SERVICES: dict[str, Workload] = {
+    "order-history": Workload(rate_per_s=0.5, peak_to_mean=20, memory_mb=256, services=1,
+                              isolation="resource-limits"),
+    "kitchen-consumer": Workload(rate_per_s=5, peak_to_mean=2, memory_mb=1024, services=1,
+                                 isolation="resource-limits", long_running=True),
+    "card-vault": Workload(rate_per_s=2, peak_to_mean=3, memory_mb=2048, services=1, isolation="own-kernel",
+                           long_running=True),
+}
+
+
+def model_pick(name: str) -> str | None:
+    """The pattern the model recommends for the lesson's service ``name``."""
+    return compare(SERVICES[name]).params["recommended"]
+
+
+def _pick_form(answer: Any) -> None:
+    missing = [k for k in SERVICES if k not in answer]
+    if missing:
+        raise Wrong(f"these services have no answer: {', '.join(missing)}")
+    extra = [str(k) for k in answer if k not in SERVICES]
+    if extra:
+        raise Wrong(f"these are not services of the exercise: {', '.join(extra)}",
+                    f"The services are: {', '.join(SERVICES)}.")
+    unknown = sorted({str(v) for v in answer.values() if v not in PATTERNS and v is not Ellipsis})
+    if unknown:
+        raise Wrong(f"not a pattern: {', '.join(unknown)}", f"Use exactly one of: {', '.join(PATTERNS)}.")
+    blank = [k for k, v in answer.items() if v is Ellipsis]
+    if blank:
+        raise Wrong(f"still ... for: {', '.join(blank)}")
+
+
+def _pick_right(answer: Any) -> None:
+    wrong = [k for k in SERVICES if answer.get(k) != model_pick(k)]
+    if wrong:
+        raise Wrong(f"{len(wrong)} of {len(SERVICES)} services get a pattern the order would not pick",
+                    "Go down the order (serverless, containers, VMs, language-specific packages) and stop at the "
+                    "first pattern that meets every requirement of the service, not the first one you like.")
+
+
+@exercise("06.pick", "pick the pattern for three services",
+          expects=f"a dict mapping each of {', '.join(SERVICES)} to one of {', '.join(PATTERNS)}",
+          accepts=lambda a: isinstance(a, dict))
+def _pick_tests() -> list[PublicTest]:
+    return [
+        PublicTest("every service has one of the four patterns", 1, _pick_form),
+        PublicTest("every service has the pattern the order picks", 3, _pick_right),
+    ]
+
+
+# ---- 06.decide -------------------------------------------------------------------------------------------
+
+def model_decide(workload: Workload) -> str | None:
+    """The model's recommendation for ``workload``."""
+    return compare(workload).params["recommended"]
+
+
+def _describe(w: Workload) -> str:
+    needs = [f"{w.rate_per_s:g} req/s (peak × {w.peak_to_mean:g})", f"isolation {w.isolation}"]
+    if w.long_running:
+        needs.append("long-running")
+    for name, text in (("max_p99_ms", "p99 ≤ {:g} ms"), ("max_deploy_s", "deploy ≤ {:g} s"),
+                       ("max_monthly_usd", "budget ${:,.0f}/month")):
+        if getattr(w, name) is not None:
+            needs.append(text.format(getattr(w, name)))
+    return ", ".join(needs)
+
+
+def _decide_cases(cases: tuple[Workload, ...], hint: str) -> Any:
+    def test(answer: Any) -> None:
+        for w in cases:
+            got = answer(w, measures(compare(w)))
+            if got is not None and got not in PATTERNS:
+                raise Wrong(f"decide must return one of {', '.join(PATTERNS)} or None; it returned {got!r}")
+            if got != model_decide(w):
+                choice = "None" if got is None else repr(got)
+                raise Wrong(f"for a workload with {_describe(w)}, your answer {choice} is not the most "
+                            "lightweight pattern that meets every requirement", hint)
+    return test
+
+
+@exercise("06.decide", "the decision rule as a function",
+          expects="a function decide(workload, measures) that returns a pattern name or None",
+          accepts=callable)
+def _decide_tests() -> list[PublicTest]:
+    return [
+        PublicTest("the lesson's default workload", 1, _decide_cases(
+            (Workload(),), "Start with the most lightweight pattern and keep it unless a requirement rules it out.")),
+        PublicTest("long-running processes and isolation", 2, _decide_cases(
+            (Workload(long_running=True), Workload(long_running=True, isolation="own-kernel"),
+             Workload(isolation="own-kernel"), Workload(long_running=True, isolation="none")),
+            "Lambda cannot host a long-running process; compare each pattern's isolation score with "
+            "ISOLATION_NEEDS[workload.isolation].")),
+        PublicTest("latency, deploy time and budget", 2, _decide_cases(
+            (Workload(max_p99_ms=300), Workload(long_running=True, isolation="none", max_deploy_s=130),
+             Workload(rate_per_s=50, peak_to_mean=1, isolation="none", max_monthly_usd=300),
+             Workload(rate_per_s=50, peak_to_mean=1, max_monthly_usd=100)),
+            "Every requirement that is not None is a limit on one of the measures: p99_ms, deploy_s or "
+            "monthly_usd. When no pattern meets them all, the answer is None.")),
+    ]
