@@ -36,6 +36,8 @@ LESSONS = {
                             live_markers=1),
     "05_serverless": Expect(plots=4, control="provisioned", new_value="5", text_after="5 provisioned",
                             live_markers=5),  # the key's five markers at least
+    "06_choosing": Expect(plots=3, control="memory (MB)", new_value="1024", text_after="1024 MB",
+                          live_markers=20),  # six measures × four patterns' bars (a zero bar may not draw)
 }
 
 
