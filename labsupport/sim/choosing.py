@@ -208,7 +208,7 @@ def compare(workload: Workload | None = None, *, seed: int = 0, **overrides: obj
         if pattern == "serverless" and w.long_running:
             why.append("a long-running process does not fit Lambda's request/event model and its 15-minute limit")
         if ISOLATION[pattern][0] < need:
-            why.append(f"isolation needed: {w.isolation}; it offers {ISOLATION[pattern][1]}")
+            why.append(f"the service needs isolation '{w.isolation}', but here {ISOLATION[pattern][1]}")
         if w.max_p99_ms is not None and p99[pattern] > w.max_p99_ms:
             why.append(f"p99 {p99[pattern]:.0f} ms is over the {w.max_p99_ms:g} ms required")
         if w.max_deploy_s is not None and deploy[pattern] > w.max_deploy_s:

@@ -54,14 +54,14 @@ class ComparisonScene(Scene):
                           row=i // 3 + 1, col=i % 3 + 1)
         fig.update_yaxes(categoryorder="array", categoryarray=_NAMES[::-1], type="category")
         fig.update_xaxes(rangemode="tozero")
-        fig.update_xaxes(type="log", row=1, col=3)
+        fig.update_xaxes(type="log", dtick=1, row=1, col=3)
         fig.update_xaxes(range=[0, 3.3], row=2, col=2)
         fig.update_xaxes(range=[0, 3.3], row=2, col=3)
         fig.update_xaxes(range=[0, 1.05], tickformat=".0%", row=2, col=1)
         fig.add_annotation(text="<span style='color:#009E73'>■</span> recommended · <span style='color:#56B4E9'>■"
                                 "</span> also fits · <span style='color:#8C8C8C'>▨</span> ruled out",
                            xref="paper", yref="paper", x=0, y=-0.12, showarrow=False, xanchor="left")
-        return apply_style(fig, title=self.title, height=560, margin=dict(l=130, t=110, b=70))
+        return apply_style(fig, title=self.title, height=560, margin=dict(l=160, t=110, b=70))
 
     def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
         s = trace.series
@@ -77,7 +77,7 @@ class ComparisonScene(Scene):
         p = trace.params
         pick = p["recommended"]
         head = f"use {LABELS[pick]}" if pick else "no pattern meets every requirement"
-        needs = [f"{p['rate_per_s']:g} req/s per service (peak × {p['peak_to_mean']:g})",
+        needs = [f"{p['rate_per_s']:.3g} req/s per service (peak × {p['peak_to_mean']:g})",
                  f"{p['services']} services", f"{p['memory_mb']} MB", f"isolation: {p['isolation']}"]
         if p["long_running"]:
             needs.append("long-running")
@@ -129,7 +129,7 @@ class SweepScene(Scene):
                          title_text="requests per second per service (log)", row=1, col=2)
         fig.update_yaxes(type="log", range=[np.log10(low) - 0.2, np.log10(high) + 0.2], title_text="USD (log)",
                          row=1, col=2)
-        return apply_style(fig, title=self.title, height=480, margin=dict(l=130, t=120),
+        return apply_style(fig, title=self.title, height=480, margin=dict(l=160, t=120),
                            legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0.45))
 
     def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
@@ -177,4 +177,6 @@ def choosing_panel(**initial: Any) -> LivePanel:
     }
     seed = int(initial.get("seed", 0))
     fixed = {k: v for k, v in initial.items() if k not in controls and k != "seed"}
-    return LivePanel(ComparisonScene(), lambda **values: compare(seed=seed, **fixed, **values), controls)
+    panel = LivePanel(ComparisonScene(), lambda **values: compare(seed=seed, **fixed, **values), controls)
+    panel.play.layout.display = panel.time.layout.display = "none"  # one comparison, no time steps to play
+    return panel
