@@ -39,14 +39,15 @@ def _box(n: int) -> tuple[float, float]:
     return n * (_BOX_W + _GAP), 0.0
 
 
-def _outline(nodes: list[int]) -> tuple[list[float], list[float]]:
+def _outline(nodes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The boxes' outlines, NaN between boxes, as float arrays (a widget sends those as binary, NaN included)."""
     xs: list[float] = []
     ys: list[float] = []
     for n in nodes:
         x0, y0 = _box(n)
         xs += [x0, x0 + _BOX_W, x0 + _BOX_W, x0, x0, np.nan]
         ys += [y0, y0, y0 + _BOX_H, y0 + _BOX_H, y0, np.nan]
-    return xs, ys
+    return np.array(xs, dtype=float), np.array(ys, dtype=float)
 
 
 class ClusterScene(Scene):
@@ -59,7 +60,7 @@ class ClusterScene(Scene):
         nodes = trace.params["nodes"]
         duration = float(trace.series["time_s"][-1])
         fig = make_subplots(rows=2, cols=1, row_heights=[0.62, 0.38], vertical_spacing=0.1,
-                            subplot_titles=("", "pods: desired, existing, ready"))
+                            subplot_titles=("", ""))
         for name, colour in (("node Ready", "rgba(0,158,115,0.10)"), ("node NotReady", "rgba(213,94,0,0.18)")):
             fig.add_trace(go.Scatter(mode="lines", fill="toself", fillcolor=colour, name=name,
                                      line=dict(color="#555", width=1.5), hoverinfo="skip", showlegend=False),
@@ -90,7 +91,7 @@ class ClusterScene(Scene):
         fig.update_yaxes(visible=False, range=[-0.8, 5.3], row=1, col=1)
         fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=1)
         fig.update_yaxes(title_text="pods", range=[0, top], row=2, col=1)
-        fig.update_layout(legend=dict(orientation="h", y=0.36, x=0))
+        fig.update_layout(legend=dict(orientation="h", x=0, y=0.37, yanchor="bottom"))
         return apply_style(fig, title=self.title, height=700)
 
     def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
