@@ -371,6 +371,7 @@ def run_canary(params: CanaryParams | None = None, *, seed: int = 0, **overrides
     step_index = -1
     step_start = 0
     state = "progressing"
+    started = np.zeros(steps, dtype=np.int64)  # the second the current step began
     for k in range(steps):
         t = float(k)
         if state == "progressing" and k == step_start + (0 if step_index < 0 else int(p.step_s)):
@@ -384,9 +385,11 @@ def run_canary(params: CanaryParams | None = None, *, seed: int = 0, **overrides
                 if rate > p.max_error_rate:
                     current = 0
                     state = "rolled-back"
+                    step_start = k  # what follows is no step of the release
                     set_weight(t, 0, "rollback")
                 elif step_index + 1 >= len(p.weights):
                     state = "promoted"
+                    step_start = k
                     events.append(Event(t, "promote", "canary", "rollout-controller", {}))
             if state == "progressing":
                 step_index += 1
@@ -394,6 +397,7 @@ def run_canary(params: CanaryParams | None = None, *, seed: int = 0, **overrides
                 current = p.weights[step_index]
                 set_weight(t, current, "step")
         weight[k] = current
+        started[k] = step_start
         # Envoy splits this second's requests by the weights it was last sent (a binomial split)
         n_canary = int(draw.binomial(requests[k], current / 100)) if current else 0
         canary_requests[k] = n_canary
@@ -403,6 +407,20 @@ def run_canary(params: CanaryParams | None = None, *, seed: int = 0, **overrides
         canary_rate = np.where(canary_requests > 0, canary_errors / np.maximum(canary_requests, 1), np.nan)
         stable_rate = np.where(requests - canary_requests > 0,
                                stable_errors / np.maximum(requests - canary_requests, 1), np.nan)
+    # What the analysis sees: each version's error rate from the start of the current step up to now.
+    cum = {name: np.concatenate(([0], np.cumsum(values))) for name, values in (
+        ("canary_requests", canary_requests), ("canary_errors", canary_errors),
+        ("stable_requests", requests - canary_requests), ("stable_errors", stable_errors))}
+    upto = np.arange(steps) + 1
+
+    def since_step(name: str) -> np.ndarray:
+        return cum[name][upto] - cum[name][started]
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        canary_step = np.where(since_step("canary_requests") > 0,
+                               since_step("canary_errors") / np.maximum(since_step("canary_requests"), 1), np.nan)
+        stable_step = np.where(since_step("stable_requests") > 0,
+                               since_step("stable_errors") / np.maximum(since_step("stable_requests"), 1), np.nan)
     return Trace(
         model="canary",
         params=asdict(p),
@@ -417,5 +435,7 @@ def run_canary(params: CanaryParams | None = None, *, seed: int = 0, **overrides
             "stable_errors": stable_errors,
             "canary_error_rate": canary_rate,
             "stable_error_rate": stable_rate,
+            "canary_step_error_rate": canary_step,
+            "stable_step_error_rate": stable_step,
         },
     )

@@ -169,28 +169,29 @@ class ClusterScene(Scene):
 
 
 class CanaryScene(Scene):
-    """Top: the share of traffic Envoy sends to the canary. Bottom: each version's error rate and the limit."""
+    """Top: the share of traffic Envoy sends to the canary. Bottom: each version's error rate over the current
+    step, which the rollout controller compares with the limit at the step's end."""
 
     title = "A canary release in a service mesh"
 
     def figure(self, trace: Trace) -> go.Figure:
         duration = float(trace.series["time_s"][-1])
-        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12,
-                            subplot_titles=("traffic to the canary (VirtualService weight)",
-                                            "error rate per second"))
+        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.16,
+                            subplot_titles=("", "error rate since the step began (what the analysis checks)"))
         fig.add_trace(go.Scatter(mode="lines", name="canary weight", fill="tozeroy",
                                  line=dict(color=COLORS["blue"], width=2.5, shape="hv")), row=1, col=1)
-        fig.add_trace(go.Scatter(mode="markers", name="canary (v2) errors",
-                                 marker=dict(color=COLORS["vermillion"], symbol="x", size=7)), row=2, col=1)
-        fig.add_trace(go.Scatter(mode="markers", name="stable (v1) errors",
-                                 marker=dict(color=COLORS["green"], symbol="circle", size=6)), row=2, col=1)
+        fig.add_trace(go.Scatter(mode="lines", name="canary (v2) errors",
+                                 line=dict(color=COLORS["vermillion"], width=2.5)), row=2, col=1)
+        fig.add_trace(go.Scatter(mode="lines", name="stable (v1) errors",
+                                 line=dict(color=COLORS["green"], width=2, dash="dot")), row=2, col=1)
         fig.add_trace(go.Scatter(x=[0, duration], y=[trace.params["max_error_rate"]] * 2, mode="lines",
                                  name="rollback above", line=dict(color=COLORS["black"], dash="dash")), row=2, col=1)
         for row in (1, 2):
             fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
                                      showlegend=False, name="now"), row=row, col=1)
-        fig.update_yaxes(title_text="%", range=[0, 105], row=1, col=1)
-        fig.update_yaxes(tickformat=".0%", range=[0, 0.5], row=2, col=1)
+        fig.update_yaxes(title_text="% to canary", range=[0, 105], row=1, col=1)
+        fig.update_yaxes(tickformat=".0%", range=[0, self._top(trace)], row=2, col=1)
+        fig.update_layout(legend=dict(orientation="h", x=0, y=0.5, yanchor="bottom"))
         fig.update_xaxes(range=[0, duration], row=1, col=1)
         fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=1)
         return apply_style(fig, title=self.title, height=560)
@@ -201,12 +202,18 @@ class CanaryScene(Scene):
         now = reveal(s["time_s"], k)
         return [
             dict(x=now, y=reveal(s["canary_weight"], k).astype(float)),
-            dict(x=now, y=reveal(s["canary_error_rate"], k)),
-            dict(x=now, y=reveal(s["stable_error_rate"], k)),
+            dict(x=now, y=reveal(s["canary_step_error_rate"], k)),
+            dict(x=now, y=reveal(s["stable_step_error_rate"], k)),
             dict(),
             dict(x=[t, t], y=[0, 105]),
-            dict(x=[t, t], y=[0, 0.5]),
+            dict(x=[t, t], y=[0, self._top(trace)]),
         ]
+
+    @staticmethod
+    def _top(trace: Trace) -> float:
+        rates = np.asarray(trace.series["canary_step_error_rate"], dtype=float)
+        seen = rates[~np.isnan(rates)]
+        return float(min(1.0, max(0.2, trace.params["max_error_rate"] * 2, *(seen[5:] * 1.1 if len(seen) > 5 else []))))
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
         t = float(trace.series["time_s"][k])

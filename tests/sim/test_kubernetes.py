@@ -91,3 +91,13 @@ def test_healthy_canary_is_promoted_step_by_step() -> None:
     assert all(e.actor == "istiod" for e in trace.of_kind("push-config"))
     share = trace.series["canary_requests"][60:90].sum() / trace.series["requests"][60:90].sum()
     assert 0.4 < share < 0.6
+
+
+def test_step_error_rate_is_what_the_analysis_saw() -> None:
+    trace = run_canary()
+    s = trace.series
+    analysed = trace.first("analyse")
+    assert analysed is not None
+    assert round(float(s["canary_step_error_rate"][29]), 4) == analysed.data["error_rate"] > 0.05
+    assert np.isnan(s["canary_step_error_rate"][31:]).all()  # no canary traffic after the rollback
+    assert (s["stable_step_error_rate"][5:] < 0.05).all()
