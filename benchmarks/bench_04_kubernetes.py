@@ -1,0 +1,42 @@
+"""Lesson 04: models, manifest validation, animations, first figure in a fresh kernel, control changes."""
+
+from __future__ import annotations
+
+from _common import Row, control_change_ms, first_figure_ms, median_ms
+
+
+def rows() -> list[Row]:
+    from labsupport.artifacts.kubernetes import render_canary_routes, render_manifests, validate_manifests
+    from labsupport.sim.kubernetes import run_canary, run_cluster
+    from labsupport.views import animate
+    from labsupport.views.kubernetes import CanaryScene, ClusterScene, kubernetes_panel
+
+    kernel_ms, figure_ms = first_figure_ms("04_kubernetes")
+    cluster = run_cluster()
+    canary = run_canary()
+    panel = kubernetes_panel()
+    values = iter(range(10**6))
+
+    def time_step() -> None:
+        panel.time.value = next(values) % 180
+
+    return [
+        Row("04 model: run_cluster() (3 nodes, 180 s, kill + scale + rollout)", median_ms(run_cluster, repeat=30),
+            "ms"),
+        Row("04 model: run_canary() (150 s)", median_ms(run_canary, repeat=30), "ms"),
+        Row("04 manifests: render + validate (Deployment, Service; kubernetes-validate)",
+            median_ms(lambda: validate_manifests(render_manifests()), repeat=20), "ms"),
+        Row("04 Istio routes: render + validate (VirtualService, DestinationRule)",
+            median_ms(lambda: validate_manifests(render_canary_routes(25)), repeat=20), "ms"),
+        Row("04 cluster animation: animate(ClusterScene, every=2) (91 frames)",
+            median_ms(lambda: animate(ClusterScene(), cluster, every=2), repeat=9), "ms"),
+        Row("04 canary animation: animate(CanaryScene, every=2) (76 frames)",
+            median_ms(lambda: animate(CanaryScene(), canary, every=2), repeat=9), "ms"),
+        Row("04 fresh kernel start-up (not the lesson's own cost)", kernel_ms, "ms"),
+        Row("04 fresh kernel -> first figure shown", figure_ms, "ms", "target ≤ 1500"),
+        Row("04 cluster panel: replicas 2-8 (rerun + update)",
+            control_change_ms(panel, "replicas", list(range(2, 9))), "ms", "target ≤ 50"),
+        Row("04 cluster panel: kill at 0-90 s (rerun + update)",
+            control_change_ms(panel, "kill_at_s", [0.0, 15.0, 30.0, 45.0, 60.0, 75.0, 90.0]), "ms", "target ≤ 50"),
+        Row("04 cluster panel: one time step (update only)", median_ms(time_step), "ms"),
+    ]

@@ -1,0 +1,120 @@
+"""Lesson 04 exercises. Expected values come from the models, never from a table of answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from labsupport.grading._registry import PublicTest, Wrong, exercise
+from labsupport.sim.kubernetes import ACTORS, run_canary, run_cluster
+
+# ---- 04.who_acts -------------------------------------------------------------------------------------------
+
+WHO_ACTS_EVENTS = ("apply", "create-pod", "bind", "pod-ready", "program-rules", "mark-not-ready")
+
+
+def _actors() -> dict[str, str]:
+    trace = run_cluster()
+    return {kind: next(e.actor for e in trace.events if e.kind == kind) for kind in WHO_ACTS_EVENTS}
+
+
+def _who_acts_form(answer: Any) -> None:
+    missing = [k for k in WHO_ACTS_EVENTS if k not in answer]
+    if missing:
+        raise Wrong(f"these events have no answer: {', '.join(missing)}")
+    extra = [str(k) for k in answer if k not in WHO_ACTS_EVENTS]
+    if extra:
+        raise Wrong(f"these keys are not events of the exercise: {', '.join(extra)}",
+                    f"The events are: {', '.join(WHO_ACTS_EVENTS)}.")
+    unknown = sorted({str(v) for v in answer.values() if v not in ACTORS and v is not Ellipsis})
+    if unknown:
+        raise Wrong(f"not a component of the model: {', '.join(unknown)}", f"Use exactly one of: {', '.join(ACTORS)}.")
+    blank = [k for k, v in answer.items() if v is Ellipsis]
+    if blank:
+        raise Wrong(f"still ... for: {', '.join(blank)}")
+
+
+def _who_acts_right(answer: Any) -> None:
+    actors = _actors()
+    wrong = [k for k in WHO_ACTS_EVENTS if answer.get(k) != actors[k]]
+    if wrong:
+        raise Wrong(f"{len(wrong)} of {len(WHO_ACTS_EVENTS)} events are given to the wrong component",
+                    "Ask whose job each one is: storing what users asked for, reconciling objects, choosing a "
+                    "node, running containers on a node, or forwarding Service traffic.")
+
+
+@exercise("04.who_acts", "which Kubernetes component acts",
+          expects=f"a dict mapping each of {', '.join(WHO_ACTS_EVENTS)} to a component name",
+          accepts=lambda a: isinstance(a, dict))
+def _who_acts_tests() -> list[PublicTest]:
+    return [
+        PublicTest("every event has one of the five components", 1, _who_acts_form),
+        PublicTest("every event has the right component", 3, _who_acts_right),
+    ]
+
+
+# ---- 04.max_pods -------------------------------------------------------------------------------------------
+
+def _model_max_pods(replicas: int, max_surge: int | str, max_unavailable: int | str) -> int:
+    trace = run_cluster(replicas=replicas, max_surge=max_surge, max_unavailable=max_unavailable, kill_node=None,
+                        scale_to=None, rollout_at_s=30.0, duration_s=240.0, nodes=8, node_cpu_m=64000,
+                        node_memory_mi=262144)
+    return int(trace.series["pods"][30:].max())
+
+
+def _max_pods_cases(cases: tuple[tuple[int, int | str, int | str], ...]) -> Any:
+    def test(answer: Any) -> None:
+        for replicas, surge, unavailable in cases:
+            got = answer(replicas, surge, unavailable)
+            if isinstance(got, bool) or not isinstance(got, int):
+                if isinstance(got, float) and got.is_integer():
+                    got = int(got)
+                else:
+                    raise Wrong(f"max_pods must return a whole number of pods; it returned {got!r}")
+            if got != _model_max_pods(replicas, surge, unavailable):
+                raise Wrong(f"for replicas={replicas}, maxSurge={surge!r}, maxUnavailable={unavailable!r} your "
+                            f"function says {got}, which is not the most pods the model ever runs",
+                            "A percentage of maxSurge is rounded one way, of maxUnavailable the other; "
+                            "only the surge adds pods.")
+    return test
+
+
+@exercise("04.max_pods", "the most pods a rolling update runs at once",
+          expects="a function max_pods(replicas, max_surge, max_unavailable) that returns a number of pods",
+          accepts=callable)
+def _max_pods_tests() -> list[PublicTest]:
+    return [
+        PublicTest("whole numbers", 1, _max_pods_cases(((4, 1, 0), (6, 2, 1)))),
+        PublicTest("percentages, rounded as Kubernetes rounds them", 2,
+                   _max_pods_cases(((4, "25%", "25%"), (6, "25%", "25%"), (10, "30%", "10%"), (3, "10%", "0%")))),
+    ]
+
+
+# ---- 04.canary_weights -------------------------------------------------------------------------------------
+
+CANARY_AT_S = 75
+
+
+def _canary_form(answer: Any) -> None:
+    if set(answer) != {"stable", "canary"}:
+        raise Wrong(f"the keys are {sorted(map(str, answer))}", "Give exactly two keys: 'stable' and 'canary'.")
+    for key, value in answer.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+            raise Wrong(f"the weight of {key} must be a whole percentage from 0 to 100, got {value!r}")
+    if sum(answer.values()) != 100:
+        raise Wrong(f"the weights add up to {sum(answer.values())}", "A VirtualService's route weights add up to 100.")
+
+
+def _canary_right(answer: Any) -> None:
+    trace = run_canary(canary_error_rate=0.01)
+    if answer["canary"] != int(trace.series["canary_weight"][CANARY_AT_S]):
+        raise Wrong(f"sending {answer['canary']} % to the canary is not the weight in force at {CANARY_AT_S} s",
+                    "Read the set-weight events of the trace, or the weight plot, at that time.")
+
+
+@exercise("04.canary_weights", f"the VirtualService weights of the canary at {CANARY_AT_S} s",
+          expects="a dict {'stable': percent, 'canary': percent}", accepts=lambda a: isinstance(a, dict))
+def _canary_tests() -> list[PublicTest]:
+    return [
+        PublicTest("two whole percentages that add up to 100", 1, _canary_form),
+        PublicTest(f"the weights in force at {CANARY_AT_S} s", 2, _canary_right),
+    ]

@@ -1,0 +1,279 @@
+"""Lesson 04 pictures: the cluster's control loop at work, and a canary release shifting traffic."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from labsupport.sim import Trace
+from labsupport.sim.kubernetes import ACTORS, PodState
+from labsupport.views._scene import Scene, reveal
+from labsupport.views._style import COLORS, SYMBOLS, apply_style
+
+__all__ = ["ACTOR_COLORS", "CanaryScene", "ClusterScene", "canary_panel", "kubernetes_panel"]
+
+ACTOR_COLORS = {
+    "api-server": COLORS["blue"],
+    "controller-manager": COLORS["orange"],
+    "scheduler": COLORS["purple"],
+    "kubelet": COLORS["green"],
+    "kube-proxy": COLORS["sky"],
+    "fault": COLORS["vermillion"],
+}
+_STATE_COLOR = {PodState.PENDING: COLORS["grey"], PodState.STARTING: COLORS["grey"],
+                PodState.READY: COLORS["green"], PodState.UNKNOWN: COLORS["vermillion"]}
+_STATE_SYMBOL = {PodState.PENDING: SYMBOLS["off"], PodState.STARTING: SYMBOLS["starting"],
+                 PodState.READY: SYMBOLS["ok"], PodState.UNKNOWN: SYMBOLS["failed"]}
+_STATE_LABEL = {PodState.PENDING: "pending", PodState.STARTING: "starting", PodState.READY: "ready",
+                PodState.UNKNOWN: "unknown"}
+_BOX_W, _BOX_H, _GAP = 3.0, 2.6, 0.6
+_COLS = 4
+
+
+def _box(n: int) -> tuple[float, float]:
+    """Lower-left corner of node ``n``'s box."""
+    return n * (_BOX_W + _GAP), 0.0
+
+
+def _outline(nodes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The boxes' outlines, NaN between boxes, as float arrays (a widget sends those as binary, NaN included)."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for n in nodes:
+        x0, y0 = _box(n)
+        xs += [x0, x0 + _BOX_W, x0 + _BOX_W, x0, x0, np.nan]
+        ys += [y0, y0, y0 + _BOX_H, y0 + _BOX_H, y0, np.nan]
+    return np.array(xs, dtype=float), np.array(ys, dtype=float)
+
+
+class ClusterScene(Scene):
+    """Top: the control plane's parts (the one acting now grows) over the nodes and their pods.
+    Bottom: desired, existing and ready pods over time."""
+
+    title = "Kubernetes reconciling desired state"
+
+    def figure(self, trace: Trace) -> go.Figure:
+        nodes = trace.params["nodes"]
+        duration = float(trace.series["time_s"][-1])
+        fig = make_subplots(rows=2, cols=1, row_heights=[0.62, 0.38], vertical_spacing=0.1,
+                            subplot_titles=("", ""))
+        for name, colour in (("node Ready", "rgba(0,158,115,0.10)"), ("node NotReady", "rgba(213,94,0,0.18)")):
+            fig.add_trace(go.Scatter(mode="lines", fill="toself", fillcolor=colour, name=name,
+                                     line=dict(color="#555", width=1.5), hoverinfo="skip", showlegend=False),
+                          row=1, col=1)
+        fig.add_trace(go.Scatter(x=[_box(n)[0] + _BOX_W / 2 for n in range(nodes)], y=[-0.35] * nodes,
+                                 mode="text", name="node names", hoverinfo="skip", showlegend=False),
+                      row=1, col=1)
+        fig.add_trace(go.Scatter(mode="markers", name="pods", hoverinfo="text", showlegend=False,
+                                 marker=dict(size=18, line=dict(width=2))), row=1, col=1)
+        fig.add_trace(go.Scatter(mode="markers+text", name="pending", textposition="middle right",
+                                 hoverinfo="text", showlegend=False,
+                                 marker=dict(size=16, color=COLORS["grey"], symbol=SYMBOLS["off"])), row=1, col=1)
+        width = nodes * (_BOX_W + _GAP)
+        actor_x = np.linspace(0.6, width - 0.6, len(ACTORS))
+        fig.add_trace(go.Scatter(x=actor_x, y=[4.3] * len(ACTORS), mode="markers+text", name="components",
+                                 text=list(ACTORS), textposition="top center", hoverinfo="text", showlegend=False,
+                                 marker=dict(symbol="square", color=[ACTOR_COLORS[a] for a in ACTORS],
+                                             line=dict(color="#222", width=1))), row=1, col=1)
+        for name, colour, dash in (("desired", COLORS["black"], "dash"), ("existing", COLORS["orange"], "solid"),
+                                   ("ready", COLORS["green"], "solid"), ("ready v2", COLORS["blue"], "dot")):
+            fig.add_trace(go.Scatter(mode="lines", name=name, line=dict(color=colour, dash=dash, width=2.5,
+                                                                          shape="hv")), row=2, col=1)
+        fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
+                                 showlegend=False, name="now"), row=2, col=1)
+        fig.add_annotation(x=width, y=3.3, text="pending ▸", showarrow=False, xanchor="left", row=1, col=1)
+        top = int(max(trace.series["pods"].max(), trace.series["desired"].max())) + 1
+        fig.update_xaxes(visible=False, range=[-0.3, width + 2.6], row=1, col=1)
+        fig.update_yaxes(visible=False, range=[-0.8, 5.3], row=1, col=1)
+        fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=1)
+        fig.update_yaxes(title_text="pods", range=[0, top], row=2, col=1)
+        fig.update_layout(legend=dict(orientation="h", x=0, y=0.37, yanchor="bottom"))
+        return apply_style(fig, title=self.title, height=700)
+
+    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+        s = trace.series
+        nodes = trace.params["nodes"]
+        t = float(s["time_s"][k])
+        ready_nodes = [n for n in range(nodes) if s["node_ready"][k][n]]
+        down_nodes = [n for n in range(nodes) if not s["node_ready"][k][n]]
+        states = s["pod_state"][k]
+        where = s["pod_node"][k]
+        names = s["pod_name"]
+        versions = s["pod_version"]
+        slot = [0] * nodes
+        px, py, colours, symbols, labels, edge = [], [], [], [], [], []
+        pend_x, pend_y, pend_text = [], [], []
+        for i, st in enumerate(states):
+            st = PodState(int(st))
+            if st == PodState.NONE:
+                continue
+            label = f"{names[i]}: {_STATE_LABEL[st]}"
+            if st == PodState.PENDING:
+                pend_x.append(nodes * (_BOX_W + _GAP) + 0.2)
+                pend_y.append(3.0 - 0.45 * len(pend_x))
+                pend_text.append(str(names[i]))
+                continue
+            n = int(where[i])
+            x0, y0 = _box(n)
+            j = slot[n]
+            slot[n] += 1
+            px.append(x0 + 0.45 + (j % _COLS) * 0.7)
+            py.append(y0 + _BOX_H - 0.45 - (j // _COLS) * 0.6)
+            colours.append(_STATE_COLOR[st])
+            symbols.append(_STATE_SYMBOL[st] + ("" if versions[i] == 1 else "-dot"))
+            edge.append(COLORS["blue"] if versions[i] == 2 else _STATE_COLOR[st])
+            labels.append(label + f" (v{versions[i]})")
+        acting = {e.actor for e in trace.events if t - 1 < e.time_s <= t}
+        down_text = {n: " — NotReady" for n in down_nodes}
+        rx, ry = _outline(ready_nodes)
+        dx, dy = _outline(down_nodes)
+        top = int(max(s["pods"].max(), s["desired"].max())) + 1
+        now = reveal(s["time_s"], k)
+        return [
+            dict(x=rx, y=ry),
+            dict(x=dx, y=dy),
+            dict(text=[f"node-{n}{down_text.get(n, '')}" for n in range(nodes)]),
+            dict(x=px, y=py, text=labels, hovertext=labels,
+                 marker=dict(color=colours, symbol=symbols, line=dict(color=edge, width=2))),
+            dict(x=pend_x, y=pend_y, text=pend_text, hovertext=pend_text),
+            dict(marker=dict(size=[40 if a in acting else 22 for a in ACTORS])),
+            dict(x=now, y=reveal(s["desired"], k)),
+            dict(x=now, y=reveal(s["pods"], k)),
+            dict(x=now, y=reveal(s["ready"], k)),
+            dict(x=now, y=reveal(s["ready_v2"], k)),
+            dict(x=[t, t], y=[0, top]),
+        ]
+
+    def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
+        t = float(trace.series["time_s"][k])
+        recent = [e for e in trace.events if e.time_s <= t]
+        last = recent[-1] if recent else None
+        latest = (f"<br><sup>latest, at {last.time_s:.0f} s: {last.actor} — {last.kind} {last.subject}</sup>"
+                  if last else "")
+        return {"title": {"text": f"{self.title} — t = {t:.0f} s{latest}"}}
+
+    def caption(self, trace: Trace, k: int) -> str:
+        t = float(trace.series["time_s"][k])
+        recent = [e for e in trace.events if t - 1 < e.time_s <= t]
+        if not recent:
+            return f"<b>t = {t:.0f} s</b>: nothing changed; the controllers see actual = desired."
+        items = "".join(
+            f"<li><span style='color:{ACTOR_COLORS.get(e.actor, '#222')}'><b>{html.escape(e.actor)}</b></span>: "
+            f"{html.escape(e.kind)} {html.escape(e.subject)}</li>" for e in recent[:12])
+        more = f"<li>… and {len(recent) - 12} more</li>" if len(recent) > 12 else ""
+        return f"<b>t = {t:.0f} s</b>:<ul>{items}{more}</ul>"
+
+
+class CanaryScene(Scene):
+    """Top: the share of traffic Envoy sends to the canary. Bottom: each version's error rate over the current
+    step, which the rollout controller compares with the limit at the step's end."""
+
+    title = "A canary release in a service mesh"
+
+    def figure(self, trace: Trace) -> go.Figure:
+        duration = float(trace.series["time_s"][-1])
+        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.16,
+                            subplot_titles=("", "error rate since the step began (what the analysis checks)"))
+        fig.add_trace(go.Scatter(mode="lines", name="canary weight", fill="tozeroy",
+                                 line=dict(color=COLORS["blue"], width=2.5, shape="hv")), row=1, col=1)
+        fig.add_trace(go.Scatter(mode="lines", name="canary (v2) errors",
+                                 line=dict(color=COLORS["vermillion"], width=2.5)), row=2, col=1)
+        fig.add_trace(go.Scatter(mode="lines", name="stable (v1) errors",
+                                 line=dict(color=COLORS["green"], width=2, dash="dot")), row=2, col=1)
+        fig.add_trace(go.Scatter(x=[0, duration], y=[trace.params["max_error_rate"]] * 2, mode="lines",
+                                 name="rollback above", line=dict(color=COLORS["black"], dash="dash")), row=2, col=1)
+        for row in (1, 2):
+            fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
+                                     showlegend=False, name="now"), row=row, col=1)
+        fig.update_yaxes(title_text="% to canary", range=[0, 105], row=1, col=1)
+        fig.update_yaxes(tickformat=".0%", range=[0, self._top(trace)], row=2, col=1)
+        fig.update_layout(legend=dict(orientation="h", x=0, y=0.5, yanchor="bottom"))
+        fig.update_xaxes(range=[0, duration], row=1, col=1)
+        fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=1)
+        return apply_style(fig, title=self.title, height=560)
+
+    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+        s = trace.series
+        t = float(s["time_s"][k])
+        now = reveal(s["time_s"], k)
+        return [
+            dict(x=now, y=reveal(s["canary_weight"], k).astype(float)),
+            dict(x=now, y=reveal(s["canary_step_error_rate"], k)),
+            dict(x=now, y=reveal(s["stable_step_error_rate"], k)),
+            dict(),
+            dict(x=[t, t], y=[0, 105]),
+            dict(x=[t, t], y=[0, self._top(trace)]),
+        ]
+
+    @staticmethod
+    def _top(trace: Trace) -> float:
+        rates = np.asarray(trace.series["canary_step_error_rate"], dtype=float)
+        seen = rates[~np.isnan(rates)]
+        return float(min(1.0, max(0.2, trace.params["max_error_rate"] * 2, *(seen[5:] * 1.1 if len(seen) > 5 else []))))
+
+    def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
+        t = float(trace.series["time_s"][k])
+        w = int(trace.series["canary_weight"][k])
+        rolled = any(e.data.get("reason") == "rollback" and e.time_s <= t for e in trace.events)
+        state = " — ROLLED BACK" if rolled else ""
+        return {"title": {"text": f"{self.title} — t = {t:.0f} s, canary {w} %{state}"}}
+
+
+def kubernetes_panel(**initial: Any) -> Any:
+    """The lesson's live panel: replicas, the node to kill and when, maxSurge rerun the cluster model."""
+    import ipywidgets as widgets
+
+    from labsupport.sim.kubernetes import ClusterParams, run_cluster
+    from labsupport.views._scene import LivePanel
+
+    d = ClusterParams()
+    style = {"description_width": "initial"}
+    controls = {
+        "replicas": widgets.IntSlider(value=initial.get("replicas", d.replicas), min=0, max=12,
+                                      description="replicas", style=style),
+        "kill_node": widgets.Dropdown(options=[("none", None), ("node-0", 0), ("node-1", 1), ("node-2", 2)],
+                                      value=initial.get("kill_node", d.kill_node), description="kill node",
+                                      style=style),
+        "kill_at_s": widgets.FloatSlider(value=initial.get("kill_at_s", d.kill_at_s), min=0, max=90, step=5,
+                                         description="kill at (s)", style=style),
+        "max_surge": widgets.Dropdown(options=["0", "1", "2", "25%", "50%", "100%"],
+                                      value=str(initial.get("max_surge", d.max_surge)),
+                                      description="maxSurge", style=style),
+        "max_unavailable": widgets.Dropdown(options=["0", "1", "2", "25%", "50%"],
+                                            value=str(initial.get("max_unavailable", d.max_unavailable)),
+                                            description="maxUnavailable", style=style),
+    }
+
+    def run(**values: Any) -> Trace:
+        for name in ("max_surge", "max_unavailable"):
+            if isinstance(values[name], str) and values[name].isdigit():
+                values[name] = int(values[name])
+        return run_cluster(**values)
+
+    return LivePanel(ClusterScene(), run, controls, start_step=int(initial.get("start_at_s", 62)))
+
+
+def canary_panel(**initial: Any) -> Any:
+    """A live panel for the canary: the new version's error rate and the rollback threshold."""
+    import ipywidgets as widgets
+
+    from labsupport.sim.kubernetes import CanaryParams, run_canary
+    from labsupport.views._scene import LivePanel
+
+    d = CanaryParams()
+    style = {"description_width": "initial"}
+    controls = {
+        "canary_error_rate": widgets.FloatSlider(value=initial.get("canary_error_rate", d.canary_error_rate),
+                                                 min=0, max=0.3, step=0.01, readout_format=".0%",
+                                                 description="canary error rate", style=style),
+        "max_error_rate": widgets.FloatSlider(value=initial.get("max_error_rate", d.max_error_rate), min=0.01,
+                                              max=0.3, step=0.01, readout_format=".0%",
+                                              description="roll back above", style=style),
+    }
+    seed = int(initial.get("seed", 0))
+    return LivePanel(CanaryScene(), lambda **values: run_canary(seed=seed, **values), controls,
+                     start_step=int(initial.get("start_at_s", 150)))

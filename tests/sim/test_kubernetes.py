@@ -1,0 +1,103 @@
+"""Lesson 04 models: the cluster's exact story, its invariants, the canary's steps and rollback."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from labsupport.sim import ParameterError
+from labsupport.sim.kubernetes import ACTORS, PodState, resolve_surge, run_canary, run_cluster
+
+
+def _story(trace):
+    return [(e.time_s, e.actor, e.kind, e.subject) for e in trace.events
+            if e.kind in ("node-down", "mark-not-ready", "delete-pod", "scale")]
+
+
+def test_default_story_exactly() -> None:
+    trace = run_cluster()
+    assert _story(trace)[:4] == [
+        (20.0, "fault", "node-down", "node-1"),
+        (70.0, "controller-manager", "mark-not-ready", "node-1"),
+        (90.0, "controller-manager", "delete-pod", "web-v1-1"),
+        (100.0, "api-server", "scale", "deployment/web"),
+    ]
+    replacement = trace.first("create-pod", "web-v1-4")
+    assert replacement is not None and replacement.time_s == 90.0 and replacement.actor == "controller-manager"
+    bind = trace.first("bind", "web-v1-4")
+    assert bind is not None and bind.actor == "scheduler" and bind.data["node"] != "node-1"
+    ready = trace.first("pod-ready", "web-v1-4")
+    assert ready is not None and ready.time_s == 94.0 and ready.actor == "kubelet"
+    assert {e.actor for e in trace.events} == {*ACTORS, "fault"}
+    assert trace.series["ready"][-1] == 6 and trace.series["ready_v2"][-1] == 6
+
+
+def test_same_seed_same_trace() -> None:
+    assert run_cluster().log() == run_cluster().log()
+    assert run_canary(seed=3).log() == run_canary(seed=3).log()
+
+
+@pytest.mark.parametrize(("replicas", "surge", "unavailable"), [(4, "25%", "25%"), (6, "25%", "25%"), (10, 3, 0),
+                                                                 (5, 0, 1), (3, "50%", "0%"), (8, "10%", "30%")])
+def test_rolling_update_stays_within_bounds(replicas, surge, unavailable) -> None:
+    trace = run_cluster(replicas=replicas, max_surge=surge, max_unavailable=unavailable, kill_node=None,
+                        scale_to=None, rollout_at_s=30.0, duration_s=200.0, nodes=6)
+    s = trace.series
+    up, down = resolve_surge(replicas, surge, unavailable)
+    after = slice(31, None)
+    assert s["pods"][after].max() == replicas + up
+    assert s["ready"][after].min() >= replicas - down
+    assert s["ready_v2"][-1] == replicas and s["pods"][-1] == replicas
+
+
+def test_resolve_surge_rounds_as_kubernetes() -> None:
+    assert resolve_surge(10, "25%", "25%") == (3, 2)
+    assert resolve_surge(4, "25%", "25%") == (1, 1)
+    assert resolve_surge(3, "0%", "10%") == (0, 1)  # both zero: unavailable becomes 1
+
+
+def test_pods_pend_when_the_cluster_is_full() -> None:
+    trace = run_cluster(replicas=12, scale_to=None, rollout_at_s=None, pod_cpu_m=500, duration_s=150)
+    s = trace.series
+    assert s["pending"][5] == 0 and s["pending"][-1] == 4  # two nodes of four pods each are left
+    states = s["pod_state"][-1]
+    assert np.count_nonzero(states == PodState.PENDING) == 4
+
+
+def test_bad_parameters_are_explained() -> None:
+    with pytest.raises(ParameterError, match="max_surge must be a whole number or a percentage"):
+        run_cluster(max_surge="lots")
+    with pytest.raises(ParameterError, match="kill_node must be at most 2"):
+        run_cluster(kill_node=3)
+    with pytest.raises(ParameterError, match="weights must rise"):
+        run_canary(weights=[50, 25])
+
+
+def test_canary_rolls_back_a_failing_version() -> None:
+    trace = run_canary()
+    weights = [e.data["canary"] for e in trace.of_kind("set-weight")]
+    assert weights == [5, 0]
+    rollback = trace.of_kind("set-weight")[-1]
+    assert rollback.time_s == 30.0 and rollback.data["reason"] == "rollback"
+    assert trace.series["canary_weight"][-1] == 0
+    assert trace.series["canary_requests"][40:].sum() == 0
+
+
+def test_healthy_canary_is_promoted_step_by_step() -> None:
+    trace = run_canary(canary_error_rate=0.01)
+    assert [e.data["canary"] for e in trace.of_kind("set-weight")] == [5, 25, 50, 100]
+    assert [e.time_s for e in trace.of_kind("set-weight")] == [0.0, 30.0, 60.0, 90.0]
+    assert trace.first("promote") is not None
+    assert all(e.actor == "istiod" for e in trace.of_kind("push-config"))
+    share = trace.series["canary_requests"][60:90].sum() / trace.series["requests"][60:90].sum()
+    assert 0.4 < share < 0.6
+
+
+def test_step_error_rate_is_what_the_analysis_saw() -> None:
+    trace = run_canary()
+    s = trace.series
+    analysed = trace.first("analyse")
+    assert analysed is not None
+    assert round(float(s["canary_step_error_rate"][29]), 4) == analysed.data["error_rate"] > 0.05
+    assert np.isnan(s["canary_step_error_rate"][31:]).all()  # no canary traffic after the rollback
+    assert (s["stable_step_error_rate"][5:] < 0.05).all()
