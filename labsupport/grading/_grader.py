@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import csv
+import multiprocessing
 import os
 import time
 from collections.abc import Callable
@@ -411,8 +412,12 @@ def _run_pool(tasks: list[tuple[str, str, str | None, str]], specs: dict[str, Le
               hide: list[Path], jobs: int, results: dict[tuple[str, str], NotebookGrade],
               progress: Callable[[int, int], None] | None = None) -> list[Any]:
     failed = []
+    # Grader processes start from a clean interpreter, never as a fork of this one: a fork would inherit the
+    # state of native runtimes loaded here (the Dockerfile parser's Go runtime deadlocked a forked child).
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                                initargs=(specs, limits, hide)) as pool:
+                                                initargs=(specs, limits, hide),
+                                                mp_context=multiprocessing.get_context(method)) as pool:
         futures = {pool.submit(_task, *task): task for task in tasks}
         for future in concurrent.futures.as_completed(futures):
             task = futures[future]

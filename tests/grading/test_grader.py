@@ -13,6 +13,7 @@ import csv
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -339,3 +340,29 @@ def test_folders_python_needs_are_never_hidden(tmp_path: Path) -> None:
     keep, problems = hidden_paths([tmp_path, ROOT, tmp_path])
     assert keep == [tmp_path.resolve()]
     assert problems and "Python or the course lives there" in problems[0]
+
+
+def test_grading_after_native_code_was_loaded_here_does_not_hang(tmp_path) -> None:
+    """Grader processes must not be forks of a process that loaded a native runtime (Go's deadlocked one)."""
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from labsupport.artifacts.dockerfile import parse_dockerfile, render_dockerfile\n"
+        "parse_dockerfile(render_dockerfile())  # the Go runtime now runs in this process\n"
+        "from labsupport.course import Lesson, build_lesson\n"
+        "from labsupport.course._build import render\n"
+        "from labsupport.grading._grader import grade_class\n"
+        "root, out = Path(sys.argv[1]), Path(sys.argv[2])\n"
+        "for student in ('a', 'b'):\n"
+        "    (out / 'subs' / student).mkdir(parents=True)\n"
+        "    nb = build_lesson(Lesson(root / 'lessons' / '03_containers.md'), 'solution')\n"
+        "    (out / 'subs' / student / '03_containers.ipynb').write_text(render(nb))\n"
+        "book = grade_class(out / 'subs', out / 'results', root / 'lessons', hidden=root / 'instructor' / 'hidden_tests',\n"
+        "                  jobs=2)\n"
+        "print('graded')\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code, str(root), str(tmp_path)], capture_output=True, text=True,
+                          timeout=300)
+    assert "graded" in done.stdout, done.stderr[-2000:]
+    assert "03.better_dockerfile" in (tmp_path / "results" / "grades.csv").read_text()

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from labsupport.grading._choices import choice_map_tests
 from labsupport.grading._registry import PublicTest, Wrong, exercise
 from labsupport.sim.overview import PARTS, MonitoringWindow, run_overview
 
@@ -105,40 +106,16 @@ def _actors() -> dict[str, str]:
     return {kind: next(e.actor for e in trace.events if e.kind == kind) for kind in WHO_ACTS_EVENTS}
 
 
-def _who_acts_form(answer: Any) -> None:
-    missing = [k for k in WHO_ACTS_EVENTS if k not in answer]
-    if missing:
-        raise Wrong(f"these events have no answer: {', '.join(missing)}")
-    extra = [k for k in answer if k not in WHO_ACTS_EVENTS]
-    if extra:
-        raise Wrong(f"these keys are not events of the exercise: {', '.join(map(str, extra))}",
-                    f"The events are: {', '.join(WHO_ACTS_EVENTS)}.")
-    unknown = sorted({str(v) for v in answer.values() if v not in PARTS and v is not Ellipsis})
-    if unknown:
-        raise Wrong(f"not a part of the production environment: {', '.join(unknown)}",
-                    f"Use exactly one of: {', '.join(PARTS)}.")
-    blank = [k for k, v in answer.items() if v is Ellipsis]
-    if blank:
-        raise Wrong(f"still ... for: {', '.join(blank)}")
-
-
-def _who_acts_right(answer: Any) -> None:
-    actors = _actors()
-    wrong = [k for k in WHO_ACTS_EVENTS if answer.get(k) != actors[k]]
-    if wrong:
-        raise Wrong(f"{len(wrong)} of {len(WHO_ACTS_EVENTS)} events are given to the wrong part",
-                    "Ask, for each event, whose job it is: deploying on request, keeping instances running, "
-                    "deciding where requests go, or watching and alerting.")
-
-
 @exercise("00.who_acts", "which part of the environment acts",
           expects=f"a dict mapping each of {', '.join(WHO_ACTS_EVENTS)} to the name of a part",
           accepts=lambda a: isinstance(a, dict))
 def _who_acts_tests() -> list[PublicTest]:
-    return [
-        PublicTest("every event has one of the four parts", 1, _who_acts_form),
-        PublicTest("every event has the right part", 3, _who_acts_right),
-    ]
+    return choice_map_tests(
+        WHO_ACTS_EVENTS, PARTS, _actors, keys_word="events", not_a="not a part of the production environment",
+        form_name="every event has one of the four parts", right_name="every event has the right part",
+        wrong_phrase="are given to the wrong part",
+        hint="Ask, for each event, whose job it is: deploying on request, keeping instances running, "
+             "deciding where requests go, or watching and alerting.")
 
 
 # ---- 00.removed_at_s -------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from labsupport.grading._choices import choice_map_tests
 from labsupport.grading._registry import PublicTest, Wrong, exercise
 from labsupport.sim.kubernetes import ACTORS, run_canary, run_cluster
 
@@ -17,39 +18,16 @@ def _actors() -> dict[str, str]:
     return {kind: next(e.actor for e in trace.events if e.kind == kind) for kind in WHO_ACTS_EVENTS}
 
 
-def _who_acts_form(answer: Any) -> None:
-    missing = [k for k in WHO_ACTS_EVENTS if k not in answer]
-    if missing:
-        raise Wrong(f"these events have no answer: {', '.join(missing)}")
-    extra = [str(k) for k in answer if k not in WHO_ACTS_EVENTS]
-    if extra:
-        raise Wrong(f"these keys are not events of the exercise: {', '.join(extra)}",
-                    f"The events are: {', '.join(WHO_ACTS_EVENTS)}.")
-    unknown = sorted({str(v) for v in answer.values() if v not in ACTORS and v is not Ellipsis})
-    if unknown:
-        raise Wrong(f"not a component of the model: {', '.join(unknown)}", f"Use exactly one of: {', '.join(ACTORS)}.")
-    blank = [k for k, v in answer.items() if v is Ellipsis]
-    if blank:
-        raise Wrong(f"still ... for: {', '.join(blank)}")
-
-
-def _who_acts_right(answer: Any) -> None:
-    actors = _actors()
-    wrong = [k for k in WHO_ACTS_EVENTS if answer.get(k) != actors[k]]
-    if wrong:
-        raise Wrong(f"{len(wrong)} of {len(WHO_ACTS_EVENTS)} events are given to the wrong component",
-                    "Ask whose job each one is: storing what users asked for, reconciling objects, choosing a "
-                    "node, running containers on a node, or forwarding Service traffic.")
-
-
 @exercise("04.who_acts", "which Kubernetes component acts",
           expects=f"a dict mapping each of {', '.join(WHO_ACTS_EVENTS)} to a component name",
           accepts=lambda a: isinstance(a, dict))
 def _who_acts_tests() -> list[PublicTest]:
-    return [
-        PublicTest("every event has one of the five components", 1, _who_acts_form),
-        PublicTest("every event has the right component", 3, _who_acts_right),
-    ]
+    return choice_map_tests(
+        WHO_ACTS_EVENTS, ACTORS, _actors, keys_word="events", not_a="not a component of the model",
+        form_name="every event has one of the five components", right_name="every event has the right component",
+        wrong_phrase="are given to the wrong component",
+        hint="Ask whose job each one is: storing what users asked for, reconciling objects, choosing a "
+             "node, running containers on a node, or forwarding Service traffic.")
 
 
 # ---- 04.max_pods -------------------------------------------------------------------------------------------

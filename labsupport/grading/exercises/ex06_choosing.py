@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from labsupport.grading._choices import choice_map_tests
 from labsupport.grading._registry import PublicTest, Wrong, exercise
 from labsupport.sim.choosing import PATTERNS, Workload, compare, measures
 
@@ -25,38 +26,17 @@ def model_pick(name: str) -> str | None:
     return compare(SERVICES[name]).params["recommended"]
 
 
-def _pick_form(answer: Any) -> None:
-    missing = [k for k in SERVICES if k not in answer]
-    if missing:
-        raise Wrong(f"these services have no answer: {', '.join(missing)}")
-    extra = [str(k) for k in answer if k not in SERVICES]
-    if extra:
-        raise Wrong(f"these are not services of the exercise: {', '.join(extra)}",
-                    f"The services are: {', '.join(SERVICES)}.")
-    unknown = sorted({str(v) for v in answer.values() if v not in PATTERNS and v is not Ellipsis})
-    if unknown:
-        raise Wrong(f"not a pattern: {', '.join(unknown)}", f"Use exactly one of: {', '.join(PATTERNS)}.")
-    blank = [k for k, v in answer.items() if v is Ellipsis]
-    if blank:
-        raise Wrong(f"still ... for: {', '.join(blank)}")
-
-
-def _pick_right(answer: Any) -> None:
-    wrong = [k for k in SERVICES if answer.get(k) != model_pick(k)]
-    if wrong:
-        raise Wrong(f"{len(wrong)} of {len(SERVICES)} services get a pattern the order would not pick",
-                    "Go down the order (serverless, containers, VMs, language-specific packages) and stop at the "
-                    "first pattern that meets every requirement of the service, not the first one you like.")
-
-
 @exercise("06.pick", "pick the pattern for three services",
           expects=f"a dict mapping each of {', '.join(SERVICES)} to one of {', '.join(PATTERNS)}",
           accepts=lambda a: isinstance(a, dict))
 def _pick_tests() -> list[PublicTest]:
-    return [
-        PublicTest("every service has one of the four patterns", 1, _pick_form),
-        PublicTest("every service has the pattern the order picks", 3, _pick_right),
-    ]
+    return choice_map_tests(
+        tuple(SERVICES), PATTERNS, lambda: {name: model_pick(name) for name in SERVICES}, keys_word="services",
+        not_a="not a pattern", form_name="every service has one of the four patterns",
+        right_name="every service has the pattern the order picks",
+        wrong_phrase="get a pattern the order would not pick",
+        hint="Go down the order (serverless, containers, VMs, language-specific packages) and stop at the "
+             "first pattern that meets every requirement of the service, not the first one you like.")
 
 
 # ---- 06.decide -------------------------------------------------------------------------------------------
