@@ -136,6 +136,10 @@ class Trace:
     def by_actor(self, actor: str) -> tuple[Event, ...]:
         return tuple(e for e in self.events if e.actor == actor)
 
+    def between(self, start_s: float, end_s: float) -> tuple[Event, ...]:
+        """The events with ``start_s < time_s <= end_s`` (what happened during one step of an animation)."""
+        return tuple(e for e in self.events if start_s < e.time_s <= end_s)
+
     def first(self, kind: str, subject: str | None = None) -> Event | None:
         for event in self.events:
             if event.kind == kind and (subject is None or event.subject == subject):

@@ -230,7 +230,7 @@ class HostScene(Scene):
         s = trace.series
         t = float(s["time_s"][k])
         step = float(trace.params["step_s"])
-        recent = [e for e in trace.events if t - step < e.time_s <= t]
+        recent = list(trace.between(t - step, t))
         if not recent:
             return f"<b>t = {t:.1f} s</b>: no new event."
         items = "".join(f"<li><b>{html.escape(e.actor)}</b>: {html.escape(e.kind)} {html.escape(e.subject)}</li>"

@@ -127,7 +127,7 @@ class ClusterScene(Scene):
             symbols.append(_STATE_SYMBOL[st] + ("" if versions[i] == 1 else "-dot"))
             edge.append(COLORS["blue"] if versions[i] == 2 else _STATE_COLOR[st])
             labels.append(label + f" (v{versions[i]})")
-        acting = {e.actor for e in trace.events if t - 1 < e.time_s <= t}
+        acting = {e.actor for e in trace.between(t - 1, t)}
         down_text = {n: " — NotReady" for n in down_nodes}
         rx, ry = _outline(ready_nodes)
         dx, dy = _outline(down_nodes)
@@ -158,7 +158,7 @@ class ClusterScene(Scene):
 
     def caption(self, trace: Trace, k: int) -> str:
         t = float(trace.series["time_s"][k])
-        recent = [e for e in trace.events if t - 1 < e.time_s <= t]
+        recent = list(trace.between(t - 1, t))
         if not recent:
             return f"<b>t = {t:.0f} s</b>: nothing changed; the controllers see actual = desired."
         items = "".join(

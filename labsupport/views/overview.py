@@ -172,7 +172,7 @@ class OverviewScene(Scene):
 
     def caption(self, trace: Trace, k: int) -> str:
         t = float(trace.series["time_s"][k])
-        recent = [e for e in trace.events if t - 1 < e.time_s <= t] or []
+        recent = list(trace.between(t - 1, t))
         if not recent:
             return f"<b>t = {t:.0f} s</b>: no new event in the last second; requests keep flowing."
         items = "".join(
@@ -182,7 +182,7 @@ class OverviewScene(Scene):
 
     @staticmethod
     def _acting(trace: Trace, t: float) -> set[str]:
-        return {e.actor for e in trace.events if t - 1 < e.time_s <= t and e.actor in PARTS}
+        return {e.actor for e in trace.between(t - 1, t) if e.actor in PARTS}
 
 
 def overview_panel(**initial: Any) -> Any:

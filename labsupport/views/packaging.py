@@ -139,7 +139,7 @@ class MachineScene(Scene):
 
     def caption(self, trace: Trace, k: int) -> str:
         t = float(trace.series["time_s"][k])
-        recent = [e for e in trace.events if t - 1 < e.time_s <= t]
+        recent = list(trace.between(t - 1, t))
         if not recent:
             return f"<b>t = {t:.0f} s</b>: no new event."
         items = "".join(f"<li><b>{html.escape(e.actor)}</b>: {html.escape(e.kind)} {html.escape(e.subject)}</li>"

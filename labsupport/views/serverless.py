@@ -154,7 +154,7 @@ class ServerlessScene(Scene):
         s = trace.series
         t = float(s["time_s"][k])
         step = float(trace.params["step_s"])
-        recent = [e for e in trace.events if t - step < e.time_s <= t]
+        recent = list(trace.between(t - step, t))
         if not recent:
             return f"<b>t = {t:.0f} s</b>: warm instances serve every request; nothing starts or stops."
         counts: dict[str, int] = {}

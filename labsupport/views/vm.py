@@ -141,7 +141,7 @@ class VmScene(Scene):
         s = trace.series
         t = float(s["time_s"][k])
         step = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
-        recent = [e for e in trace.events if t - step < e.time_s <= t]
+        recent = list(trace.between(t - step, t))
         if not recent:
             return f"<b>{minutes(t)}</b>: nothing changes in this step."
         items = "".join(

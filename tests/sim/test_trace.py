@@ -75,3 +75,9 @@ def test_models_import_no_ui_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"labsupport.sim loaded UI modules: {out.stdout}"
+
+
+def test_between_is_open_at_the_start_and_closed_at_the_end() -> None:
+    trace = Trace("m", {}, 0, (Event(0.0, "a"), Event(1.0, "b"), Event(1.5, "c"), Event(2.0, "d")), {})
+    assert [e.kind for e in trace.between(1.0, 2.0)] == ["c", "d"]
+    assert trace.between(2.0, 3.0) == ()

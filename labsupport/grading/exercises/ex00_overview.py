@@ -103,7 +103,7 @@ WHO_ACTS_EVENTS = ("deploy", "start", "add-to-pool", "health-check-failed", "rem
 
 def _actors() -> dict[str, str]:
     trace = run_overview()
-    return {kind: next(e.actor for e in trace.events if e.kind == kind) for kind in WHO_ACTS_EVENTS}
+    return {kind: trace.first(kind).actor for kind in WHO_ACTS_EVENTS}  # type: ignore[union-attr]
 
 
 @exercise("00.who_acts", "which part of the environment acts",

@@ -15,7 +15,7 @@ WHO_ACTS_EVENTS = ("apply", "create-pod", "bind", "pod-ready", "program-rules", 
 
 def _actors() -> dict[str, str]:
     trace = run_cluster()
-    return {kind: next(e.actor for e in trace.events if e.kind == kind) for kind in WHO_ACTS_EVENTS}
+    return {kind: trace.first(kind).actor for kind in WHO_ACTS_EVENTS}  # type: ignore[union-attr]
 
 
 @exercise("04.who_acts", "which Kubernetes component acts",
