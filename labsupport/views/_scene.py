@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from labsupport.sim import Trace
+from labsupport.sim import Event, Trace
 
-__all__ = ["Animation", "LivePanel", "Scene", "animate", "reveal", "widget_safe"]
+__all__ = ["Animation", "LivePanel", "Scene", "animate", "event_list_html", "reveal", "widget_safe"]
 
 
 class Scene:
@@ -207,6 +207,25 @@ class LivePanel:
         from IPython.display import display
 
         display(self.widget)
+
+
+def event_list_html(events: Sequence[Event], colors: Mapping[str, str] | None = None, *, limit: int | None = None,
+                    when: Callable[[Event], str] | None = None) -> str:
+    """An HTML list of ``events``: who acted (coloured when ``colors`` names the actor), what, on what.
+
+    ``limit`` shortens a long list with "… and N more"; ``when`` adds a small time after each event.
+    """
+    shown = events if limit is None else events[:limit]
+    items = []
+    for e in shown:
+        actor = f"<b>{html.escape(e.actor)}</b>"
+        if colors is not None:
+            actor = f"<span style='color:{colors.get(e.actor, '#222')}'>{actor}</span>"
+        stamp = f" <small>at {when(e)}</small>" if when is not None else ""
+        items.append(f"<li>{actor}: {html.escape(e.kind)} {html.escape(e.subject)}{stamp}</li>")
+    if limit is not None and len(events) > limit:
+        items.append(f"<li>… and {len(events) - limit} more</li>")
+    return "<ul>" + "".join(items) + "</ul>"
 
 
 def widget_safe(value: Any) -> Any:

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
-from labsupport.views._scene import Scene, reveal
+from labsupport.views._scene import Scene, event_list_html, reveal
 from labsupport.views._style import COLORS, apply_style
 from labsupport.views.packaging import INSTANCE_COLORS, placement_figure
 
@@ -233,9 +233,7 @@ class HostScene(Scene):
         recent = list(trace.between(t - step, t))
         if not recent:
             return f"<b>t = {t:.1f} s</b>: no new event."
-        items = "".join(f"<li><b>{html.escape(e.actor)}</b>: {html.escape(e.kind)} {html.escape(e.subject)}</li>"
-                        for e in recent)
-        return f"<b>t = {t:.1f} s</b>:<ul>{items}</ul>"
+        return f"<b>t = {t:.1f} s</b>:{event_list_html(recent)}"
 
 
 def packing_figure(trace: Trace) -> go.Figure:

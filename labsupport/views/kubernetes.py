@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import numpy as np
@@ -11,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.kubernetes import ACTORS, PodState
-from labsupport.views._scene import Scene, reveal
+from labsupport.views._scene import Scene, event_list_html, reveal
 from labsupport.views._style import COLORS, SYMBOLS, apply_style
 
 __all__ = ["ACTOR_COLORS", "CanaryScene", "ClusterScene", "canary_panel", "kubernetes_panel"]
@@ -161,11 +160,7 @@ class ClusterScene(Scene):
         recent = list(trace.between(t - 1, t))
         if not recent:
             return f"<b>t = {t:.0f} s</b>: nothing changed; the controllers see actual = desired."
-        items = "".join(
-            f"<li><span style='color:{ACTOR_COLORS.get(e.actor, '#222')}'><b>{html.escape(e.actor)}</b></span>: "
-            f"{html.escape(e.kind)} {html.escape(e.subject)}</li>" for e in recent[:12])
-        more = f"<li>… and {len(recent) - 12} more</li>" if len(recent) > 12 else ""
-        return f"<b>t = {t:.0f} s</b>:<ul>{items}{more}</ul>"
+        return f"<b>t = {t:.0f} s</b>:{event_list_html(recent, ACTOR_COLORS, limit=12)}"
 
 
 class CanaryScene(Scene):

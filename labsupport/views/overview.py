@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import numpy as np
@@ -11,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.overview import PARTS, InstanceState
-from labsupport.views._scene import Scene, reveal
+from labsupport.views._scene import Scene, event_list_html, reveal
 from labsupport.views._style import COLORS, SYMBOLS, apply_style
 
 __all__ = ["OverviewScene", "PART_COLORS", "PART_LABELS", "STATE_STYLE", "overview_panel"]
@@ -175,10 +174,7 @@ class OverviewScene(Scene):
         recent = list(trace.between(t - 1, t))
         if not recent:
             return f"<b>t = {t:.0f} s</b>: no new event in the last second; requests keep flowing."
-        items = "".join(
-            f"<li><span style='color:{PART_COLORS.get(e.actor, '#222')}'><b>{html.escape(e.actor)}</b></span>: "
-            f"{html.escape(e.kind)} {html.escape(e.subject)}</li>" for e in recent)
-        return f"<b>t = {t:.0f} s</b>, what happened in the last second:<ul>{items}</ul>"
+        return f"<b>t = {t:.0f} s</b>, what happened in the last second:{event_list_html(recent, PART_COLORS)}"
 
     @staticmethod
     def _acting(trace: Trace, t: float) -> set[str]:

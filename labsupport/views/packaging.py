@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.packaging import MAX_INSTANCES
-from labsupport.views._scene import Scene, reveal
+from labsupport.views._scene import Scene, event_list_html, reveal
 from labsupport.views._style import COLORS, apply_style
 
 __all__ = ["INSTANCE_COLORS", "MachineScene", "packaging_panel", "placement_figure"]
@@ -142,9 +142,7 @@ class MachineScene(Scene):
         recent = list(trace.between(t - 1, t))
         if not recent:
             return f"<b>t = {t:.0f} s</b>: no new event."
-        items = "".join(f"<li><b>{html.escape(e.actor)}</b>: {html.escape(e.kind)} {html.escape(e.subject)}</li>"
-                        for e in recent)
-        return f"<b>t = {t:.0f} s</b>, what happened in the last second:<ul>{items}</ul>"
+        return f"<b>t = {t:.0f} s</b>, what happened in the last second:{event_list_html(recent)}"
 
 
 def placement_figure(trace: Trace, rules: tuple[str, ...] = ("first_fit", "best")) -> go.Figure:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import numpy as np
@@ -11,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.vm import Phase
-from labsupport.views._scene import LivePanel, Scene, reveal
+from labsupport.views._scene import LivePanel, Scene, event_list_html, reveal
 from labsupport.views._style import COLORS, apply_style
 
 __all__ = ["ACTOR_COLORS", "PHASE_STYLE", "PackingScene", "VmScene", "minutes", "packing_panel", "vm_panel"]
@@ -144,12 +143,8 @@ class VmScene(Scene):
         recent = list(trace.between(t - step, t))
         if not recent:
             return f"<b>{minutes(t)}</b>: nothing changes in this step."
-        items = "".join(
-            f"<li><span style='color:{ACTOR_COLORS.get(e.actor, '#222')}'><b>{html.escape(e.actor)}</b></span>: "
-            f"{html.escape(e.kind)} {html.escape(e.subject)} <small>at {minutes(e.time_s)}</small></li>"
-            for e in recent[:12])
-        more = f"<li>… and {len(recent) - 12} more</li>" if len(recent) > 12 else ""
-        return f"<b>{minutes(t)}</b>, what happened in the last {step:g} s:<ul>{items}{more}</ul>"
+        listed = event_list_html(recent, ACTOR_COLORS, limit=12, when=lambda e: minutes(e.time_s))
+        return f"<b>{minutes(t)}</b>, what happened in the last {step:g} s:{listed}"
 
 
 class PackingScene(Scene):
