@@ -1,8 +1,8 @@
-"""Lesson 06: one workload through the four deployment patterns, side by side, and which one to pick.
+"""Lesson 07: one workload through the four deployment patterns, side by side, and which one to pick.
 
 Nothing here models a pattern again; every measure comes from the lesson that models it:
 
-* **serverless** (lesson 05): latency from :func:`~labsupport.sim.serverless.run_serverless` run with the
+* **serverless** (lesson 06): latency from :func:`~labsupport.sim.serverless.run_serverless` run with the
   workload's traffic (its cold starts make the tail), cost from
   :func:`~labsupport.sim.serverless.lambda_monthly_usd`, the share of billed time that did work from the run's
   bill;
@@ -87,7 +87,7 @@ IMAGE_PULL_S = 20.0  # pulling the new image layers onto a node
 LAMBDA_UPDATE_S = 10.0  # uploading the package and updating the function
 PROCESS_RESTART_S = 5.0  # copying the package and restarting the process
 SIM_WINDOW_S = 300.0  # how long the serverless run lasts: one burst cycle, longer than the idle expiry
-#: CPU seconds per request on an always-on instance: lesson 05's assumption that one m5.large (2 vCPUs) carries
+#: CPU seconds per request on an always-on instance: lesson 06's assumption that one m5.large (2 vCPUs) carries
 #: 150 requests per second.
 VCPU_S_PER_REQUEST = (instance_type(CostCurveParams().vm_instance).vcpu / CostCurveParams().vm_capacity_rps)
 
@@ -137,7 +137,7 @@ def _vm_deploy_s() -> float:
 
 
 def _serverless_run(w: Workload, seed: int) -> Trace:
-    """Lesson 05's model with this traffic: a steady share, and the rest in bursts at the peak rate."""
+    """Lesson 06's model with this traffic: a steady share, and the rest in bursts at the peak rate."""
     every = SIM_WINDOW_S
     steady = w.rate_per_s / w.peak_to_mean
     burst = round((w.rate_per_s - steady) * every)

@@ -1,4 +1,4 @@
-"""Lesson 05: a service deployed on AWS Lambda, and what it costs.
+"""Lesson 06: a service deployed on AWS Lambda, and what it costs.
 
 Two things live here:
 

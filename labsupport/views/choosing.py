@@ -1,4 +1,4 @@
-"""Lesson 06 pictures: the four patterns side by side for one workload, and the pick as traffic grows."""
+"""Lesson 07 pictures: the four patterns side by side for one workload, and the pick as traffic grows."""
 
 from __future__ import annotations
 

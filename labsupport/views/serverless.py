@@ -1,4 +1,4 @@
-"""Lesson 05 pictures: Lambda's execution environments coming and going, the latency tail, cost against VMs."""
+"""Lesson 06 pictures: Lambda's execution environments coming and going, the latency tail, cost against VMs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Lesson 05's Lambda handler: every route through both API Gateway event shapes, bad requests, malformed events."""
+"""Lesson 06's Lambda handler: every route through both API Gateway event shapes, bad requests, malformed events."""
 
 from __future__ import annotations
 

@@ -36,9 +36,9 @@ LESSONS = {
                             live_markers=1),
     "04_kubernetes": Expect(plots=2, control="kill at", new_value="10", text_after="NotReady",
                             live_markers=9),  # the cluster panel is the 2nd figure: 5 components, 4 pods
-    "05_serverless": Expect(plots=4, control="provisioned", new_value="5", text_after="5 provisioned",
+    "06_serverless": Expect(plots=4, control="provisioned", new_value="5", text_after="5 provisioned",
                             live_markers=5),  # the key's five markers at least
-    "06_choosing": Expect(plots=3, control="memory (MB)", new_value="1024", text_after="1024 MB",
+    "07_choosing": Expect(plots=3, control="memory (MB)", new_value="1024", text_after="1024 MB",
                           live_markers=20),  # six measures × four patterns' bars (a zero bar may not draw)
 }
 

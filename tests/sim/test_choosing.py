@@ -1,4 +1,4 @@
-"""Lesson 06's model: exact numbers for the default workload, and properties of the recommendation."""
+"""Lesson 07's model: exact numbers for the default workload, and properties of the recommendation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Lesson 05's model: an exact trace for the default seed, the rules as properties, the pricing formula."""
+"""Lesson 06's model: an exact trace for the default seed, the rules as properties, the pricing formula."""
 
 from __future__ import annotations
 

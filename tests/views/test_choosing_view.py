@@ -1,4 +1,4 @@
-"""Lesson 06's views, built with no browser: the comparison, the sweep animation and the live panel."""
+"""Lesson 07's views, built with no browser: the comparison, the sweep animation and the live panel."""
 
 from __future__ import annotations
 

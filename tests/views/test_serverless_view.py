@@ -1,4 +1,4 @@
-"""Lesson 05's views, built with no browser: the data they plot, frames, and the live panel."""
+"""Lesson 06's views, built with no browser: the data they plot, frames, and the live panel."""
 
 from __future__ import annotations
 

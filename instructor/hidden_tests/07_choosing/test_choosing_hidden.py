@@ -1,4 +1,4 @@
-"""Hidden tests for lesson 06: a sample. Copy this folder, keep it private, and grade with --hidden.
+"""Hidden tests for lesson 07: a sample. Copy this folder, keep it private, and grade with --hidden.
 
 Each test asks for an answer by its name (``pick``, ``decide``) and says what it is worth with
 ``@pytest.mark.points(n)``. Learners see each test's first docstring line and passed/failed only.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from labsupport.grading.exercises.ex06_choosing import SERVICES, model_decide, model_pick
+from labsupport.grading.exercises.ex07_choosing import SERVICES, model_decide, model_pick
 from labsupport.sim.choosing import Workload, compare, measures
 
 

@@ -1,4 +1,4 @@
-"""Lesson 05 exercises. Expected values come from the model and its pricing formula, never from a table of answers."""
+"""Lesson 06 exercises. Expected values come from the model and its pricing formula, never from a table of answers."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _direction(got: float, expected: float) -> str:
     return "too high" if got > expected else "too low"
 
 
-# ---- 05.monthly_cost -------------------------------------------------------------------------------------
+# ---- 06.monthly_cost -------------------------------------------------------------------------------------
 
 def model_monthly_cost(requests: int, duration_ms: float, memory_mb: int, free_tier: bool) -> float:
     """The month's bill for ``requests`` invocations of ``duration_ms`` each at ``memory_mb`` (x86_64)."""
@@ -41,7 +41,7 @@ def _cost_cases(cases: tuple[tuple[int, float, int, bool], ...], hint: str) -> A
     return test
 
 
-@exercise("05.monthly_cost", "a month's Lambda bill from the pricing formula",
+@exercise("06.monthly_cost", "a month's Lambda bill from the pricing formula",
           expects="a function monthly_cost(requests, duration_ms, memory_mb, free_tier) that returns US dollars",
           accepts=callable)
 def _monthly_cost_tests() -> list[PublicTest]:
@@ -63,7 +63,7 @@ def _monthly_cost_tests() -> list[PublicTest]:
     ]
 
 
-# ---- 05.break_even_rps -----------------------------------------------------------------------------------
+# ---- 06.break_even_rps -----------------------------------------------------------------------------------
 
 def model_break_even_rps(duration_ms: float, memory_mb: int, vm_usd_per_month: float) -> float:
     """The steady request rate at which a month of Lambda (x86_64, no free tier) costs ``vm_usd_per_month``."""
@@ -90,7 +90,7 @@ def _break_even_cases(cases: tuple[tuple[float, int, float], ...], hint: str) ->
     return test
 
 
-@exercise("05.break_even_rps", "the traffic at which Lambda stops being cheaper than always-on VMs",
+@exercise("06.break_even_rps", "the traffic at which Lambda stops being cheaper than always-on VMs",
           expects="a function break_even_rps(duration_ms, memory_mb, vm_usd_per_month) that returns requests per second",
           accepts=callable)
 def _break_even_tests() -> list[PublicTest]:
@@ -108,7 +108,7 @@ def _break_even_tests() -> list[PublicTest]:
     ]
 
 
-# ---- 05.cold_starts --------------------------------------------------------------------------------------
+# ---- 06.cold_starts --------------------------------------------------------------------------------------
 
 def model_cold_starts(n_requests: int, gap_ms: float, duration_ms: float, init_ms: float, warm: int) -> int:
     """Cold starts in the model for ``n_requests`` arriving ``gap_ms`` apart on a function with ``warm`` idle
@@ -141,7 +141,7 @@ def _cold_cases(cases: tuple[tuple[int, float, float, float, int], ...], hint: s
     return test
 
 
-@exercise("05.cold_starts", "how many cold starts a burst causes",
+@exercise("06.cold_starts", "how many cold starts a burst causes",
           expects="a function cold_starts(n_requests, gap_ms, duration_ms, init_ms, warm) that returns a whole number",
           accepts=callable)
 def _cold_starts_tests() -> list[PublicTest]:

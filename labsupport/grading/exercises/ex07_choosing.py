@@ -1,4 +1,4 @@
-"""Lesson 06 exercises. Expected values come from the model's recommendation, never from a table of answers."""
+"""Lesson 07 exercises. Expected values come from the model's recommendation, never from a table of answers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from labsupport.grading._choices import choice_map_tests
 from labsupport.grading._registry import PublicTest, Wrong, exercise
 from labsupport.sim.choosing import PATTERNS, Workload, compare, measures
 
-# ---- 06.pick ---------------------------------------------------------------------------------------------
+# ---- 07.pick ---------------------------------------------------------------------------------------------
 
 #: The three services the lesson describes, as workloads.
 SERVICES: dict[str, Workload] = {
@@ -26,7 +26,7 @@ def model_pick(name: str) -> str | None:
     return compare(SERVICES[name]).params["recommended"]
 
 
-@exercise("06.pick", "pick the pattern for three services",
+@exercise("07.pick", "pick the pattern for three services",
           expects=f"a dict mapping each of {', '.join(SERVICES)} to one of {', '.join(PATTERNS)}",
           accepts=lambda a: isinstance(a, dict))
 def _pick_tests() -> list[PublicTest]:
@@ -39,7 +39,7 @@ def _pick_tests() -> list[PublicTest]:
              "first pattern that meets every requirement of the service, not the first one you like.")
 
 
-# ---- 06.decide -------------------------------------------------------------------------------------------
+# ---- 07.decide -------------------------------------------------------------------------------------------
 
 def model_decide(workload: Workload) -> str | None:
     """The model's recommendation for ``workload``."""
@@ -70,7 +70,7 @@ def _decide_cases(cases: tuple[Workload, ...], hint: str) -> Any:
     return test
 
 
-@exercise("06.decide", "the decision rule as a function",
+@exercise("07.decide", "the decision rule as a function",
           expects="a function decide(workload, measures) that returns a pattern name or None",
           accepts=callable)
 def _decide_tests() -> list[PublicTest]:

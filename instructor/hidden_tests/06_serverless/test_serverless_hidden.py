@@ -1,4 +1,4 @@
-"""Hidden tests for lesson 05: a sample. Copy this folder, keep it private, and grade with --hidden.
+"""Hidden tests for lesson 06: a sample. Copy this folder, keep it private, and grade with --hidden.
 
 Each test asks for an answer by its name (``monthly_cost``, ``break_even_rps``, ``cold_starts``) and says what it
 is worth with ``@pytest.mark.points(n)``. Learners see each test's first docstring line and passed/failed only.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from labsupport.grading.exercises.ex05_serverless import model_break_even_rps, model_cold_starts, model_monthly_cost
+from labsupport.grading.exercises.ex06_serverless import model_break_even_rps, model_cold_starts, model_monthly_cost
 
 
 @pytest.mark.points(2)
