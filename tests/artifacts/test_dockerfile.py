@@ -84,7 +84,7 @@ BAD = ("FROM ubuntu\n"                                                         #
        "RUN apt-get update && apt-get install -y python3 python3-pip\n"        # 3 DL3008 DL3009 DL3015
        "ADD . /app\n"                                                          # 4 DL3020, course order
        "RUN cd /app && pip install flask\n"                                    # 5 DL3003 DL3013 DL3042
-       "RUN echo $GREETING > /tmp/greeting\n"                                  # 6 SC2086
+       "RUN echo $GREETING > greeting.txt\n"                                  # 6 SC2086
        "CMD python -m app\n")                                                  # 7 DL3025
 
 
