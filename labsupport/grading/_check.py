@@ -13,7 +13,8 @@ NOT_ATTEMPTED_HINT = "Replace the ... (or the raise NotImplementedError line) wi
 
 
 class NotAttempted(Exception):
-    """Raised inside a test when the learner's code says it is not written yet."""
+    """Raised inside a test when the learner's code says it is not written yet (or the answer is still the
+    starting point the stub gave); a message, when given, is the hint shown instead of the default one."""
 
 
 def is_unanswered(answer: Any) -> bool:
@@ -50,8 +51,9 @@ def run_tests(ex: Exercise, answer: Any, tests: Any = None) -> CheckResult:
     for test in tests:
         try:
             test.run(answer)
-        except (NotImplementedError, NotAttempted):
-            return CheckResult(ex.id, ex.title, Status.NOT_ATTEMPTED, hint=NOT_ATTEMPTED_HINT)
+        except (NotImplementedError, NotAttempted) as stub:
+            hint = str(stub) if isinstance(stub, NotAttempted) and str(stub) else NOT_ATTEMPTED_HINT
+            return CheckResult(ex.id, ex.title, Status.NOT_ATTEMPTED, hint=hint)
         except Wrong as wrong:
             outcomes.append(TestOutcome(test.name, False, 0, test.points, wrong.message, wrong.hint))
         except RecursionError:

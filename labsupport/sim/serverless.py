@@ -236,6 +236,9 @@ class ServerlessParams:
     scaling_per_10s: int = 1000  # new instances Lambda may start per 10 s per function
     provisioned: int = 0  # provisioned concurrency: instances initialised at 0 s, never expire
     architecture: str = "x86_64"
+    #: The function's configured timeout: an invocation still running then is stopped (and billed to it).
+    #: 10 s is far above the handler's 80 ms and a cold start, and under the 30 s an HTTP API waits for it.
+    timeout_s: int = 10
     step_s: float = 5.0
 
     def validated(self) -> ServerlessParams:
@@ -265,6 +268,7 @@ class ServerlessParams:
         check_int("scaling_per_10s", self.scaling_per_10s, low=1, high=100_000)
         check_int("provisioned", self.provisioned, low=0, high=limit)
         _prices(self.architecture)
+        check_int("timeout_s", self.timeout_s, low=1, high=900)  # Lambda allows 1 s to 15 minutes
         check_number("step_s", self.step_s, low=0.1, high=duration / 5)
         if self.request_rate_per_s * duration > 500_000:
             raise ParameterError("request_rate_per_s × duration_s must stay under 500,000 requests")
@@ -320,6 +324,9 @@ def run_serverless(params: ServerlessParams | None = None, *, seed: int = 0, **o
     3. otherwise a new instance starts cold (``init`` then the handler), if fewer than ``concurrency_limit``
        instances are busy or initialising and the scaling rate allows a new one;
     4. otherwise the request is throttled (HTTP 429).
+
+    An invocation whose handler would run longer than ``timeout_s`` is stopped at the timeout and billed up to
+    it (``request_timed_out`` marks it).
     """
     p: ServerlessParams = with_overrides(params or ServerlessParams(), overrides)
     draw = generator(seed)
@@ -330,6 +337,8 @@ def run_serverless(params: ServerlessParams | None = None, *, seed: int = 0, **o
     else:
         durations_ms = np.full(n, float(p.duration_ms))
     durations_ms = np.round(durations_ms, 3)
+    timed_out = durations_ms > p.timeout_s * 1000.0
+    durations_ms = np.minimum(durations_ms, p.timeout_s * 1000.0)  # Lambda stops an invocation at the timeout
     init = p.cold_init_s
 
     # Per instance: [free_at_s, provisioned, started_s, expired_s]; kept in lists for speed.
@@ -488,6 +497,7 @@ def run_serverless(params: ServerlessParams | None = None, *, seed: int = 0, **o
             "request_latency_s": req_latency,
             "request_busy_end_s": req_busy_end,
             "request_duration_ms": durations_ms,
+            "request_timed_out": timed_out & served,
             "request_billed_ms": billed,
         },
     )

@@ -187,3 +187,17 @@ def test_defaults_match_the_documented_numbers() -> None:
     assert p.concurrency_limit == 1000 and p.scaling_per_10s == 1000
     assert PRICES["x86_64"].per_million_requests == 0.20
     assert FREE_TIER == {"requests": 1_000_000, "gb_seconds": 400_000.0}
+
+
+def test_an_invocation_is_stopped_at_the_timeout() -> None:
+    default = run_serverless(seed=3)
+    assert default.params["timeout_s"] == 10 and not default.series["request_timed_out"].any()
+    slow = run_serverless(seed=3, duration_ms=1500.0, duration_jitter=0.0, timeout_s=1, burst_every_s=None)
+    s = slow.series
+    served = ~s["request_throttled"]
+    assert served.any() and (s["request_timed_out"] == served).all()
+    assert (s["request_duration_ms"][served] == 1000.0).all()
+    warm = served & ~s["request_cold"]
+    assert np.allclose(s["request_latency_s"][warm], 1.0) and (s["request_billed_ms"][warm] == 1000).all()
+    with pytest.raises(ParameterError, match="timeout_s"):
+        run_serverless(timeout_s=901)

@@ -14,8 +14,9 @@ from labsupport.artifacts.dockerfile import (
     parse_dockerfile,
     render_dockerfile,
 )
+from labsupport.grading._check import NotAttempted
 from labsupport.grading._registry import PublicTest, Wrong, exercise
-from labsupport.sim.containers import BuildStep, HostParams, copies_changed, run_build, run_host
+from labsupport.sim.containers import HostParams, copies_changed, run_build, run_host
 
 __all__ = ["DEADLINE_S", "LIMIT_SCENARIO", "NAIVE_DOCKERFILE", "SOURCE_FILE"]
 
@@ -23,8 +24,13 @@ __all__ = ["DEADLINE_S", "LIMIT_SCENARIO", "NAIVE_DOCKERFILE", "SOURCE_FILE"]
 
 #: The Dockerfile the exercise starts from: correct, but it copies the whole context before installing.
 NAIVE_DOCKERFILE = render_dockerfile(order="source-first")
+_NAIVE_USER = next(line for line in NAIVE_DOCKERFILE.splitlines() if line.startswith("USER "))
 #: The file a typical commit changes.
 SOURCE_FILE = "labsupport/service/_app.py"
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def _parsed(answer: str) -> Any:
@@ -32,39 +38,57 @@ def _parsed(answer: str) -> Any:
         return parse_dockerfile(answer)
     except DockerfileError as error:
         raise Wrong(f"your Dockerfile does not parse: {error}",
-                    "Start from print(naive) and move lines; keep one instruction per line.") from None
+                    "Start from the naive Dockerfile in the cell and move lines; keep one instruction per line.") from None
+
+
+def _install_of(answer: str) -> tuple[Any, int]:
+    """The instructions and the index of the dependency install, or Wrong("not checked ...") when the first
+    check already reports why there is none (each problem is reported once, by the check it belongs to)."""
+    try:
+        instructions = parse_dockerfile(answer)
+    except DockerfileError:
+        raise Wrong("not checked: your Dockerfile does not parse (see the first check)") from None
+    install = next((k for k, ins in enumerate(instructions) if is_dependency_install(ins)), None)
+    if install is None:
+        raise Wrong("not checked: nothing installs the dependencies (see the first check)")
+    return instructions, install
 
 
 def _keeps_the_service(answer: str) -> None:
+    if _lines(answer) == _lines(NAIVE_DOCKERFILE):
+        raise NotAttempted("The cell holds the naive Dockerfile unchanged: reorder its lines, then run the cell "
+                           "and this check again.")
     instructions = _parsed(answer)
-    froms = [i for i in instructions if i.name == "FROM"]
-    if froms[-1].args[0] != BASE_IMAGE:
-        raise Wrong(f"the final image starts FROM {froms[-1].args[0]}, not the lesson's base image",
-                    "Keep the FROM line as it is: the exercise is about order, not about the base.")
+    final = instructions[max(k for k, ins in enumerate(instructions) if ins.name == "FROM"):]
+    problems: list[str] = []
+    hints: list[str] = []
+    if final[0].args[0] != BASE_IMAGE:
+        problems.append(f"the final image starts FROM {final[0].args[0]}, not the lesson's base image")
+        hints.append("keep the FROM line as it is: the exercise is about order, not about the base")
     if command_of(instructions) != command_of(parse_dockerfile(NAIVE_DOCKERFILE)):
-        raise Wrong("the image would not start the service the way the original does",
-                    "Keep the CMD line unchanged, in its JSON form.")
+        problems.append("the image would not start the service the way the original does")
+        hints.append("keep the CMD line unchanged, in its JSON form")
     if not any(is_dependency_install(i) for i in instructions):
-        raise Wrong("nothing installs the service's dependencies any more",
-                    "Keep RUN pip install --no-cache-dir -r requirements.txt.")
-    steps = build_steps(instructions)
-    if not any(copies_changed(s, [SOURCE_FILE]) for s in steps):
-        raise Wrong(f"no COPY brings the service's source ({SOURCE_FILE}) into the image",
-                    "The service is the folder labsupport/ (labsupport/__init__.py and labsupport/service/).")
-    users = [i for i in instructions[instructions.index(froms[-1]):] if i.name == "USER"]
-    if not users or users[-1].args[0].split(":")[0] in ("root", "0"):
-        raise Wrong("the service would run as root", "Keep USER app before CMD.")
-
-
-def _install_index(steps: list[BuildStep], instructions: Any) -> int:
-    return next(k for k, ins in enumerate(instructions) if is_dependency_install(ins))
+        problems.append("nothing installs the service's dependencies any more")
+        hints.append("keep RUN pip install --no-cache-dir -r requirements.txt")
+    if not any(copies_changed(s, [SOURCE_FILE]) for s in build_steps(instructions)):
+        problems.append(f"no COPY brings the service's source ({SOURCE_FILE}) into the image")
+        hints.append("the service is the folder labsupport/ (labsupport/__init__.py and labsupport/service/)")
+    users = [i for i in final if i.name == "USER"]
+    if not users:
+        problems.append("there is no USER instruction, so the service would run as root")
+        hints.append(f"keep the USER line of the original ({_NAIVE_USER}) before CMD")
+    elif users[-1].args[0].split(":")[0] in ("root", "0"):
+        problems.append(f"the last USER (line {users[-1].line}) is root, so the service would run as root")
+        hints.append(f"keep the USER line of the original ({_NAIVE_USER}) before CMD")
+    if problems:
+        hint = "; ".join(hints)
+        raise Wrong("; ".join(problems), hint[0].upper() + hint[1:] + ".")
 
 
 def _requirements_first(answer: str) -> None:
-    _keeps_the_service(answer)
-    instructions = _parsed(answer)
+    instructions, install = _install_of(answer)
     steps = build_steps(instructions)
-    install = _install_index(steps, instructions)
     if not any(copies_changed(s, ["requirements.txt"]) for s in steps[:install]):
         raise Wrong(f"pip install on line {instructions[install].line} reads requirements.txt before any COPY has "
                     "put it into the image: the build would fail there",
@@ -72,12 +96,13 @@ def _requirements_first(answer: str) -> None:
 
 
 def _source_change_is_cheap(answer: str) -> None:
-    _requirements_first(answer)
-    instructions = _parsed(answer)
+    instructions, install = _install_of(answer)
     steps = build_steps(instructions)
+    if not any(copies_changed(s, ["requirements.txt"]) for s in steps[:install]):
+        raise Wrong(f"not checked: the build would stop at pip install on line {instructions[install].line} "
+                    "(see the check above)")
     mine = run_build(steps, [SOURCE_FILE])
     ours = run_build(build_steps(render_dockerfile()), [SOURCE_FILE])
-    install = _install_index(steps, instructions)
     rerun = int((~mine.series["step_reused"]).sum())
     if not mine.series["step_reused"][install]:
         raise Wrong(f"after a change to {SOURCE_FILE} your build runs {rerun} steps again, the dependency "
