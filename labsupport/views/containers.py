@@ -84,8 +84,11 @@ class BuildScene(Scene):
         t = float(self.times(trace)[k])
         p = trace.params
         reran = int((~trace.series["step_reused"]).sum())
-        status = (f"{reran} of {len(trace.series['step_reused'])} steps run again, "
-                  f"{p['total_s']:.1f} s in all, {p['rebuilt_mb']:g} MB of new layers to push")
+        steps = len(trace.series["step_reused"])
+        finished = int(np.count_nonzero(trace.series["step_end_s"] <= t + 1e-9))
+        status = (f"{reran} of {steps} steps run again, {p['total_s']:.1f} s in all, "
+                  f"{p['rebuilt_mb']:g} MB of new layers to push") if finished == steps \
+            else f"{finished} of {steps} steps done"  # the totals only at the end: they answer the lesson's Predict
         changed = ", ".join(p["changed_files"]) or "nothing"
         return {"title.text": f"{self.title} — t = {t:.1f} s<br><sup>changed: {html.escape(changed)} · "
                               f"{status}</sup>"}

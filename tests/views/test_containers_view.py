@@ -42,6 +42,9 @@ def test_build_bars_light_up_as_reused_or_rebuilt(build) -> None:
     middle = scene.still(build, 20)  # about 8.6 s in: the install is running
     assert middle.data[1].text[5].startswith("running…") and middle.data[1].text[6] == "waits"
     assert "6 of 10 steps run again" in end.layout.title.text and "42 MB" in end.layout.title.text
+    # until the build is over, the title counts the steps done and does not give the prediction away
+    assert "0 of 10 steps done" in scene.still(build, 0).layout.title.text
+    assert "run again" not in middle.layout.title.text and "steps done" in middle.layout.title.text
 
 
 def test_build_animation_is_valid_plotly(build) -> None:
