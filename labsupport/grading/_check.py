@@ -7,9 +7,24 @@ from typing import Any
 from labsupport.grading._registry import Exercise, Wrong, all_exercises, get
 from labsupport.grading._result import CheckResult, Status, TestOutcome
 
-__all__ = ["NotAttempted", "check", "is_unanswered", "run_tests"]
+__all__ = ["NotAttempted", "check", "is_unanswered", "not_attempted_hint", "run_tests"]
 
-NOT_ATTEMPTED_HINT = "Replace the ... (or the raise NotImplementedError line) with your answer, then run this cell again."
+
+def not_attempted_hint(ex: Exercise, answer: Any) -> str:
+    """What to do when ``answer`` is still the stub: name the cell to edit and run, by what it defines.
+
+    The check only sees what the answer's cell left in the kernel when it last ran, so an edited cell that was
+    not run again reads as the stub: say so, and name that cell (its tag, and the name it defines).
+    """
+    name = ex.answer_name
+    if callable(answer):
+        stub = f"`{name}` still raises NotImplementedError, as the stub does"
+        cell = f"the cell that defines `def {name}(...)`"
+    else:
+        stub = f"`{name}` still holds `...`, as the stub does"
+        cell = f"the cell that sets `{name} = ...`"
+    return (f"{stub}. Write your answer in {cell} (tagged {ex.tag}), then run that cell (Shift+Enter) and this "
+            "check again: an edited cell changes nothing until it runs.")
 
 
 class NotAttempted(Exception):
@@ -37,7 +52,7 @@ def run_tests(ex: Exercise, answer: Any, tests: Any = None) -> CheckResult:
     """Run ``tests`` (the exercise's public tests by default) on ``answer``; never raises."""
     tests = ex.tests if tests is None else tests
     if is_unanswered(answer):
-        return CheckResult(ex.id, ex.title, Status.NOT_ATTEMPTED, hint=NOT_ATTEMPTED_HINT)
+        return CheckResult(ex.id, ex.title, Status.NOT_ATTEMPTED, hint=not_attempted_hint(ex, answer))
     try:
         accepted = bool(ex.accepts(answer))
     except Exception:  # noqa: BLE001 - an odd object must not break the check
@@ -52,7 +67,8 @@ def run_tests(ex: Exercise, answer: Any, tests: Any = None) -> CheckResult:
         try:
             test.run(answer)
         except (NotImplementedError, NotAttempted) as stub:
-            hint = str(stub) if isinstance(stub, NotAttempted) and str(stub) else NOT_ATTEMPTED_HINT
+            own = str(stub) if isinstance(stub, NotAttempted) else ""
+            hint = f"{own} (tagged {ex.tag})" if own else not_attempted_hint(ex, answer)
             return CheckResult(ex.id, ex.title, Status.NOT_ATTEMPTED, hint=hint)
         except Wrong as wrong:
             outcomes.append(TestOutcome(test.name, False, 0, test.points, wrong.message, wrong.hint))

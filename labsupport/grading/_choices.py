@@ -2,7 +2,8 @@
 
 Lessons use it for "which part acts at each event", "which component acts", "which pattern for each
 service". The form is checked first (every key answered, no unknown key, every value one of the choices), then
-the content against what the model says; the message counts wrong keys but never names the right choice.
+the content against what the model says; the message names the wrong keys, so the learner knows where to look,
+but never the right choice.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ def choice_map_tests(keys: Sequence[str], choices: Sequence[str], expected: Call
     """Two tests: the answer's form (``form_points``) and its content (``right_points``).
 
     ``keys_word`` names the keys in messages ("events"); ``not_a`` starts the message for a value that is not
-    a choice ("not a pattern"); ``wrong_phrase`` ends the count of wrong keys ("are given to the wrong part").
+    a choice ("not a pattern"); ``wrong_phrase`` follows the count of wrong keys ("are given to the wrong part"),
+    and the wrong keys themselves come after it, in the exercise's order.
     """
 
     def form(answer: Any) -> None:
@@ -43,6 +45,6 @@ def choice_map_tests(keys: Sequence[str], choices: Sequence[str], expected: Call
         truth = expected()
         wrong = [k for k in keys if answer.get(k) != truth[k]]
         if wrong:
-            raise Wrong(f"{len(wrong)} of {len(keys)} {keys_word} {wrong_phrase}", hint)
+            raise Wrong(f"{len(wrong)} of {len(keys)} {keys_word} {wrong_phrase}: {', '.join(wrong)}", hint)
 
     return [PublicTest(form_name, form_points, form), PublicTest(right_name, right_points, right)]

@@ -72,11 +72,15 @@ class BuildScene(Scene):
                 word = "waits"
             text.append(word)
             hover.append(f"{labels[i]}: {'reused' if reused[i] else 'run again'}; "
-                         f"{end[i] - start[i]:.2f} s{size}")
+                         f"{end[i] - start[i]:.2f} s{size}" if t >= start[i] else f"{labels[i]}: waits")
         colors = np.where(reused, _REUSED, _REBUILT)
         width = np.where(reused & done, np.maximum(progress, 0.02 * max(float(end[-1]), 1.0)), progress)
-        return [dict(type="bar", x=np.maximum(end - start, 0.0), base=start, y=labels),
-                dict(type="bar", x=width, base=start, y=labels, text=text, hovertext=hover,
+        # A step that has not started shows neither its length nor where it will start: both tell which steps
+        # run again, the lesson's Predict. It waits at the current time.
+        started = t >= start - 1e-9
+        base = np.where(started, start, t)
+        return [dict(type="bar", x=np.where(started, np.maximum(end - start, 0.0), 0.0), base=base, y=labels),
+                dict(type="bar", x=width, base=base, y=labels, text=text, hovertext=hover,
                      marker=dict(color=colors)),
                 dict(type="bar"), dict(type="bar")]
 
@@ -84,8 +88,11 @@ class BuildScene(Scene):
         t = float(self.times(trace)[k])
         p = trace.params
         reran = int((~trace.series["step_reused"]).sum())
-        status = (f"{reran} of {len(trace.series['step_reused'])} steps run again, "
-                  f"{p['total_s']:.1f} s in all, {p['rebuilt_mb']:g} MB of new layers to push")
+        steps = len(trace.series["step_reused"])
+        finished = int(np.count_nonzero(trace.series["step_end_s"] <= t + 1e-9))
+        status = (f"{reran} of {steps} steps run again, {p['total_s']:.1f} s in all, "
+                  f"{p['rebuilt_mb']:g} MB of new layers to push") if finished == steps \
+            else f"{finished} of {steps} steps done"  # the totals only at the end: they answer the lesson's Predict
         changed = ", ".join(p["changed_files"]) or "nothing"
         return {"title.text": f"{self.title} — t = {t:.1f} s<br><sup>changed: {html.escape(changed)} · "
                               f"{status}</sup>"}

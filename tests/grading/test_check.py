@@ -29,6 +29,46 @@ def test_function_raising_not_implemented_is_not_attempted() -> None:
     assert "not attempted yet" in str(result) and "not attempted yet" in result._repr_html_()
 
 
+def test_a_stub_names_the_cell_to_run() -> None:
+    """An answer edited but not run again still reads as the stub: the hint names the cell to run, by its tag and
+    by what it defines, for a value stub and for a function stub."""
+    value = check("00.who_acts", {"deploy": ..., "start": ...})
+    assert "`who_acts` still holds `...`" in value.hint and "the cell that sets `who_acts = ...`" in value.hint
+    assert "tagged exercise:00.who_acts" in value.hint and "run that cell (Shift+Enter) and this check again" in value.hint
+
+    def removed_at_s(crash_at_s, interval_s, threshold):
+        raise NotImplementedError("exercise not attempted yet")
+
+    function = check("00.removed_at_s", removed_at_s)
+    assert "`removed_at_s` still raises NotImplementedError" in function.hint
+    assert "the cell that defines `def removed_at_s(...)` (tagged exercise:00.removed_at_s)" in function.hint
+    assert "run that cell" in str(function) and "run that cell" in function._repr_html_()
+
+
+CHOICE_MAPS = ("00.who_acts", "04.who_acts", "07.pick")
+
+
+@pytest.mark.parametrize("ex_id", CHOICE_MAPS)
+def test_choice_map_names_the_wrong_keys_never_the_right_choice(ex_id: str) -> None:
+    """Whatever the exercise's cases, a wrong answer's message lists exactly the keys that are wrong."""
+    from tests.conftest import lesson_answers
+    from tests.grading.test_every_exercise import SLUGS
+
+    right = lesson_answers(SLUGS[ex_id.split(".")[0]], "solution")[ex_id]
+    keys = list(right)
+    wrong_keys = [keys[0], keys[-1]]
+    answer = dict(right)
+    for key in wrong_keys:
+        answer[key] = next(v for v in right.values() if v != right[key])
+    result = check(ex_id, answer)
+    failed = [o for o in result.outcomes if not o.passed]
+    assert len(failed) == 1, str(result)
+    count, _, named = failed[0].message.partition(": ")
+    assert count.startswith(f"2 of {len(keys)} ")
+    assert named.split(", ") == wrong_keys
+    assert not any(right[key] in failed[0].message for key in wrong_keys)
+
+
 def test_wrong_type_says_what_is_expected() -> None:
     result = check("00.alert_rule", 0.05)
     assert result.status is Status.INVALID

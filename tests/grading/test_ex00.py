@@ -19,7 +19,7 @@ def test_who_acts_wrong_answers() -> None:
     swapped = dict(right, restart="request-routing")
     result = check("00.who_acts", swapped)
     assert result.status is Status.FAILED and result.points == 1
-    assert "1 of 7 events" in str(result)
+    assert "1 of 7 events are given to the wrong part: restart" in str(result)  # which event, never which part
     typo = dict(right, deploy="kubectl")
     assert "not a part of the production environment: kubectl" in str(check("00.who_acts", typo))
     missing = {k: v for k, v in right.items() if k != "deploy"}

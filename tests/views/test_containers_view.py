@@ -42,6 +42,14 @@ def test_build_bars_light_up_as_reused_or_rebuilt(build) -> None:
     middle = scene.still(build, 20)  # about 8.6 s in: the install is running
     assert middle.data[1].text[5].startswith("running…") and middle.data[1].text[6] == "waits"
     assert "6 of 10 steps run again" in end.layout.title.text and "42 MB" in end.layout.title.text
+    # until the build is over, the title counts the steps done and does not give the prediction away
+    first = scene.still(build, 0)
+    assert "0 of 10 steps done" in first.layout.title.text
+    # nor do the steps still waiting show how long they will run or where they will start
+    assert list(first.data[0].x[1:]) == [0.0] * 9 and list(first.data[1].base[1:]) == [0.0] * 9
+    assert all(h.endswith(": waits") for h in first.data[1].hovertext[1:])
+    assert middle.data[0].x[5] == end.data[0].x[5] > 20  # the install has started: its length shows
+    assert "run again" not in middle.layout.title.text and "steps done" in middle.layout.title.text
 
 
 def test_build_animation_is_valid_plotly(build) -> None:

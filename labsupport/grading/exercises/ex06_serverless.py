@@ -29,12 +29,66 @@ def model_monthly_cost(requests: int, duration_ms: float, memory_mb: int, free_t
     return lambda_cost(requests, requests * gb_seconds(duration_ms, memory_mb), free_tier=free_tier).total_usd
 
 
+#: The lesson's own example, printed in the lesson above the exercise: 3 million requests of 120 ms at 512 MB.
+LESSON_EXAMPLE = (3_000_000, 120.0, 512, False)
+
+
+def _example_mistake(got: float) -> str:
+    """What a wrong bill for the lesson's example most likely left out, or "" when it matches no known slip."""
+    requests, duration_ms, memory_mb, _ = LESSON_EXAMPLE
+    bill = lambda_cost(requests, requests * gb_seconds(duration_ms, memory_mb))
+    per_gb_s = bill.compute_usd / (requests * gb_seconds(duration_ms, memory_mb))
+    slips = {
+        "only the request charge: add the GB-seconds × price per GB-second": bill.request_usd,
+        "only the compute charge: add requests × price per million / 1,000,000": bill.compute_usd,
+        "the duration in milliseconds, not seconds: divide duration_ms by 1,000": bill.request_usd + bill.compute_usd * 1000,
+        "the memory in MB, not GB: divide memory_mb by 1,024": bill.request_usd + bill.compute_usd * 1024,
+        "a GB of 1,000 MB: AWS counts 1,024 MB to the GB here": bill.request_usd + bill.compute_usd * 1.024,
+        "the request price per request, not per million: divide it by 1,000,000": bill.request_usd * 1e6 + bill.compute_usd,
+        "the GB-seconds of one request, not of all of them: multiply by requests": bill.request_usd + per_gb_s
+        * gb_seconds(duration_ms, memory_mb),
+    }
+    for slip, value in slips.items():
+        if math.isclose(got, value, rel_tol=1e-6, abs_tol=1e-9):
+            return slip
+    return ""
+
+
+def _lesson_example_right(answer: Any) -> bool:
+    try:
+        got = _number(answer(*LESSON_EXAMPLE), "monthly_cost")
+    except Exception:  # noqa: BLE001 - the first check reports the learner's error itself
+        return False
+    return math.isclose(got, model_monthly_cost(*LESSON_EXAMPLE), rel_tol=1e-6, abs_tol=1e-6)
+
+
+def _lesson_example(answer: Any) -> None:
+    """The basic formula, on the example the lesson prints: a wrong bill gets the expected one, split in two."""
+    requests, duration_ms, memory_mb, free_tier = LESSON_EXAMPLE
+    got = _number(answer(requests, duration_ms, memory_mb, free_tier), "monthly_cost")
+    bill = lambda_cost(requests, requests * gb_seconds(duration_ms, memory_mb))
+    if math.isclose(got, bill.total_usd, rel_tol=1e-6, abs_tol=1e-6):
+        return
+    slip = _example_mistake(got)
+    raise Wrong(f"for the lesson's example ({requests:,} requests of {duration_ms:g} ms at {memory_mb} MB, without the "
+                f"free tier) your function says ${got:,.4f}; the lesson's pricing cell prints ${bill.request_usd:.2f} "
+                f"for requests + ${bill.compute_usd:.2f} for compute = ${bill.total_usd:.2f}"
+                + (f". It looks like your bill has {slip}" if slip else ""),
+                "" if slip else "Two parts: requests × price per million / 1,000,000, and GB-seconds × price per "
+                "GB-second, where GB-seconds = requests × seconds × memory in GB.")
+
+
 def _cost_cases(cases: tuple[tuple[int, float, int, bool], ...], hint: str) -> Any:
+    """One refinement of the formula. While the lesson's example is still wrong, this check's hint would point
+    at the wrong fix, so a failure then says to fix the first check first (a case that passes still passes)."""
     def test(answer: Any) -> None:
         for requests, duration_ms, memory_mb, free_tier in cases:
             got = _number(answer(requests, duration_ms, memory_mb, free_tier), "monthly_cost")
             expected = model_monthly_cost(requests, duration_ms, memory_mb, free_tier)
             if not math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-6):
+                if not _lesson_example_right(answer):
+                    raise Wrong("wrong here too, because the basic formula is not right yet: fix the lesson's "
+                                "example (the first check) first, then look at this one again")
                 tier = "with" if free_tier else "without"
                 raise Wrong(f"for {requests:,} requests of {duration_ms:g} ms at {memory_mb} MB, {tier} the free tier, "
                             f"your function says ${got:,.4f}, which is {_direction(got, expected)}", hint)
@@ -46,10 +100,7 @@ def _cost_cases(cases: tuple[tuple[int, float, int, bool], ...], hint: str) -> A
           accepts=callable)
 def _monthly_cost_tests() -> list[PublicTest]:
     return [
-        PublicTest("the lesson's example", 1, _cost_cases(
-            ((3_000_000, 120.0, 512, False),),
-            "Two parts: requests × price per million / 1,000,000, and GB-seconds × price per GB-second, where "
-            "GB-seconds = seconds × memory in GB.")),
+        PublicTest("the lesson's example", 1, _lesson_example),
         PublicTest("durations that are not whole milliseconds", 1, _cost_cases(
             ((1_000_000, 12.3, 1024, False), (2_000_000, 0.4, 128, False)),
             "Lambda bills each invocation's duration rounded up to the next whole millisecond (math.ceil).")),
