@@ -40,6 +40,7 @@ __all__ = [
     "FULL_VCPU_MB",
     "PRICES",
     "PRICES_AS_OF",
+    "PROVISIONED_BILLING_UNIT_S",
     "RUNTIMES",
     "SECONDS_PER_MONTH",
     "InstanceState",
@@ -64,6 +65,9 @@ __all__ = [
 #: functions arrived in September 2021. Not re-read live for this release: check the page before relying on them.
 PRICES_AS_OF = "2024, AWS Lambda pricing page, us-east-1 (not re-checked live for this release)"
 SECONDS_PER_MONTH = 730 * 3600  # AWS prices a month as 730 hours
+#: Provisioned concurrency is billed from when it is enabled until it is disabled, rounded up to 5 minutes
+#: (AWS Lambda pricing page, "Provisioned Concurrency Pricing").
+PROVISIONED_BILLING_UNIT_S = 300.0
 FULL_VCPU_MB = 1769  # AWS Lambda docs: at 1,769 MB a function has the equivalent of one vCPU
 
 
@@ -100,7 +104,7 @@ def billed_ms(duration_ms: Any) -> Any:
     values = np.asarray(duration_ms, dtype=float)
     if np.any(values < 0) or not np.all(np.isfinite(values)):
         raise ParameterError("a duration must be a finite number of milliseconds, at least 0")
-    rounded = np.ceil(values - 1e-9)  # 12.0000000001 ms (float noise) is 12 ms, not 13
+    rounded = np.ceil(values - 1e-9) + 0.0  # 12.0000000001 ms (float noise) is 12 ms, not 13; + 0.0: no -0.0
     return float(rounded) if rounded.ndim == 0 else rounded
 
 
@@ -227,6 +231,7 @@ class ServerlessParams:
     arrivals_s: tuple[float, ...] | None = None  # explicit arrival times: replace the stream and the bursts
     duration_ms: float = 80.0  # the handler's warm duration (median)
     duration_jitter: float = 0.3  # lognormal sigma of the handler duration; 0 for a fixed duration
+    timeout_s: float = 900.0  # the function's timeout: here the maximum, 900 s; a new function's default is 3 s
     memory_mb: int = 512
     package_mb: float = 5.0
     runtime: str = "python"
@@ -254,6 +259,7 @@ class ServerlessParams:
                 raise ParameterError("arrivals_s may hold at most 200,000 arrivals")
         check_number("duration_ms", self.duration_ms, low=1, high=900_000)  # the 15-minute timeout
         check_number("duration_jitter", self.duration_jitter, low=0, high=1.5)
+        check_number("timeout_s", self.timeout_s, low=1, high=900)  # whole seconds in AWS; any number here
         check_int("memory_mb", self.memory_mb, low=128, high=10240)
         check_number("package_mb", self.package_mb, low=0, high=10240)
         if self.runtime not in RUNTIMES:
@@ -320,6 +326,9 @@ def run_serverless(params: ServerlessParams | None = None, *, seed: int = 0, **o
     3. otherwise a new instance starts cold (``init`` then the handler), if fewer than ``concurrency_limit``
        instances are busy or initialising and the scaling rate allows a new one;
     4. otherwise the request is throttled (HTTP 429).
+
+    A handler that would run longer than ``timeout_s`` is stopped there: a ``timeout`` event, an error for the
+    caller, billed up to the timeout (AWS Lambda Developer Guide, "Configure Lambda function timeout").
     """
     p: ServerlessParams = with_overrides(params or ServerlessParams(), overrides)
     draw = generator(seed)
@@ -330,6 +339,10 @@ def run_serverless(params: ServerlessParams | None = None, *, seed: int = 0, **o
     else:
         durations_ms = np.full(n, float(p.duration_ms))
     durations_ms = np.round(durations_ms, 3)
+    # A run that would last longer than the timeout is stopped at the timeout: an error, billed up to the timeout.
+    timed_out = durations_ms > p.timeout_s * 1000.0
+    durations_ms = np.minimum(durations_ms, p.timeout_s * 1000.0)
+    timed_out_l = timed_out.tolist()
     init = p.cold_init_s
 
     # Per instance: [free_at_s, provisioned, started_s, expired_s]; kept in lists for speed.
@@ -415,6 +428,8 @@ def run_serverless(params: ServerlessParams | None = None, *, seed: int = 0, **o
             emit(t, _P_REQUEST, "throttle", f"request-{r}", reason=why)
             continue
         end = t + latency
+        if timed_out_l[r]:
+            emit(end, _P_REQUEST, "timeout", f"request-{r}", timeout_s=p.timeout_s)
         free_at[chosen] = end
         if not provisioned[chosen]:
             next_expiry = min(next_expiry, end + p.idle_expiry_s)
@@ -485,6 +500,7 @@ def run_serverless(params: ServerlessParams | None = None, *, seed: int = 0, **o
             "request_instance": req_instance,
             "request_cold": req_cold,
             "request_throttled": ~served,
+            "request_timed_out": served & timed_out,
             "request_latency_s": req_latency,
             "request_busy_end_s": req_busy_end,
             "request_duration_ms": durations_ms,
@@ -540,7 +556,8 @@ def trace_cost(trace: Trace, *, free_tier: bool = False) -> LambdaBill:
     gb = p["memory_mb"] / 1024.0
     on_demand_gb_s = float(np.sum(s["request_billed_ms"][served & ~on_prov])) / 1000.0 * gb
     prov_used_gb_s = float(np.sum(s["request_billed_ms"][on_prov])) / 1000.0 * gb
-    prov_gb_s = p["provisioned"] * gb * p["duration_s"]
+    billed_s = math.ceil(p["duration_s"] / PROVISIONED_BILLING_UNIT_S - 1e-9) * PROVISIONED_BILLING_UNIT_S
+    prov_gb_s = p["provisioned"] * gb * billed_s  # enabled for the whole run, billed in 5-minute units
     return lambda_cost(int(np.count_nonzero(served)), on_demand_gb_s, architecture=p["architecture"],
                        free_tier=free_tier, provisioned_gb_s=prov_gb_s, provisioned_used_gb_s=prov_used_gb_s)
 

@@ -187,3 +187,35 @@ def test_defaults_match_the_documented_numbers() -> None:
     assert p.concurrency_limit == 1000 and p.scaling_per_10s == 1000
     assert PRICES["x86_64"].per_million_requests == 0.20
     assert FREE_TIER == {"requests": 1_000_000, "gb_seconds": 400_000.0}
+
+
+def test_billed_ms_of_zero_is_plain_zero() -> None:
+    assert math.copysign(1.0, billed_ms(0)) == 1.0 and math.copysign(1.0, billed_ms(0.0)) == 1.0
+    assert not np.signbit(billed_ms(np.array([0.0, 1e-10, 3.0]))).any()
+
+
+def test_a_run_past_the_timeout_is_stopped_and_billed_up_to_the_timeout() -> None:
+    arrivals = tuple(float(10 * k) for k in range(60))
+    run = run_serverless(arrivals_s=arrivals, duration_s=1200.0, duration_ms=700_000, duration_jitter=0.5,
+                         init_s=0.0, step_s=10.0)
+    s = run.series
+    assert s["request_duration_ms"].max() == 900_000.0 and s["request_billed_ms"].max() == 900_000.0
+    timed_out = s["request_timed_out"]
+    assert 0 < timed_out.sum() < len(arrivals)
+    assert np.all(s["request_duration_ms"][timed_out] == 900_000.0)
+    assert np.all(s["request_duration_ms"][~timed_out] < 900_000.0)
+    events = run.of_kind("timeout")
+    assert {e.subject for e in events} == {f"request-{r}" for r in np.nonzero(timed_out)[0]} and len(events) == timed_out.sum()
+    assert all(e.data["timeout_s"] == 900.0 for e in events)
+    short = run_serverless(arrivals_s=(0.0,), duration_s=20.0, duration_ms=5_000, duration_jitter=0.0, init_s=0.0,
+                           timeout_s=3.0, step_s=1.0)
+    assert short.series["request_billed_ms"].tolist() == [3000.0]
+    assert short.series["request_latency_s"].tolist() == [3.0] and short.of_kind("timeout")[0].time_s == 3.0
+
+
+def test_provisioned_concurrency_is_billed_in_five_minute_units() -> None:
+    price = PRICES["x86_64"].provisioned_per_gb_second
+    for duration, billed in ((400.0, 600.0), (600.0, 600.0), (601.0, 900.0), (900.0, 900.0)):
+        run = run_serverless(provisioned=2, duration_s=duration, request_rate_per_s=0.0, burst_every_s=None,
+                             memory_mb=1024, step_s=10.0)
+        assert trace_cost(run).provisioned_usd == pytest.approx(2 * 1.0 * billed * price)
