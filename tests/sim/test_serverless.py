@@ -34,18 +34,18 @@ def trace():
 
 def test_default_trace_is_exact(trace) -> None:
     s = trace.series
-    assert len(s["request_time_s"]) == 1933
-    assert int(s["request_cold"].sum()) == 34 and int(s["request_throttled"].sum()) == 0
-    assert int(s["instances"].max()) == 16
+    assert len(s["request_time_s"]) == 992
+    assert int(s["request_cold"].sum()) == 18 and int(s["request_throttled"].sum()) == 0
+    assert int(s["instances"].max()) == 13
     cold = trace.of_kind("cold-start")
     assert [e.subject for e in cold[:4]] == ["env-1", "env-2", "env-3", "env-4"]
-    assert cold[0].time_s == pytest.approx(0.339966, abs=1e-6)
+    assert cold[0].time_s == pytest.approx(0.679932, abs=1e-6)
     assert cold[0].data["init_s"] == pytest.approx(0.5019)
     first_expiry = trace.first("expire")
-    assert first_expiry is not None and first_expiry.time_s == pytest.approx(301.38, abs=0.01)
+    assert first_expiry is not None and first_expiry.time_s == pytest.approx(661.12, abs=0.01)
     marks = latency_percentiles(trace)
-    assert marks["p50"] == pytest.approx(0.08004, abs=1e-5)
-    assert marks["p99"] == pytest.approx(0.57756, abs=1e-4)
+    assert marks["p50"] == pytest.approx(0.07955, abs=1e-5)
+    assert marks["p99"] == pytest.approx(0.59210, abs=1e-4)
 
 
 def test_same_seed_same_trace_other_seed_other_trace() -> None:
@@ -187,6 +187,8 @@ def test_defaults_match_the_documented_numbers() -> None:
     assert p.concurrency_limit == 1000 and p.scaling_per_10s == 1000
     assert PRICES["x86_64"].per_million_requests == 0.20
     assert FREE_TIER == {"requests": 1_000_000, "gb_seconds": 400_000.0}
+    assert p.idle_expiry_s == 600.0  # the published measurement the lesson cites (10 minutes, 2019)
+    assert p.timeout_s == 900.0  # the longest timeout Lambda allows
 
 
 def test_billed_ms_of_zero_is_plain_zero() -> None:
