@@ -4,13 +4,16 @@
 fixed order, each recorded as the ``actor`` of its events:
 
 * the **api-server** records what a user asked for (a scale, a new pod template for a rolling update);
-* the **controller-manager** runs the node controller (a node whose kubelet stopped reporting for the grace
-  period is marked NotReady; its pods are evicted when their toleration runs out) and the Deployment and
-  ReplicaSet controllers (create or delete pods until the actual state matches the desired one, within
-  ``maxSurge`` / ``maxUnavailable`` during a rolling update);
+* the **controller-manager** runs the node lifecycle controller (when a node's kubelet has not reported for
+  the grace period, it sets the node's ``Ready`` condition to ``Unknown``, adds the
+  ``node.kubernetes.io/unreachable:NoExecute`` taint and marks the node's pods not ready; the pods are evicted
+  when their toleration of the taint runs out) and the Deployment and ReplicaSet controllers (create or delete
+  pods until the actual state matches the desired one, within ``maxSurge`` / ``maxUnavailable`` during a
+  rolling update);
 * the **scheduler** binds each pending pod to a Ready node whose free CPU and memory fit the pod's requests;
 * the **kubelet** on that node starts the pod's containers and reports the pod Ready;
-* **kube-proxy** reprograms each node's forwarding rules when the Service's set of ready pods changes.
+* when the set of ready pods has changed, the **controller-manager**'s EndpointSlice controller rewrites the
+  Service's EndpointSlice, and **kube-proxy** on each node follows it and reprograms the forwarding rules.
 
 :func:`run_canary` shifts a mesh's traffic to a new version step by step, checks the canary's error rate at
 the end of each step and rolls back to 0 % when it is above a threshold.
@@ -20,6 +23,7 @@ Both models are pure and seeded: the same parameters and seed give the same trac
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass
 from enum import IntEnum
 
@@ -53,16 +57,19 @@ class PodState(IntEnum):
     PENDING = 1  # created, waiting for the scheduler
     STARTING = 2  # bound to a node, the kubelet is starting its containers
     READY = 3  # running and ready: receives Service traffic
-    UNKNOWN = 4  # on a node that stopped reporting: nobody knows, and it gets no traffic
+    UNKNOWN = 4  # on a node that stopped reporting: marked not ready by the node lifecycle controller, no traffic
+
+
+_PERCENT = re.compile(r"[0-9]+%")  # Kubernetes' IsValidPercent: ASCII digits then '%', nothing around them
 
 
 def _amount(name: str, value: int | str, replicas: int, round_up: bool) -> int:
     """An absolute number or a percentage of ``replicas`` (``"25%"``), rounded as Kubernetes does."""
     if isinstance(value, str):
-        text = value.strip()
-        if not text.endswith("%") or not text[:-1].isdigit():
-            raise ParameterError(f"{name} must be a whole number or a percentage such as '25%', got {value!r}")
-        percent = int(text[:-1])
+        if not _PERCENT.fullmatch(value):
+            raise ParameterError(f"{name} must be a whole number or a percentage such as '25%' (digits 0-9 "
+                                 f"then %, no spaces), got {value!r}")
+        percent = int(value[:-1])
         if percent > 100 and name == "max_unavailable":
             raise ParameterError(f"{name} must be at most 100%, got {value!r}")
         exact = replicas * percent / 100
@@ -70,14 +77,26 @@ def _amount(name: str, value: int | str, replicas: int, round_up: bool) -> int:
     return check_int(name, value, low=0, high=1000)
 
 
+def _is_zero(value: int | str) -> bool:
+    """The value as written is 0 (``0`` or ``"0%"``): what the API server's validation looks at."""
+    return value == 0 or value == "0%"
+
+
 def resolve_surge(replicas: int, max_surge: int | str, max_unavailable: int | str) -> tuple[int, int]:
     """``(surge, unavailable)`` in pods: a percentage of surge rounds up, of unavailable rounds down.
 
-    If both come out as 0 the rollout could never progress, so unavailable becomes 1 (Kubernetes' own
-    ``ResolveFenceposts`` does the same).
+    Two rules of Kubernetes are followed. The API server refuses a Deployment whose ``maxSurge`` and
+    ``maxUnavailable`` are both written as 0 (``0`` or ``"0%"``: "may not be 0 when `maxSurge` is 0",
+    ``ValidateRollingUpdateDeployment``), so they raise :class:`ParameterError` here too. Percentages that are
+    not 0 but round to 0 pods for this many replicas are accepted, and then unavailable becomes 1 so that the
+    rollout can progress (the Deployment controller's ``ResolveFenceposts``).
     """
+    replicas = check_int("replicas", replicas, low=0, high=100_000)
     surge = _amount("max_surge", max_surge, replicas, round_up=True)
     unavailable = _amount("max_unavailable", max_unavailable, replicas, round_up=False)
+    if _is_zero(max_surge) and _is_zero(max_unavailable):
+        raise ParameterError("max_unavailable may not be 0 when max_surge is 0 (Kubernetes refuses such a "
+                             "Deployment: the rollout could never replace a pod); make one of them at least 1")
     if surge == 0 and unavailable == 0:
         unavailable = 1
     return surge, unavailable
@@ -208,7 +227,8 @@ def run_cluster(params: ClusterParams | None = None, *, seed: int = 0, **overrid
                     and t >= p.kill_at_s + p.node_monitor_grace_period_s:
                 node_ready[n] = False
                 not_ready_since[n] = t
-                emit(t, "mark-not-ready", f"node-{n}", CM, taint="node.kubernetes.io/unreachable:NoExecute")
+                emit(t, "mark-not-ready", f"node-{n}", CM, condition="Ready=Unknown",
+                     taint="node.kubernetes.io/unreachable:NoExecute")
                 for i in range(len(pod_state)):
                     if live(i) and pod_node[i] == n:
                         pod_state[i] = PodState.UNKNOWN
@@ -268,9 +288,11 @@ def run_cluster(params: ClusterParams | None = None, *, seed: int = 0, **overrid
             if pod_state[i] == PodState.STARTING and node_alive[pod_node[i]] and t >= pod_ready_at[i]:
                 pod_state[i] = PodState.READY
                 emit(t, "pod-ready", pod_name[i], KUBELET, node=f"node-{pod_node[i]}")
-        # 5. kube-proxy: the Service's endpoints are the ready pods; reprogram when they change
+        # 5. the Service's endpoints are the ready pods: when they change, the EndpointSlice controller (in the
+        #    controller manager) updates the EndpointSlice, and kube-proxy follows it
         endpoints = tuple(i for i in range(len(pod_state)) if pod_state[i] == PodState.READY)
         if endpoints != last_endpoints:
+            emit(t, "update-endpoints", "endpointslice/web", CM, ready=len(endpoints))
             emit(t, "program-rules", "service/web", PROXY, endpoints=len(endpoints))
             last_endpoints = endpoints
         # record

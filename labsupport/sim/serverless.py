@@ -16,8 +16,9 @@ Two things live here:
 Facts from the AWS documentation (the lesson names each page): the scaling rate of 1,000 new execution
 environments every 10 seconds per function, the default concurrency quota of 1,000, memory 128–10,240 MB, a
 vCPU's worth of CPU at 1,769 MB, the prices in :data:`PRICES`. Assumptions (AWS publishes no figure): how long
-an init takes for a runtime and package size (:func:`init_s`), how long an idle instance lives
-(``idle_expiry_s``), and how many requests a VM serves (``vm_capacity_rps``).
+an init takes for a runtime and package size (:func:`init_s`), which warm instance serves a request (the one
+that finished most recently), how long an idle instance lives (``idle_expiry_s``: 10 minutes, a published
+measurement from 2019, not an AWS figure), and how many requests a VM serves (``vm_capacity_rps``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ __all__ = [
     "FULL_VCPU_MB",
     "PRICES",
     "PRICES_AS_OF",
+    "PROVISIONED_BILLING_UNIT_S",
     "RUNTIMES",
     "SECONDS_PER_MONTH",
     "InstanceState",
@@ -64,6 +66,9 @@ __all__ = [
 #: functions arrived in September 2021. Not re-read live for this release: check the page before relying on them.
 PRICES_AS_OF = "2024, AWS Lambda pricing page, us-east-1 (not re-checked live for this release)"
 SECONDS_PER_MONTH = 730 * 3600  # AWS prices a month as 730 hours
+#: Provisioned concurrency is billed from when it is enabled until it is disabled, rounded up to 5 minutes
+#: (AWS Lambda pricing page, "Provisioned Concurrency Pricing").
+PROVISIONED_BILLING_UNIT_S = 300.0
 FULL_VCPU_MB = 1769  # AWS Lambda docs: at 1,769 MB a function has the equivalent of one vCPU
 
 
@@ -100,7 +105,7 @@ def billed_ms(duration_ms: Any) -> Any:
     values = np.asarray(duration_ms, dtype=float)
     if np.any(values < 0) or not np.all(np.isfinite(values)):
         raise ParameterError("a duration must be a finite number of milliseconds, at least 0")
-    rounded = np.ceil(values - 1e-9)  # 12.0000000001 ms (float noise) is 12 ms, not 13
+    rounded = np.ceil(values - 1e-9) + 0.0  # 12.0000000001 ms (float noise) is 12 ms, not 13; + 0.0: no -0.0
     return float(rounded) if rounded.ndim == 0 else rounded
 
 
@@ -219,8 +224,8 @@ class ServerlessParams:
     """Parameters of :func:`run_serverless`. Times in seconds unless the name says ms."""
 
     duration_s: float = 900.0
-    request_rate_per_s: float = 2.0  # the steady stream (Poisson)
-    burst_every_s: float | None = 300.0  # a burst every so often, first at burst_first_s; None: no bursts
+    request_rate_per_s: float = 1.0  # the steady stream (Poisson)
+    burst_every_s: float | None = 700.0  # a burst every so often, first at burst_first_s; None: no bursts
     burst_first_s: float = 60.0
     burst_size: int = 60  # requests in each burst
     burst_spread_s: float = 2.0  # each burst's requests arrive uniformly over this long
@@ -231,7 +236,9 @@ class ServerlessParams:
     package_mb: float = 5.0
     runtime: str = "python"
     init_s: float | None = None  # None: from init_s(memory_mb, package_mb, runtime)
-    idle_expiry_s: float = 240.0  # assumption: AWS does not document how long an idle instance lives
+    # AWS does not document how long an idle instance lives; 10 minutes is what M. Shilkov measured in 2019
+    # ("AWS Lambda Cold Starts After 10 Minutes", mikhail.io): a measurement AWS may have changed since
+    idle_expiry_s: float = 600.0
     concurrency_limit: int = 1000  # the account's default quota, or the function's reserved concurrency
     scaling_per_10s: int = 1000  # new instances Lambda may start per 10 s per function
     provisioned: int = 0  # provisioned concurrency: instances initialised at 0 s, never expire
@@ -325,8 +332,8 @@ def run_serverless(params: ServerlessParams | None = None, *, seed: int = 0, **o
        instances are busy or initialising and the scaling rate allows a new one;
     4. otherwise the request is throttled (HTTP 429).
 
-    An invocation whose handler would run longer than ``timeout_s`` is stopped at the timeout and billed up to
-    it (``request_timed_out`` marks it).
+    A handler that would run longer than ``timeout_s`` is stopped there: a ``timeout`` event, an error for the
+    caller, billed up to the timeout (AWS Lambda Developer Guide, "Configure Lambda function timeout").
     """
     p: ServerlessParams = with_overrides(params or ServerlessParams(), overrides)
     draw = generator(seed)
@@ -337,8 +344,10 @@ def run_serverless(params: ServerlessParams | None = None, *, seed: int = 0, **o
     else:
         durations_ms = np.full(n, float(p.duration_ms))
     durations_ms = np.round(durations_ms, 3)
+    # A run that would last longer than the timeout is stopped at the timeout: an error, billed up to the timeout.
     timed_out = durations_ms > p.timeout_s * 1000.0
-    durations_ms = np.minimum(durations_ms, p.timeout_s * 1000.0)  # Lambda stops an invocation at the timeout
+    durations_ms = np.minimum(durations_ms, p.timeout_s * 1000.0)
+    timed_out_l = timed_out.tolist()
     init = p.cold_init_s
 
     # Per instance: [free_at_s, provisioned, started_s, expired_s]; kept in lists for speed.
@@ -424,6 +433,8 @@ def run_serverless(params: ServerlessParams | None = None, *, seed: int = 0, **o
             emit(t, _P_REQUEST, "throttle", f"request-{r}", reason=why)
             continue
         end = t + latency
+        if timed_out_l[r]:
+            emit(end, _P_REQUEST, "timeout", f"request-{r}", timeout_s=p.timeout_s)
         free_at[chosen] = end
         if not provisioned[chosen]:
             next_expiry = min(next_expiry, end + p.idle_expiry_s)
@@ -550,7 +561,8 @@ def trace_cost(trace: Trace, *, free_tier: bool = False) -> LambdaBill:
     gb = p["memory_mb"] / 1024.0
     on_demand_gb_s = float(np.sum(s["request_billed_ms"][served & ~on_prov])) / 1000.0 * gb
     prov_used_gb_s = float(np.sum(s["request_billed_ms"][on_prov])) / 1000.0 * gb
-    prov_gb_s = p["provisioned"] * gb * p["duration_s"]
+    billed_s = math.ceil(p["duration_s"] / PROVISIONED_BILLING_UNIT_S - 1e-9) * PROVISIONED_BILLING_UNIT_S
+    prov_gb_s = p["provisioned"] * gb * billed_s  # enabled for the whole run, billed in 5-minute units
     return lambda_cost(int(np.count_nonzero(served)), on_demand_gb_s, architecture=p["architecture"],
                        free_tier=free_tier, provisioned_gb_s=prov_gb_s, provisioned_used_gb_s=prov_used_gb_s)
 

@@ -127,7 +127,7 @@ class ClusterScene(Scene):
             edge.append(COLORS["blue"] if versions[i] == 2 else _STATE_COLOR[st])
             labels.append(label + f" (v{versions[i]})")
         acting = {e.actor for e in trace.between(t - 1, t)}
-        down_text = {n: " — NotReady" for n in down_nodes}
+        down_text = {n: " — NotReady (Ready: Unknown)" for n in down_nodes}
         rx, ry = _outline(ready_nodes)
         dx, dy = _outline(down_nodes)
         top = int(max(s["pods"].max(), s["desired"].max())) + 1

@@ -24,6 +24,8 @@ def test_lesson_has_the_expected_parts(lesson) -> None:
     assert len(re.findall(r":tags: \[exercise:", text)) >= 2, "two or more graded exercises"
     assert len(re.findall(r'check\("', text)) >= 2, "each exercise followed by a check"
     assert re.search(r"(Source|documentation|User Guide|\(\w+, \d{4}\))", text), "facts name their sources"
+    headings = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
+    assert headings and headings[-1] == "Sources", "the lesson ends with a Sources section"
 
 
 def test_lesson_numbers_are_unique_and_ascending() -> None:

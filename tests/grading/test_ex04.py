@@ -7,8 +7,9 @@ import math
 from labsupport.grading import Status, check, lesson_exercises
 
 
-def test_lesson_has_three_exercises() -> None:
-    assert [ex.id for ex in lesson_exercises("04")] == ["04.canary_weights", "04.max_pods", "04.who_acts"]
+def test_lesson_exercises() -> None:
+    assert [ex.id for ex in lesson_exercises("04")] == [
+        "04.canary_weights", "04.last_old_pod_stops_s", "04.pending_after_node_dies", "04.who_acts"]
 
 
 def test_who_acts_wrong_answers() -> None:
@@ -22,21 +23,74 @@ def test_who_acts_wrong_answers() -> None:
     assert "have no answer: bind" in str(check("04.who_acts", {k: v for k, v in right.items() if k != "bind"}))
 
 
-def test_max_pods_wrong_answers() -> None:
-    def floor_surge(replicas, surge, unavailable):
-        if isinstance(surge, str):
-            surge = math.floor(replicas * int(surge[:-1]) / 100)
-        return replicas + surge
+def _batch(replicas, unavailable):
+    if isinstance(unavailable, str):
+        return max(1, math.floor(replicas * int(unavailable[:-1]) / 100))
+    return unavailable
 
-    result = check("04.max_pods", floor_surge)
+
+def test_last_old_pod_right_answer_passes() -> None:
+    def right(replicas, unavailable, start):
+        return (math.ceil(replicas / _batch(replicas, unavailable)) - 1) * (start + 2)
+
+    assert check("04.last_old_pod_stops_s", right).status is Status.PASSED
+
+
+def test_last_old_pod_wrong_answers() -> None:
+    def when_rollout_ends(replicas, unavailable, start):  # counts the last batch too
+        return math.ceil(replicas / _batch(replicas, unavailable)) * (start + 2)
+
+    result = check("04.last_old_pod_stops_s", when_rollout_ends)
+    assert result.points == 0 and "last batch starts" in str(result)
+
+    def no_reaction_time(replicas, unavailable, start):  # forgets the two one-second steps of the controller
+        return (math.ceil(replicas / _batch(replicas, unavailable)) - 1) * start
+
+    assert check("04.last_old_pod_stops_s", no_reaction_time).points == 0
+
+    def no_fencepost(replicas, unavailable, start):  # "10%" of 6 is 0 pods: divides by zero
+        batch = math.floor(replicas * int(unavailable[:-1]) / 100) if isinstance(unavailable, str) else unavailable
+        return (math.ceil(replicas / batch) - 1) * (start + 2)
+
+    result = check("04.last_old_pod_stops_s", no_fencepost)
     assert [o.passed for o in result.outcomes] == [True, False]
-    assert "rounded one way" in str(result)
+    assert "ZeroDivisionError" in str(result)
 
-    def adds_both(replicas, surge, unavailable):
-        return replicas + int(surge) + int(unavailable)
+    def rounds_up(replicas, unavailable, start):  # a percentage of maxUnavailable rounded up, as surge is
+        batch = math.ceil(replicas * int(unavailable[:-1]) / 100) if isinstance(unavailable, str) else unavailable
+        return (math.ceil(replicas / batch) - 1) * (start + 2)
 
-    assert check("04.max_pods", adds_both).points == 0
-    assert "must return a whole number" in str(check("04.max_pods", lambda r, s, u: "5"))
+    result = check("04.last_old_pod_stops_s", rounds_up)
+    assert [o.passed for o in result.outcomes] == [True, False] and "rounded down" in str(result)
+    assert "must return a number" in str(check("04.last_old_pod_stops_s", lambda r, u, s: "12"))
+
+
+def test_pending_wrong_answers() -> None:
+    def right(nodes, replicas, cpu, mem, pod_cpu, pod_mem):
+        return max(0, replicas - (nodes - 1) * min(cpu // pod_cpu, mem // pod_mem))
+
+    assert check("04.pending_after_node_dies", right).status is Status.PASSED
+
+    def cpu_only(nodes, replicas, cpu, mem, pod_cpu, pod_mem):
+        return max(0, replicas - (nodes - 1) * (cpu // pod_cpu))
+
+    result = check("04.pending_after_node_dies", cpu_only)
+    assert [o.passed for o in result.outcomes] == [True, False] and "scarcer resource" in str(result)
+
+    def all_nodes(nodes, replicas, cpu, mem, pod_cpu, pod_mem):  # forgets that a node died
+        return max(0, replicas - nodes * min(cpu // pod_cpu, mem // pod_mem))
+
+    assert check("04.pending_after_node_dies", all_nodes).points == 0
+
+    def negative(nodes, replicas, cpu, mem, pod_cpu, pod_mem):  # room to spare gives a negative count
+        return replicas - (nodes - 1) * min(cpu // pod_cpu, mem // pod_mem)
+
+    assert not check("04.pending_after_node_dies", negative).outcomes[0].passed
+
+    def fractions(nodes, replicas, cpu, mem, pod_cpu, pod_mem):  # pods do not fit in halves
+        return max(0, replicas - (nodes - 1) * min(cpu / pod_cpu, mem / pod_mem))
+
+    assert check("04.pending_after_node_dies", fractions).points < 3
 
 
 def test_canary_weights_wrong_answers() -> None:

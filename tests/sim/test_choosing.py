@@ -124,3 +124,13 @@ def test_bad_workloads_are_explained(overrides, message) -> None:
     assert message in str(error.value)
     with pytest.raises(ParameterError):
         run_traffic_sweep(rates=())
+
+
+def test_the_costs_lesson_07_states_are_the_models() -> None:
+    """Lesson 07 says serverless costs about $14 a month for the default workload, the always-on patterns
+    $124 to $372: the prose must follow the model."""
+    s = compare().series
+    usd = dict(zip(s["pattern"], s["monthly_usd"], strict=True))
+    assert round(usd["serverless"]) == 14
+    assert (round(min(usd["containers"], usd["vms"], usd["packages"])),
+            round(max(usd["containers"], usd["vms"], usd["packages"]))) == (124, 372)

@@ -53,7 +53,29 @@ def test_rolling_update_stays_within_bounds(replicas, surge, unavailable) -> Non
 def test_resolve_surge_rounds_as_kubernetes() -> None:
     assert resolve_surge(10, "25%", "25%") == (3, 2)
     assert resolve_surge(4, "25%", "25%") == (1, 1)
-    assert resolve_surge(3, "0%", "10%") == (0, 1)  # both zero: unavailable becomes 1
+    assert resolve_surge(3, "0%", "10%") == (0, 1)  # both round to zero: unavailable becomes 1
+    assert resolve_surge(3, 0, "10%") == (0, 1)
+    assert resolve_surge(0, "25%", "25%") == (0, 1)
+
+
+@pytest.mark.parametrize("replicas", [-1, "4", 2.5, None, True])
+def test_resolve_surge_refuses_a_bad_replica_count(replicas) -> None:
+    with pytest.raises(ParameterError, match="replicas must be"):
+        resolve_surge(replicas, "25%", "25%")
+
+
+@pytest.mark.parametrize(("surge", "unavailable"), [(0, 0), ("0%", 0), (0, "0%"), ("0%", "0%")])
+def test_zero_surge_and_zero_unavailable_are_refused_as_the_api_server_does(surge, unavailable) -> None:
+    with pytest.raises(ParameterError, match="may not be 0 when max_surge is 0"):
+        resolve_surge(4, surge, unavailable)
+    with pytest.raises(ParameterError, match="may not be 0 when max_surge is 0"):
+        run_cluster(max_surge=surge, max_unavailable=unavailable)
+
+
+@pytest.mark.parametrize("text", [" 25%", "25% ", "25 %", "\u00b25%", "\u0662\u0665%", "+25%", "25.0%", "%", "25"])
+def test_percent_strings_follow_kubernetes_syntax(text) -> None:
+    with pytest.raises(ParameterError, match="max_surge must be a whole number or a percentage"):
+        resolve_surge(4, text, 1)
 
 
 def test_pods_pend_when_the_cluster_is_full() -> None:
@@ -101,3 +123,19 @@ def test_step_error_rate_is_what_the_analysis_saw() -> None:
     assert round(float(s["canary_step_error_rate"][29]), 4) == analysed.data["error_rate"] > 0.05
     assert np.isnan(s["canary_step_error_rate"][31:]).all()  # no canary traffic after the rollback
     assert (s["stable_step_error_rate"][5:] < 0.05).all()
+
+
+def test_a_dead_node_is_handled_in_the_order_kubernetes_documents() -> None:
+    """Ready becomes Unknown with the unreachable NoExecute taint; the EndpointSlice controller (in the
+    controller manager) drops the node's pod from the Service, and only then does kube-proxy follow."""
+    trace = run_cluster()
+    at_70 = [(e.actor, e.kind) for e in trace.events if e.time_s == 70.0]
+    assert at_70 == [("controller-manager", "mark-not-ready"), ("controller-manager", "update-endpoints"),
+                     ("kube-proxy", "program-rules")]
+    marked = trace.first("mark-not-ready")
+    assert marked is not None
+    assert marked.data == {"condition": "Ready=Unknown", "taint": "node.kubernetes.io/unreachable:NoExecute"}
+    updates = trace.of_kind("update-endpoints")
+    rules = trace.of_kind("program-rules")
+    assert [(e.time_s, e.data["ready"]) for e in updates] == [(e.time_s, e.data["endpoints"]) for e in rules]
+    assert {e.actor for e in updates} == {"controller-manager"}

@@ -34,18 +34,18 @@ def trace():
 
 def test_default_trace_is_exact(trace) -> None:
     s = trace.series
-    assert len(s["request_time_s"]) == 1933
-    assert int(s["request_cold"].sum()) == 34 and int(s["request_throttled"].sum()) == 0
-    assert int(s["instances"].max()) == 16
+    assert len(s["request_time_s"]) == 992
+    assert int(s["request_cold"].sum()) == 18 and int(s["request_throttled"].sum()) == 0
+    assert int(s["instances"].max()) == 13
     cold = trace.of_kind("cold-start")
     assert [e.subject for e in cold[:4]] == ["env-1", "env-2", "env-3", "env-4"]
-    assert cold[0].time_s == pytest.approx(0.339966, abs=1e-6)
+    assert cold[0].time_s == pytest.approx(0.679932, abs=1e-6)
     assert cold[0].data["init_s"] == pytest.approx(0.5019)
     first_expiry = trace.first("expire")
-    assert first_expiry is not None and first_expiry.time_s == pytest.approx(301.38, abs=0.01)
+    assert first_expiry is not None and first_expiry.time_s == pytest.approx(661.12, abs=0.01)
     marks = latency_percentiles(trace)
-    assert marks["p50"] == pytest.approx(0.08004, abs=1e-5)
-    assert marks["p99"] == pytest.approx(0.57756, abs=1e-4)
+    assert marks["p50"] == pytest.approx(0.07955, abs=1e-5)
+    assert marks["p99"] == pytest.approx(0.59210, abs=1e-4)
 
 
 def test_same_seed_same_trace_other_seed_other_trace() -> None:
@@ -187,6 +187,40 @@ def test_defaults_match_the_documented_numbers() -> None:
     assert p.concurrency_limit == 1000 and p.scaling_per_10s == 1000
     assert PRICES["x86_64"].per_million_requests == 0.20
     assert FREE_TIER == {"requests": 1_000_000, "gb_seconds": 400_000.0}
+    assert p.idle_expiry_s == 600.0  # the published measurement the lesson cites (10 minutes, 2019)
+    assert p.timeout_s == 10  # far above the handler's 80 ms, under an HTTP API's 30 s
+
+
+def test_billed_ms_of_zero_is_plain_zero() -> None:
+    assert math.copysign(1.0, billed_ms(0)) == 1.0 and math.copysign(1.0, billed_ms(0.0)) == 1.0
+    assert not np.signbit(billed_ms(np.array([0.0, 1e-10, 3.0]))).any()
+
+
+def test_a_run_past_the_timeout_is_stopped_and_billed_up_to_the_timeout() -> None:
+    arrivals = tuple(float(10 * k) for k in range(60))
+    run = run_serverless(arrivals_s=arrivals, duration_s=1200.0, duration_ms=700_000, duration_jitter=0.5,
+                         init_s=0.0, step_s=10.0, timeout_s=900)
+    s = run.series
+    assert s["request_duration_ms"].max() == 900_000.0 and s["request_billed_ms"].max() == 900_000.0
+    timed_out = s["request_timed_out"]
+    assert 0 < timed_out.sum() < len(arrivals)
+    assert np.all(s["request_duration_ms"][timed_out] == 900_000.0)
+    assert np.all(s["request_duration_ms"][~timed_out] < 900_000.0)
+    events = run.of_kind("timeout")
+    assert {e.subject for e in events} == {f"request-{r}" for r in np.nonzero(timed_out)[0]} and len(events) == timed_out.sum()
+    assert all(e.data["timeout_s"] == 900.0 for e in events)
+    short = run_serverless(arrivals_s=(0.0,), duration_s=20.0, duration_ms=5_000, duration_jitter=0.0, init_s=0.0,
+                           timeout_s=3.0, step_s=1.0)
+    assert short.series["request_billed_ms"].tolist() == [3000.0]
+    assert short.series["request_latency_s"].tolist() == [3.0] and short.of_kind("timeout")[0].time_s == 3.0
+
+
+def test_provisioned_concurrency_is_billed_in_five_minute_units() -> None:
+    price = PRICES["x86_64"].provisioned_per_gb_second
+    for duration, billed in ((400.0, 600.0), (600.0, 600.0), (601.0, 900.0), (900.0, 900.0)):
+        run = run_serverless(provisioned=2, duration_s=duration, request_rate_per_s=0.0, burst_every_s=None,
+                             memory_mb=1024, step_s=10.0)
+        assert trace_cost(run).provisioned_usd == pytest.approx(2 * 1.0 * billed * price)
 
 
 def test_an_invocation_is_stopped_at_the_timeout() -> None:

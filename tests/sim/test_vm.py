@@ -199,7 +199,7 @@ def test_segments_cover_each_row_in_time_order() -> None:
     assert i01 == [Phase.PENDING, Phase.BOOTING, Phase.HEALTHY, Phase.FAILING, Phase.UNHEALTHY, Phase.DRAINING]
 
 
-@pytest.mark.parametrize(("desired", "pct", "batch"), [(3, 90, 1), (10, 90, 1), (10, 50, 5), (4, 100, 1), (5, 0, 5)])
+@pytest.mark.parametrize(("desired", "pct", "batch"), [(3, 90, 1), (10, 90, 1), (20, 90, 2), (10, 50, 5), (4, 100, 1), (5, 0, 5)])
 def test_refresh_batch_size(desired: int, pct: int, batch: int) -> None:
     assert refresh_batch_size(desired, pct) == batch
 

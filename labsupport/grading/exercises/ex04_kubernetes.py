@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from labsupport.grading._choices import choice_map_tests
@@ -30,40 +31,92 @@ def _who_acts_tests() -> list[PublicTest]:
              "node, running containers on a node, or forwarding Service traffic.")
 
 
-# ---- 04.max_pods -------------------------------------------------------------------------------------------
+# ---- 04.last_old_pod_stops_s -------------------------------------------------------------------------------
 
-def _model_max_pods(replicas: int, max_surge: int | str, max_unavailable: int | str) -> int:
-    trace = run_cluster(replicas=replicas, max_surge=max_surge, max_unavailable=max_unavailable, kill_node=None,
-                        scale_to=None, rollout_at_s=30.0, duration_s=240.0, nodes=8, node_cpu_m=64000,
-                        node_memory_mi=262144)
-    return int(trace.series["pods"][30:].max())
+_BIG_NODES = dict(nodes=8, node_cpu_m=64000, node_memory_mi=262144)  # room for every pod: only the settings count
 
 
-def _max_pods_cases(cases: tuple[tuple[int, int | str, int | str], ...]) -> Any:
+def _model_last_old_stop(replicas: int, max_unavailable: int | str, pod_start_s: int) -> float:
+    """When the model's rolling update (maxSurge 0, started at 0 s) deletes its last old pod."""
+    rollout_at = 10.0
+    trace = run_cluster(replicas=replicas, max_surge=0, max_unavailable=max_unavailable, pod_start_s=pod_start_s,
+                        kill_node=None, scale_to=None, rollout_at_s=rollout_at,
+                        duration_s=rollout_at + (replicas + 2) * (pod_start_s + 3), **_BIG_NODES)
+    return max(e.time_s for e in trace.of_kind("delete-pod")) - rollout_at
+
+
+def _number(name: str, got: Any) -> float:
+    if isinstance(got, bool) or not isinstance(got, (int, float)) or not math.isfinite(got):
+        raise Wrong(f"{name} must return a number; it returned {got!r}")
+    return float(got)
+
+
+def _last_old_cases(cases: tuple[tuple[int, int | str, int], ...], hint: str) -> Any:
     def test(answer: Any) -> None:
-        for replicas, surge, unavailable in cases:
-            got = answer(replicas, surge, unavailable)
-            if isinstance(got, bool) or not isinstance(got, int):
-                if isinstance(got, float) and got.is_integer():
-                    got = int(got)
-                else:
-                    raise Wrong(f"max_pods must return a whole number of pods; it returned {got!r}")
-            if got != _model_max_pods(replicas, surge, unavailable):
-                raise Wrong(f"for replicas={replicas}, maxSurge={surge!r}, maxUnavailable={unavailable!r} your "
-                            f"function says {got}, which is not the most pods the model ever runs",
-                            "A percentage of maxSurge is rounded one way, of maxUnavailable the other; "
-                            "only the surge adds pods.")
+        for replicas, unavailable, start in cases:
+            got = _number("last_old_pod_stops_s", answer(replicas, unavailable, start))
+            want = _model_last_old_stop(replicas, unavailable, start)
+            if not math.isclose(got, want, abs_tol=1e-6):
+                raise Wrong(f"for replicas={replicas}, maxUnavailable={unavailable!r}, pods ready after {start} s "
+                            f"your function says {got:g} s, which is not when the model deletes its last old pod",
+                            hint)
     return test
 
 
-@exercise("04.max_pods", "the most pods a rolling update runs at once",
-          expects="a function max_pods(replicas, max_surge, max_unavailable) that returns a number of pods",
+@exercise("04.last_old_pod_stops_s", "when the last old pod of a rolling update stops",
+          expects="a function last_old_pod_stops_s(replicas, max_unavailable, pod_start_s) that returns seconds",
           accepts=callable)
-def _max_pods_tests() -> list[PublicTest]:
+def _last_old_tests() -> list[PublicTest]:
     return [
-        PublicTest("whole numbers", 1, _max_pods_cases(((4, 1, 0), (6, 2, 1)))),
-        PublicTest("percentages, rounded as Kubernetes rounds them", 2,
-                   _max_pods_cases(((4, "25%", "25%"), (6, "25%", "25%"), (10, "30%", "10%"), (3, "10%", "0%")))),
+        PublicTest("maxUnavailable a whole number", 1, _last_old_cases(
+            ((4, 1, 4), (6, 2, 4), (7, 2, 3)),
+            "Count the batches first: how many batches of maxUnavailable pods does it take to replace them all? "
+            "The last old pod stops when the last batch starts, not when the rollout ends.")),
+        PublicTest("maxUnavailable a percentage", 2, _last_old_cases(
+            ((10, "25%", 2), (5, "50%", 6), (6, "10%", 4), (3, "100%", 5)),
+            "A percentage of maxUnavailable is rounded down; if that leaves 0 pods with maxSurge 0, Kubernetes "
+            "lets 1 pod be unavailable.")),
+    ]
+
+
+# ---- 04.pending_after_node_dies ----------------------------------------------------------------------------
+
+def _model_pending(nodes: int, replicas: int, node_cpu_m: int, node_memory_mi: int, pod_cpu_m: int,
+                   pod_memory_mi: int) -> int:
+    """Pods left Pending once node-0 has died and its pods were evicted and replaced."""
+    trace = run_cluster(nodes=nodes, replicas=replicas, node_cpu_m=node_cpu_m, node_memory_mi=node_memory_mi,
+                        pod_cpu_m=pod_cpu_m, pod_memory_mi=pod_memory_mi, kill_node=0, kill_at_s=10.0,
+                        scale_to=None, rollout_at_s=None, duration_s=100.0)
+    return int(trace.series["pending"][-1])
+
+
+PendingCase = tuple[int, int, int, int, int, int]
+
+
+def _pending_cases(cases: tuple[PendingCase, ...], hint: str) -> Any:
+    def test(answer: Any) -> None:
+        for case in cases:
+            got = _number("pending_after_node_dies", answer(*case))
+            want = _model_pending(*case)
+            if got != want:
+                nodes, replicas, cpu, mem, pod_cpu, pod_mem = case
+                raise Wrong(f"for {nodes} nodes of {cpu} m CPU and {mem} Mi, and {replicas} pods requesting "
+                            f"{pod_cpu} m and {pod_mem} Mi, your function says {got:g} Pending, but the model "
+                            f"leaves {want} Pending", hint)
+    return test
+
+
+@exercise("04.pending_after_node_dies", "how many pods stay Pending after a node dies",
+          expects="a function pending_after_node_dies(nodes, replicas, node_cpu_m, node_memory_mi, pod_cpu_m, "
+                  "pod_memory_mi) that returns a number of pods", accepts=callable)
+def _pending_tests() -> list[PublicTest]:
+    return [
+        PublicTest("CPU is what runs out", 1, _pending_cases(
+            ((3, 12, 2000, 4096, 500, 256), (4, 10, 1000, 4096, 300, 256), (3, 4, 2000, 4096, 250, 256)),
+            "How many pods fit on one node? A pod fits only whole; then count the nodes that are left.")),
+        PublicTest("memory can run out first", 2, _pending_cases(
+            ((3, 12, 2000, 1024, 250, 300), (2, 5, 2000, 4096, 600, 1024), (5, 20, 4000, 2048, 500, 512)),
+            "A pod needs room for both of its requests: a node holds as many as the scarcer resource allows.")),
     ]
 
 
