@@ -33,3 +33,11 @@ def test_lesson_numbers_are_unique_and_ascending() -> None:
     numbers = [int(lesson.number) for lesson in LESSONS]
     assert numbers and numbers[0] == 0
     assert numbers == sorted(set(numbers)), f"lesson numbers repeat or are out of order: {numbers}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.slug)
+def test_lesson_title_carries_its_own_number(lesson) -> None:
+    """A renumbered lesson must not keep its old number in the heading a learner reads first."""
+    title = re.search(r"^# (\d\d) · ", lesson.path.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    assert title, "the lesson starts with a '# NN · Title' heading"
+    assert title.group(1) == lesson.number, f"{lesson.path.name} is titled {title.group(1)}"
