@@ -10,7 +10,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-__all__ = ["COLORS", "FONT", "SYMBOLS", "apply_style", "template"]
+__all__ = ["COLORS", "FONT", "SYMBOLS", "apply_style", "log_ticks", "no_math", "template"]
 
 #: Okabe & Ito (2008), "Color Universal Design".
 COLORS: dict[str, str] = {
@@ -58,3 +58,19 @@ def apply_style(fig: go.Figure, *, title: str, height: int = 560, **layout: Any)
     fig.update_layout(template=template(), title=dict(text=title, x=0.01, xanchor="left"),
                       height=height, **layout)
     return fig
+
+
+def no_math(text: str) -> str:
+    """``text`` with every ``$`` as an HTML entity: plotly reads a text holding two ``$`` as LaTeX (and, with
+    MathJax on the page, as JupyterLab has, typesets it or hides it), so "$0.19/h … $0.38/h" would vanish."""
+    return text.replace("$", "&#36;")
+
+
+def log_ticks(low: float, high: float) -> dict[str, Any]:
+    """Ticks for a log axis from ``low`` to ``high`` (data units): at each decade, labelled as a number of the
+    axis's unit ("0.01", "0.1", "1", "10"), never as plotly's bare mantissa ("4") between decades."""
+    import math
+
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    values = [10.0 ** e for e in range(first, last + 1)]
+    return dict(tickvals=values, ticktext=[f"{v:g}" for v in values])

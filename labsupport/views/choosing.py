@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 from labsupport.sim import Trace
 from labsupport.sim.choosing import ISOLATION_NEEDS, LABELS, PATTERNS
 from labsupport.views._scene import LivePanel, Scene, reveal
-from labsupport.views._style import COLORS, apply_style
+from labsupport.views._style import COLORS, apply_style, no_math
 
 __all__ = ["MEASURES", "ComparisonScene", "SweepScene", "choosing_panel", "comparison_figure"]
 
@@ -69,11 +69,11 @@ class ComparisonScene(Scene):
         updates = []
         for name, _title, fmt in MEASURES:
             values = np.asarray(s[name], dtype=float)
-            updates.append(dict(type="bar", x=values, y=list(_NAMES), text=[fmt.format(v) for v in values],
+            updates.append(dict(type="bar", x=values, y=list(_NAMES), text=[no_math(fmt.format(v)) for v in values],
                                 marker=dict(color=colours, pattern_shape=patterns, line=dict(color="#444", width=1))))
         return updates
 
-    def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
+    def layout(self, trace: Trace) -> dict[str, Any]:
         p = trace.params
         pick = p["recommended"]
         head = f"use {LABELS[pick]}" if pick else "no pattern meets every requirement"
@@ -85,7 +85,7 @@ class ComparisonScene(Scene):
                           ("max_monthly_usd", "≤ ${:,.0f}/month")):
             if p[key] is not None:
                 needs.append(unit.format(p[key]))
-        return {"title.text": f"{self.title}: <b>{head}</b><br><sup>{', '.join(needs)}</sup>"}
+        return {"title.text": no_math(f"{self.title}: <b>{head}</b><br><sup>{', '.join(needs)}</sup>")}
 
     def caption(self, trace: Trace, k: int) -> str:
         import html
@@ -137,7 +137,8 @@ class SweepScene(Scene):
         usd = np.asarray(s["monthly_usd"][k], dtype=float)
         colours, patterns = _colours(s["fits"][k], int(s["recommended"][k]))
         updates: list[dict[str, Any]] = [dict(type="bar",
-            x=np.maximum(usd, 0.01), y=list(_NAMES), text=[f"${v:,.2f}" if v < 10 else f"${v:,.0f}" for v in usd],
+            x=np.maximum(usd, 0.01), y=list(_NAMES),
+            text=[no_math(f"${v:,.2f}" if v < 10 else f"${v:,.0f}") for v in usd],
             marker=dict(color=colours, pattern_shape=patterns, line=dict(color="#444", width=1)))]
         rates = reveal(s["rate_per_s"], k).astype(float)
         for i in range(len(PATTERNS)):
