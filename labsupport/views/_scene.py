@@ -26,6 +26,7 @@ Scenes read traces only; they never simulate.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
@@ -226,8 +227,10 @@ class LivePanel:
         for control in self.controls.values():
             control.observe(self._on_control, names="value")
         controls_box = widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
+        # The figure right under the controls, so both fit one screen; what just happened under the figure.
         self.widget = widgets.VBox([controls_box, self.status, self.summary,
-                                    widgets.HBox([self.play, self.time]), self.caption, self.figure])
+                                    widgets.HBox([self.play, self.time]), self.figure, self.caption,
+                                    fit_to_cell()])
 
     def values(self) -> dict[str, Any]:
         return {name: control.value for name, control in self.controls.items()}
@@ -305,6 +308,46 @@ class LivePanel:
         display(self.widget)
 
 
+#: The browser side of :func:`fit_to_cell`: when the panel's width changes (and a few times after it first
+#: shows, while plotly draws), tell the page it was resized, so plotly (``responsive``) fits the figure again.
+_FIT_ESM = """
+export default {
+  render({ el }) {
+    let last = 0, timer = null;
+    const fire = () => { clearTimeout(timer); timer = setTimeout(() => window.dispatchEvent(new Event("resize")), 60); };
+    const seen = new ResizeObserver((entries) => {
+      const width = Math.round(entries[0].contentRect.width);
+      if (width && width !== last) { last = width; fire(); }
+    });
+    const start = () => { const box = el.closest(".widget-vbox") || el.parentElement; if (box) seen.observe(box); };
+    requestAnimationFrame(start);
+    const later = [300, 1000, 2500].map((ms) => setTimeout(fire, ms));
+    return () => { seen.disconnect(); later.forEach(clearTimeout); };
+  },
+};
+"""
+
+
+def fit_to_cell() -> Any:
+    """An invisible widget that makes the figures beside it as wide as their cell.
+
+    A ``FigureWidget`` draws itself before JupyterLab has put it on the page, when it has no width yet, so
+    plotly falls back to 700 px and never looks again; plotly refits a ``responsive`` figure only when the
+    window is resized. This widget watches the panel's width and says "resized" when it changes.
+    """
+    return _fit_to_cell_class()()
+
+
+@functools.cache
+def _fit_to_cell_class() -> type:
+    import anywidget
+
+    class FitToCell(anywidget.AnyWidget):  # type: ignore[misc]
+        _esm = _FIT_ESM
+
+    return FitToCell
+
+
 def _step_s(times: np.ndarray) -> float:
     """The time slider's step: the trace's own step (one second for a trace with a single time)."""
     return float(np.min(np.diff(times))) if len(times) > 1 else 1.0
@@ -333,7 +376,7 @@ def event_list_html(events: Sequence[Event], colors: Mapping[str, str] | None = 
     return "<ul>" + "".join(items) + "</ul>"
 
 
-def step_events(trace: Trace, t: float, step_s: float, *, ignore: Collection[str] = (), per_line: int = 3,
+def step_events(trace: Trace, t: float, step_s: float, *, ignore: Collection[str] = (), per_line: int = 2,
                 when: Callable[[float], str] = lambda t: f"{t:.0f} s") -> str:
     """A subtitle naming every event of the step ending at ``t`` (or, in a quiet step, every event at the last
     moment anything happened), one actor's kind of event after another, a few per line:

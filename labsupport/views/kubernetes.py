@@ -201,7 +201,7 @@ class ClusterScene(Scene):
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
         t = float(trace.series["time_s"][k])
-        events = step_events(trace, t, 1.0, per_line=4)
+        events = step_events(trace, t, 1.0)
         latest = f"<br><sup>{events}</sup>" if events else ""
         return {"title": {"text": f"{self.title} — t = {t:.0f} s{latest}"}}
 
