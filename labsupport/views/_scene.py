@@ -102,7 +102,23 @@ def apply_layout(fig: go.Figure, layout: Mapping[str, Any]) -> None:
             kept = [item for item in fig.layout[key] if item.name != LAYOUT_ITEM]
             fig.layout[key] = [*kept, *(dict(item, name=LAYOUT_ITEM) for item in update.pop(key))]
     if update:
-        fig.update_layout(update)
+        fig.update_layout(nested(update))
+
+
+def nested(layout: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"xaxis2.range": r}`` as ``{"xaxis2": {"range": r}}``: plotly checks a nested update about twice as
+    fast as one with dotted paths (it validates each path on its own)."""
+    out: dict[str, Any] = {}
+    for key, value in layout.items():
+        *path, last = key.split(".")
+        here = out
+        for part in path:
+            here = here.setdefault(part, {})
+        if isinstance(value, Mapping) and isinstance(here.get(last), dict):
+            here[last].update(value)
+        else:
+            here[last] = value
+    return out
 
 
 class Animation:
@@ -277,7 +293,7 @@ class LivePanel:
                 target.update(update)
             if relayout:
                 apply_layout(self.figure, self.scene.layout(self.trace))
-            self.figure.update_layout(self.scene.layout_at(self.trace, k))
+            self.figure.update_layout(nested(self.scene.layout_at(self.trace, k)))
         self.caption.value = self.scene.caption(self.trace, k)
 
     def _nearest(self, seconds: float) -> int:

@@ -35,6 +35,9 @@ SYMBOLS: dict[str, str] = {
     "off": "square-open",
 }
 
+#: The height of plotly's toolbar row at the top of a figure: titles start below it.
+TOOLBAR_PX = 30
+
 FONT = dict(family="DejaVu Sans, Verdana, sans-serif", size=13, color="#222222")
 
 
@@ -44,7 +47,7 @@ def template() -> go.layout.Template:
         paper_bgcolor="white",
         plot_bgcolor="white",
         colorway=[COLORS[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky", "yellow")],
-        margin=dict(l=60, r=30, t=70, b=50),
+        margin=dict(l=60, r=30, t=90, b=50),
         xaxis=dict(showgrid=True, gridcolor=COLORS["light"], zeroline=False, linecolor="#444", ticks="outside"),
         yaxis=dict(showgrid=True, gridcolor=COLORS["light"], zeroline=False, linecolor="#444", ticks="outside"),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
@@ -54,8 +57,13 @@ def template() -> go.layout.Template:
 
 
 def apply_style(fig: go.Figure, *, title: str, height: int = 560, **layout: Any) -> go.Figure:
-    """Give ``fig`` the course's look, a title and a height."""
-    fig.update_layout(template=template(), title=dict(text=title, x=0.01, xanchor="left"),
+    """Give ``fig`` the course's look, a title and a height.
+
+    The title hangs from the top of the figure below the row plotly's toolbar takes (the toolbar shows while
+    the pointer is over the figure and would cover it); ``margin.t`` must hold the title's lines.
+    """
+    fig.update_layout(template=template(), title=dict(text=title, x=0.01, xanchor="left", yref="container", y=1.0,
+                                                      yanchor="top", pad=dict(t=TOOLBAR_PX)),
                       height=height, **layout)
     return fig
 

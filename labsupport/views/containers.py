@@ -48,7 +48,7 @@ class BuildScene(Scene):
         fig.update_layout(barmode="overlay", bargap=0.3)
         fig.update_yaxes(categoryorder="array", tickfont=dict(family="DejaVu Sans Mono"))
         fig.update_xaxes(title_text="seconds since the build started")
-        return apply_style(fig, title=self.title, margin=dict(l=390, t=90, r=30))
+        return apply_style(fig, title=self.title, margin=dict(l=390, t=100, r=30))
 
     def layout(self, trace: Trace) -> dict[str, Any]:
         labels = self._labels(trace)
@@ -149,7 +149,7 @@ class HostScene(Scene):
         fig.update_yaxes(type="log", title_text="seconds", range=[np.log10(0.01), np.log10(1.0)],
                          **log_ticks(0.01, 1.0), row=2, col=2)
         fig.update_layout(barmode="overlay")
-        return apply_style(fig, title=self._title(trace), height=720, margin=dict(t=100, l=110, r=150),
+        return apply_style(fig, title=self._title(trace), height=740, margin=dict(t=120, l=110, r=150),
                            legend=dict(orientation="v", x=1.02, xanchor="left", y=0.0, yanchor="bottom"))
 
     @staticmethod

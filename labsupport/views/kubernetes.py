@@ -98,7 +98,7 @@ class ClusterScene(Scene):
         fig.update_layout(legend=dict(orientation="h", x=0, y=0.37, yanchor="bottom"),
                           legend2=dict(orientation="h", x=0, y=1.0, yanchor="bottom", font=dict(size=12),
                                        title=dict(text="pods: ")))
-        return apply_style(fig, title=self.title, height=720, margin=dict(t=120))
+        return apply_style(fig, title=self.title, height=740, margin=dict(t=140))
 
     def layout(self, trace: Trace) -> dict[str, Any]:
         width = trace.params["nodes"] * (_BOX_W + _GAP)

@@ -105,7 +105,7 @@ class OverviewScene(Scene):
         fig.update_xaxes(title_text="time (s)", row=2, col=2)
         fig.update_yaxes(tickformat=".0%", row=2, col=1)
         fig.update_yaxes(title_text="seconds", row=2, col=2)
-        return apply_style(fig, title=self.title, height=680)
+        return apply_style(fig, title=self.title, height=700, margin=dict(t=105))
 
     @staticmethod
     def _tops(trace: Trace) -> tuple[float, float]:

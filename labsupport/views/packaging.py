@@ -70,7 +70,7 @@ class MachineScene(Scene):
         fig.update_yaxes(type="log", title_text="seconds", range=[np.log10(0.01), np.log10(10)],
                          **log_ticks(0.01, 10), row=2, col=1)
         fig.update_yaxes(tickformat=".0%", range=[-0.03, 1.05], row=2, col=2)
-        return apply_style(fig, title=self.title, height=760, margin=dict(t=100, l=90, r=90),
+        return apply_style(fig, title=self.title, height=760, margin=dict(t=115, l=90, r=90),
                            legend=dict(orientation="v", x=1.01, xanchor="left", y=0.0, yanchor="bottom",
                                        title=dict(text="lines")))
 

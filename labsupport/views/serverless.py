@@ -88,7 +88,7 @@ class ServerlessScene(Scene):
                            font=dict(size=12))
         fig = apply_style(fig, title=self.title, height=720)
         # The title on top, the states' legend under it; every state stays in the legend (see frame()).
-        fig.update_layout(barmode="overlay", bargap=0.05, margin=dict(t=130), title=dict(y=0.98, yanchor="top"),
+        fig.update_layout(barmode="overlay", bargap=0.05, margin=dict(t=140),
                           legend=dict(orientation="h", yanchor="bottom", y=1.05, x=0, font=dict(size=12)))
         return fig
 

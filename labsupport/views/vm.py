@@ -67,7 +67,7 @@ class VmScene(Scene):
         fig = apply_style(fig, title=self.title, height=760)
         # Title on top, the legend between it and the plots; the plots keep the full width, so the animation's
         # play buttons and time slider (placed as fractions of that width) do not overlap.
-        fig.update_layout(title=dict(y=0.975, yanchor="top"), margin=dict(l=90, r=30, t=165),
+        fig.update_layout(margin=dict(l=90, r=30, t=180),
                           legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, font=dict(size=11)))
         return fig
 
