@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 from labsupport.sim import Trace
 from labsupport.sim.choosing import ISOLATION_NEEDS, LABELS, PATTERNS
 from labsupport.views._scene import LivePanel, Scene, reveal
-from labsupport.views._style import COLORS, apply_style, no_math
+from labsupport.views._style import COLORS, apply_style, log_ticks, no_math
 
 __all__ = ["MEASURES", "ComparisonScene", "SweepScene", "choosing_panel", "comparison_figure"]
 
@@ -123,12 +123,14 @@ class SweepScene(Scene):
         low, high = max(float(usd[usd > 0].min()) if np.any(usd > 0) else 1.0, 0.01), float(usd.max())
         rates = np.asarray(s["rate_per_s"], dtype=float)
         fig.update_yaxes(categoryorder="array", categoryarray=_NAMES[::-1], type="category", row=1, col=1)
+        usd_ticks = log_ticks(low, high)
         fig.update_xaxes(type="log", range=[np.log10(low) - 0.2, np.log10(high) + 0.4], title_text="USD (log)",
-                         row=1, col=1)
+                         **usd_ticks, row=1, col=1)
         fig.update_xaxes(type="log", range=[np.log10(rates.min()) - 0.1, np.log10(rates.max()) + 0.1],
-                         title_text="requests per second per service (log)", row=1, col=2)
+                         title_text="requests per second per service (log)",
+                         **log_ticks(float(rates.min()), float(rates.max())), row=1, col=2)
         fig.update_yaxes(type="log", range=[np.log10(low) - 0.2, np.log10(high) + 0.2], title_text="USD (log)",
-                         row=1, col=2)
+                         **usd_ticks, row=1, col=2)
         return apply_style(fig, title=self.title, height=480, margin=dict(l=160, t=120),
                            legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0.45))
 

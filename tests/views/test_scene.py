@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from labsupport.artifacts.dockerfile import build_steps, render_dockerfile
 from labsupport.sim.choosing import compare, run_traffic_sweep
 from labsupport.sim.containers import pack_containers, run_build, run_host
@@ -14,7 +12,7 @@ from labsupport.sim.serverless import run_cost_curve, run_serverless
 from labsupport.sim.vm import run_packing, run_vm
 from labsupport.views import animate
 from labsupport.views._scene import CONFIG, step_events
-from labsupport.views._style import log_ticks, no_math
+from labsupport.views._style import TOOLBAR_PX, log_ticks, no_math
 from labsupport.views.choosing import ComparisonScene, SweepScene
 from labsupport.views.containers import BuildScene, HostScene, packing_figure
 from labsupport.views.kubernetes import ClusterScene
@@ -87,12 +85,18 @@ def test_dollars_never_become_latex() -> None:
         assert unescaped_dollars(spec.to_plotly_json() if hasattr(spec, "to_plotly_json") else spec) == []
 
 
-@pytest.mark.parametrize("make", [overview_panel, vm_panel])
-def test_panel_and_animation_keep_the_toolbar_off_the_title(make) -> None:
-    panel = make()
-    assert panel.figure._config["displayModeBar"] == "hover" and panel.figure._config["responsive"] is True
+def test_panel_and_animation_keep_the_toolbar_off_the_title() -> None:
+    for panel in (overview_panel(), vm_panel()):
+        assert panel.figure._config["displayModeBar"] == "hover" and panel.figure._config["responsive"] is True
+        assert panel.figure.layout.title.yref == "container" and panel.figure.layout.title.pad.t == TOOLBAR_PX
     bundle = animate(OverviewScene(), run_overview(seed=0), every=20)._repr_mimebundle_()
     assert bundle["application/vnd.plotly.v1+json"]["config"] == CONFIG
+
+
+def test_log_axes_of_the_sweep_are_labelled_at_decades() -> None:
+    fig = SweepScene().figure(run_traffic_sweep())
+    assert all(float(text) in (0.01, 0.1, 1, 10, 100, 1000, 10000, 100000) for text in fig.layout.xaxis.ticktext)
+    assert list(fig.layout.xaxis2.ticktext) == ["0.1", "1", "10", "100"]
 
 
 def test_animation_controls_sit_on_rows_of_their_own() -> None:
