@@ -14,7 +14,7 @@ def rows() -> list[Row]:
     values = iter(range(10**6))
 
     def time_step() -> None:
-        panel.time.value = next(values) % 120
+        panel.play.value = next(values) % 120  # a step of the play button
 
     return [
         Row("00 model: run_overview() (120 s, ~3,400 requests)", median_ms(lambda: run_overview(seed=1)), "ms"),

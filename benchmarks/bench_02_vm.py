@@ -19,7 +19,7 @@ def rows() -> list[Row]:
         timeline.controls["desired_capacity"].value = 1 + next(values) % 6  # rerun + update in place
 
     def timeline_step() -> None:
-        timeline.time.value = next(values) % 360
+        timeline.play.value = next(values) % 360  # a step of the play button
 
     def packing_change() -> None:
         packing.controls["min_instances"].value = 1 + next(values) % 8

@@ -20,7 +20,7 @@ def rows() -> list[Row]:
     values = iter(range(10**6))
 
     def time_step() -> None:
-        panel.time.value = next(values) % 240
+        panel.play.value = next(values) % 240  # a step of the play button
 
     fleet = [512.0] * 6 + [1024.0] * 4 + [256.0] * 4
     return [

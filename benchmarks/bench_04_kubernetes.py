@@ -18,7 +18,7 @@ def rows() -> list[Row]:
     values = iter(range(10**6))
 
     def time_step() -> None:
-        panel.time.value = next(values) % 180
+        panel.play.value = next(values) % 180  # a step of the play button
 
     return [
         Row("04 model: run_cluster() (3 nodes, 180 s, kill + scale + rollout)", median_ms(run_cluster, repeat=30),

@@ -18,7 +18,7 @@ def rows() -> list[Row]:
     values = iter(range(10**6))
 
     def time_step() -> None:
-        panel.time.value = next(values) % 181
+        panel.play.value = next(values) % 181  # a step of the play button
 
     events = [sample_event(name) for name in SAMPLE_EVENTS]
     handler = make_handler()

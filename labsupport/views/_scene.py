@@ -1,19 +1,34 @@
 """From a trace to pictures: an animation that plays with no kernel, and a live panel that reruns the model.
 
-A :class:`Scene` knows how to draw one model's trace: :meth:`Scene.figure` lays out the traces once and
-:meth:`Scene.frame` gives, for time step ``k``, the data of every trace. The same two methods feed both
+A :class:`Scene` knows how to draw one model's trace. Its contract:
+
+* :meth:`Scene.figure` builds the traces and the part of the layout no setting changes (the subplot grid,
+  styles, fixed axis titles);
+* :meth:`Scene.layout` is a pure function of the trace: every part of the layout that depends on the trace or
+  its parameters (axis ranges and ticks, titles that name a setting, labelled limit lines and other
+  annotations and shapes). It returns the same keys for every trace of the scene, so that a rerun leaves
+  nothing of the previous picture behind; its ``annotations`` and ``shapes`` replace the ones it drew before,
+  while those :meth:`Scene.figure` made stay;
+* :meth:`Scene.frame` gives, for time step ``k``, every trace's data that depends on the trace (a limit line
+  whose height is a setting belongs here too, even though it does not move with time);
+* :meth:`Scene.layout_at` gives the layout of step ``k`` (a title with the time and what just happened).
+
+The same methods feed both
 
 * :func:`animate`, which stores every step as a plotly frame with play/pause buttons and a time slider, so it
   plays in a saved notebook, in static HTML and in slides; and
-* :class:`LivePanel`, whose ipywidgets controls rerun the model and update a ``FigureWidget`` in place.
+* :class:`LivePanel`, whose ipywidgets controls rerun the model and redraw a ``FigureWidget`` in place: the
+  data, :meth:`Scene.layout` and :meth:`Scene.layout_at`, in one message to the browser. After any change the
+  widget shows exactly what :meth:`Scene.still` draws for the new trace (a test checks this for every panel).
 
 Scenes read traces only; they never simulate.
 """
 
 from __future__ import annotations
 
+import functools
 import html
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,7 +36,16 @@ import plotly.graph_objects as go
 
 from labsupport.sim import Event, Trace
 
-__all__ = ["Animation", "LivePanel", "Scene", "animate", "event_list_html", "reveal", "widget_safe"]
+__all__ = ["Animation", "LivePanel", "Scene", "animate", "apply_layout", "event_list_html", "reveal",
+           "step_events", "widget_safe"]
+
+#: The name given to the annotations and shapes :meth:`Scene.layout` draws, so that a rerun replaces them.
+LAYOUT_ITEM = "scene-layout"
+#: How a figure is shown: the toolbar only while the pointer is over the figure (it would cover the title), and
+#: the figure as wide as its cell.
+CONFIG = {"displayModeBar": "hover", "responsive": True, "displaylogo": False}
+#: Room under an animation's plot for the x axis' title, the play/pause buttons and the time slider (px).
+_CONTROLS_PX = 175
 
 
 class Scene:
@@ -30,8 +54,12 @@ class Scene:
     title = ""
 
     def figure(self, trace: Trace) -> go.Figure:
-        """The figure's traces and layout (data may be empty: :meth:`frame` fills it)."""
+        """The figure's traces and the layout no setting changes (data may be empty: :meth:`frame` fills it)."""
         raise NotImplementedError
+
+    def layout(self, trace: Trace) -> dict[str, Any]:
+        """Every part of the layout that depends on the trace: ranges, titles, labelled lines (see the module)."""
+        return {}
 
     def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
         """The data of every trace of :meth:`figure` at step ``k`` (one dict per trace, same order)."""
@@ -39,6 +67,11 @@ class Scene:
 
     def caption(self, trace: Trace, k: int) -> str:
         """A short HTML text for step ``k`` (what just happened)."""
+        return ""
+
+    def summary(self, trace: Trace) -> str:
+        """One line of HTML a live panel shows above its figure: what this run came to (the answer to the
+        lesson's "Try these" questions). The animation never shows it, so it spoils no prediction."""
         return ""
 
     def times(self, trace: Trace) -> np.ndarray:
@@ -53,10 +86,39 @@ class Scene:
         """One step as a static figure (the last step by default); ``prepare`` adapts each trace's data."""
         k = len(self.times(trace)) - 1 if k is None else k
         fig = self.figure(trace)
+        apply_layout(fig, self.layout(trace))
         for target, update in zip(fig.data, self.frame(trace, k), strict=True):
             target.update(prepare(update))
         fig.update_layout(self.layout_at(trace, k))
         return fig
+
+
+def apply_layout(fig: go.Figure, layout: Mapping[str, Any]) -> None:
+    """Update ``fig``'s layout with ``layout`` (from :meth:`Scene.layout`); its ``annotations`` and ``shapes``
+    replace the ones an earlier call drew and keep the others (the subplot titles, for example)."""
+    update = dict(layout)
+    for key in ("annotations", "shapes"):
+        if key in update:
+            kept = [item for item in fig.layout[key] if item.name != LAYOUT_ITEM]
+            fig.layout[key] = [*kept, *(dict(item, name=LAYOUT_ITEM) for item in update.pop(key))]
+    if update:
+        fig.update_layout(nested(update))
+
+
+def nested(layout: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"xaxis2.range": r}`` as ``{"xaxis2": {"range": r}}``: plotly checks a nested update about twice as
+    fast as one with dotted paths (it validates each path on its own)."""
+    out: dict[str, Any] = {}
+    for key, value in layout.items():
+        *path, last = key.split(".")
+        here = out
+        for part in path:
+            here = here.setdefault(part, {})
+        if isinstance(value, Mapping) and isinstance(here.get(last), dict):
+            here[last].update(value)
+        else:
+            here[last] = value
+    return out
 
 
 class Animation:
@@ -84,12 +146,14 @@ class Animation:
         return str(to_json_plotly(self.spec))
 
     def write_html(self, path: str, **kwargs: Any) -> None:
+        kwargs.setdefault("config", CONFIG)
         self.figure().write_html(path, **kwargs)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         import json
 
         payload = json.loads(self.to_json())
+        payload["config"] = CONFIG
         title = self.spec["layout"].get("title", {}).get("text", "")
         return {"application/vnd.plotly.v1+json": payload,
                 "text/plain": f"<Animation {title!r}: {len(self.spec['frames'])} frames>"}
@@ -112,21 +176,26 @@ def animate(scene: Scene, trace: Trace, *, every: int = 1, frame_ms: int = 150,
     play = dict(frame=dict(duration=frame_ms, redraw=True), transition=dict(duration=0),
                 fromcurrent=True, mode="immediate")
     pause = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
+    # The buttons on a row of their own under the x axis' title, the slider and its time readout on the next:
+    # placed in pixels below the plot area (plotly places them in fractions of it).
+    height = float(first.layout.height or 560)
+    top = float(first.layout.margin.t if first.layout.margin.t is not None else 70)
+    plot_px = max(height - top - _CONTROLS_PX, 100.0)
     first.update_layout(
         updatemenus=[dict(
-            type="buttons", direction="left", x=0.0, y=-0.13, xanchor="left", yanchor="top",
-            pad=dict(r=10, t=10), showactive=False,
+            type="buttons", direction="left", x=0.0, y=-52 / plot_px, xanchor="left", yanchor="top",
+            pad=dict(r=10, t=0), showactive=False,
             buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                      dict(label="❚❚ Pause", method="animate", args=[[None], pause])],
         )],
         sliders=[dict(
-            active=0, x=0.2, y=-0.13, len=0.8, xanchor="left", yanchor="top", pad=dict(t=10, b=10),
+            active=0, x=0.0, y=-92 / plot_px, len=1.0, xanchor="left", yanchor="top", pad=dict(t=0, b=10),
             currentvalue=dict(prefix="time: ", visible=True, xanchor="left", font=dict(color="#222222")),
             font=dict(color="rgba(0,0,0,0)"),  # one label per frame is unreadable; the current value shows
             steps=[dict(method="animate", label=label(float(times[k])),
                         args=[[str(k)], dict(pause, frame=dict(duration=0, redraw=True))]) for k in steps],
         )],
-        margin=dict(b=140),
+        margin=dict(b=_CONTROLS_PX),
     )
     spec = first.to_plotly_json()
     spec["frames"] = [dict(data=scene.frame(trace, k), layout=scene.layout_at(trace, k), name=str(k))
@@ -135,10 +204,12 @@ def animate(scene: Scene, trace: Trace, *, every: int = 1, frame_ms: int = 150,
 
 
 class LivePanel:
-    """Controls that rerun a model, a time slider with a play button, a ``FigureWidget`` updated in place.
+    """Controls that rerun a model, a time slider in seconds with a play button, a ``FigureWidget`` redrawn in
+    place.
 
     ``run`` receives the controls' values as keyword arguments and returns a trace. A bad combination of
-    values never raises: the panel shows the model's message and keeps the last good picture.
+    values never raises: the panel shows the model's message and keeps the last good picture. A good one
+    redraws everything the new trace changes (data, axis ranges, labelled lines, titles) in one update.
     """
 
     def __init__(self, scene: Scene, run: Callable[..., Trace], controls: Mapping[str, Any], *,
@@ -149,31 +220,39 @@ class LivePanel:
         self._run = run
         self.controls = dict(controls)
         self.trace = run(**self.values())
-        n = len(scene.times(self.trace))
-        start = int(min(max(start_step, 0), n - 1))
-        self.time = widgets.IntSlider(value=start, min=0, max=n - 1, description="time step",
-                                      continuous_update=True, layout=widgets.Layout(width="60%"))
-        self.play = widgets.Play(value=start, min=0, max=n - 1, interval=play_ms, description="play")
-        widgets.jslink((self.play, "value"), (self.time, "value"))
+        times = scene.times(self.trace)
+        start = int(min(max(start_step, 0), len(times) - 1))
+        self.step = start
+        self._moving = False
+        step_s = _step_s(times)
+        self.time = widgets.FloatSlider(value=float(times[start]), min=float(times[0]), max=float(times[-1]),
+                                        step=step_s, description="time (s)", continuous_update=True,
+                                        readout_format=_seconds_format(step_s), layout=widgets.Layout(width="60%"))
+        self.play = widgets.Play(value=start, min=0, max=len(times) - 1, interval=play_ms, description="play")
         self.status = widgets.HTML()
+        self.summary = widgets.HTML(scene.summary(self.trace))
         self.caption = widgets.HTML()
         # Drawn at the start step from the beginning, with browser-safe data: plotly copies a FigureWidget's data
         # into the widget only when the figure itself is displayed, so changes made before a VBox holding it is
         # shown can be lost (seen: marker traces and a bar trace's categorical y went missing).
         self.figure = go.FigureWidget(scene.still(self.trace, start, prepare=widget_safe))
+        self.figure._config = dict(self.figure._config or {}, **CONFIG)
         self.caption.value = scene.caption(self.trace, start)
         self.time.observe(self._on_time, names="value")
+        self.play.observe(self._on_play, names="value")
         for control in self.controls.values():
             control.observe(self._on_control, names="value")
         controls_box = widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
-        self.widget = widgets.VBox([controls_box, self.status, widgets.HBox([self.play, self.time]),
-                                    self.caption, self.figure])
+        # The figure right under the controls, so both fit one screen; what just happened under the figure.
+        self.widget = widgets.VBox([controls_box, self.status, self.summary,
+                                    widgets.HBox([self.play, self.time]), self.figure, self.caption,
+                                    fit_to_cell()])
 
     def values(self) -> dict[str, Any]:
         return {name: control.value for name, control in self.controls.items()}
 
     def rerun(self) -> bool:
-        """Run the model with the controls' values; on bad values show why and keep the last trace."""
+        """Run the model with the controls' values and redraw; on bad values show why and keep the last trace."""
         try:
             trace = self._run(**self.values())
         except (ValueError, TypeError) as error:
@@ -182,31 +261,116 @@ class LivePanel:
             return False
         self.status.value = ""
         self.trace = trace
-        n = len(self.scene.times(trace))
-        self.time.max = self.play.max = n - 1
+        self.summary.value = self.scene.summary(trace)
+        times = self.scene.times(trace)
+        self._moving = True  # the slider's new range may move its value: draw once, below
+        try:
+            self.play.max = len(times) - 1
+            self.time.step = _step_s(times)
+            low, high = float(times[0]), float(times[-1])
+            if low > self.time.max:
+                self.time.max, self.time.min = high, low
+            else:
+                self.time.min, self.time.max = low, high
+            self.step = self._nearest(self.time.value)
+            self.time.value = float(times[self.step])
+            self.play.value = self.step
+        finally:
+            self._moving = False
+        self._draw(self.step, relayout=True)
         return True
 
     def show(self, k: int) -> None:
         """Draw step ``k`` of the current trace into the figure, in one message to the browser."""
+        self._draw(k, relayout=False)
+
+    def _draw(self, k: int, *, relayout: bool) -> None:
         k = int(min(max(k, 0), len(self.scene.times(self.trace)) - 1))
+        self.step = k
         updates = [widget_safe(update) for update in self.scene.frame(self.trace, k)]
         with self.figure.batch_update():
             for target, update in zip(self.figure.data, updates, strict=True):
                 target.update(update)
-            self.figure.update_layout(self.scene.layout_at(self.trace, k))
+            if relayout:
+                apply_layout(self.figure, self.scene.layout(self.trace))
+            self.figure.update_layout(nested(self.scene.layout_at(self.trace, k)))
         self.caption.value = self.scene.caption(self.trace, k)
 
+    def _nearest(self, seconds: float) -> int:
+        times = self.scene.times(self.trace)
+        return int(np.argmin(np.abs(np.asarray(times, dtype=float) - float(seconds))))
+
     def _on_time(self, change: Mapping[str, Any]) -> None:
-        self.show(change["new"])
+        if self._moving:
+            return
+        k = self._nearest(change["new"])
+        self._moving = True
+        try:
+            self.play.value = k
+        finally:
+            self._moving = False
+        self.show(k)
+
+    def _on_play(self, change: Mapping[str, Any]) -> None:
+        if not self._moving:
+            self.time.value = float(self.scene.times(self.trace)[int(change["new"])])
 
     def _on_control(self, _change: Mapping[str, Any]) -> None:
-        if self.rerun():
-            self.show(self.time.value)
+        self.rerun()
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
         display(self.widget)
+
+
+#: The browser side of :func:`fit_to_cell`: when the panel's width changes (and a few times after it first
+#: shows, while plotly draws), tell the page it was resized, so plotly (``responsive``) fits the figure again.
+_FIT_ESM = """
+export default {
+  render({ el }) {
+    let last = 0, timer = null;
+    const fire = () => { clearTimeout(timer); timer = setTimeout(() => window.dispatchEvent(new Event("resize")), 60); };
+    const seen = new ResizeObserver((entries) => {
+      const width = Math.round(entries[0].contentRect.width);
+      if (width && width !== last) { last = width; fire(); }
+    });
+    const start = () => { const box = el.closest(".widget-vbox") || el.parentElement; if (box) seen.observe(box); };
+    requestAnimationFrame(start);
+    const later = [300, 1000, 2500].map((ms) => setTimeout(fire, ms));
+    return () => { seen.disconnect(); later.forEach(clearTimeout); };
+  },
+};
+"""
+
+
+def fit_to_cell() -> Any:
+    """An invisible widget that makes the figures beside it as wide as their cell.
+
+    A ``FigureWidget`` draws itself before JupyterLab has put it on the page, when it has no width yet, so
+    plotly falls back to 700 px and never looks again; plotly refits a ``responsive`` figure only when the
+    window is resized. This widget watches the panel's width and says "resized" when it changes.
+    """
+    return _fit_to_cell_class()()
+
+
+@functools.cache
+def _fit_to_cell_class() -> type:
+    import anywidget
+
+    class FitToCell(anywidget.AnyWidget):  # type: ignore[misc]
+        _esm = _FIT_ESM
+
+    return FitToCell
+
+
+def _step_s(times: np.ndarray) -> float:
+    """The time slider's step: the trace's own step (one second for a trace with a single time)."""
+    return float(np.min(np.diff(times))) if len(times) > 1 else 1.0
+
+
+def _seconds_format(step_s: float) -> str:
+    return ".0f" if step_s >= 1 and float(step_s).is_integer() else ".1f"
 
 
 def event_list_html(events: Sequence[Event], colors: Mapping[str, str] | None = None, *, limit: int | None = None,
@@ -226,6 +390,31 @@ def event_list_html(events: Sequence[Event], colors: Mapping[str, str] | None = 
     if limit is not None and len(events) > limit:
         items.append(f"<li>… and {len(events) - limit} more</li>")
     return "<ul>" + "".join(items) + "</ul>"
+
+
+def step_events(trace: Trace, t: float, step_s: float, *, ignore: Collection[str] = (), per_line: int = 2,
+                when: Callable[[float], str] = lambda t: f"{t:.0f} s") -> str:
+    """A subtitle naming every event of the step ending at ``t`` (or, in a quiet step, every event at the last
+    moment anything happened), one actor's kind of event after another, a few per line:
+    "at 50 s: runtime service management — health-check-failed instance-0 · request routing — …"."""
+    shown = [e for e in trace.between(t - step_s, t) if e.kind not in ignore]
+    label = f"at {when(t)}" if shown else ""
+    if not shown:
+        before = [e for e in trace.events if e.time_s <= t and e.kind not in ignore]
+        if not before:
+            return ""
+        shown = [e for e in before if e.time_s == before[-1].time_s]
+        label = f"latest, at {when(before[-1].time_s)}"
+    groups: dict[tuple[str, str], list[str]] = {}
+    for e in shown:
+        groups.setdefault((e.actor, e.kind), []).append(e.subject)
+    words = []
+    for (actor, kind), subjects in groups.items():
+        named = subjects if len(subjects) <= 3 else [*subjects[:2], f"and {len(subjects) - 2} more"]
+        who = f"{actor.replace('-', ' ')} — " if actor else ""
+        words.append(html.escape(f"{who}{kind} {', '.join(s for s in named if s)}".strip()))
+    lines = [" · ".join(words[i:i + per_line]) for i in range(0, len(words), per_line)]
+    return f"{label}: " + "<br>".join(lines)
 
 
 def widget_safe(value: Any) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-__all__ = ["COLORS", "FONT", "SYMBOLS", "apply_style", "template"]
+__all__ = ["COLORS", "FONT", "SYMBOLS", "apply_style", "log_ticks", "no_math", "template"]
 
 #: Okabe & Ito (2008), "Color Universal Design".
 COLORS: dict[str, str] = {
@@ -35,6 +35,9 @@ SYMBOLS: dict[str, str] = {
     "off": "square-open",
 }
 
+#: The height of plotly's toolbar row at the top of a figure: titles start below it.
+TOOLBAR_PX = 30
+
 FONT = dict(family="DejaVu Sans, Verdana, sans-serif", size=13, color="#222222")
 
 
@@ -44,7 +47,7 @@ def template() -> go.layout.Template:
         paper_bgcolor="white",
         plot_bgcolor="white",
         colorway=[COLORS[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky", "yellow")],
-        margin=dict(l=60, r=30, t=70, b=50),
+        margin=dict(l=60, r=30, t=90, b=50),
         xaxis=dict(showgrid=True, gridcolor=COLORS["light"], zeroline=False, linecolor="#444", ticks="outside"),
         yaxis=dict(showgrid=True, gridcolor=COLORS["light"], zeroline=False, linecolor="#444", ticks="outside"),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
@@ -54,7 +57,28 @@ def template() -> go.layout.Template:
 
 
 def apply_style(fig: go.Figure, *, title: str, height: int = 560, **layout: Any) -> go.Figure:
-    """Give ``fig`` the course's look, a title and a height."""
-    fig.update_layout(template=template(), title=dict(text=title, x=0.01, xanchor="left"),
+    """Give ``fig`` the course's look, a title and a height.
+
+    The title hangs from the top of the figure below the row plotly's toolbar takes (the toolbar shows while
+    the pointer is over the figure and would cover it); ``margin.t`` must hold the title's lines.
+    """
+    fig.update_layout(template=template(), title=dict(text=title, x=0.01, xanchor="left", yref="container", y=1.0,
+                                                      yanchor="top", pad=dict(t=TOOLBAR_PX)),
                       height=height, **layout)
     return fig
+
+
+def no_math(text: str) -> str:
+    """``text`` with every ``$`` as an HTML entity: plotly reads a text holding two ``$`` as LaTeX (and, with
+    MathJax on the page, as JupyterLab has, typesets it or hides it), so "$0.19/h … $0.38/h" would vanish."""
+    return text.replace("$", "&#36;")
+
+
+def log_ticks(low: float, high: float) -> dict[str, Any]:
+    """Ticks for a log axis from ``low`` to ``high`` (data units): at each decade, labelled as a number of the
+    axis's unit ("0.01", "0.1", "1", "10"), never as plotly's bare mantissa ("4") between decades."""
+    import math
+
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    values = [10.0 ** e for e in range(first, last + 1)]
+    return dict(tickvals=values, ticktext=[f"{v:g}" for v in values])

@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 from labsupport.sim import Trace
 from labsupport.sim.choosing import ISOLATION_NEEDS, LABELS, PATTERNS
 from labsupport.views._scene import LivePanel, Scene, reveal
-from labsupport.views._style import COLORS, apply_style
+from labsupport.views._style import COLORS, apply_style, log_ticks, no_math
 
 __all__ = ["MEASURES", "ComparisonScene", "SweepScene", "choosing_panel", "comparison_figure"]
 
@@ -69,11 +69,11 @@ class ComparisonScene(Scene):
         updates = []
         for name, _title, fmt in MEASURES:
             values = np.asarray(s[name], dtype=float)
-            updates.append(dict(type="bar", x=values, y=list(_NAMES), text=[fmt.format(v) for v in values],
+            updates.append(dict(type="bar", x=values, y=list(_NAMES), text=[no_math(fmt.format(v)) for v in values],
                                 marker=dict(color=colours, pattern_shape=patterns, line=dict(color="#444", width=1))))
         return updates
 
-    def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
+    def layout(self, trace: Trace) -> dict[str, Any]:
         p = trace.params
         pick = p["recommended"]
         head = f"use {LABELS[pick]}" if pick else "no pattern meets every requirement"
@@ -85,7 +85,7 @@ class ComparisonScene(Scene):
                           ("max_monthly_usd", "≤ ${:,.0f}/month")):
             if p[key] is not None:
                 needs.append(unit.format(p[key]))
-        return {"title.text": f"{self.title}: <b>{head}</b><br><sup>{', '.join(needs)}</sup>"}
+        return {"title.text": no_math(f"{self.title}: <b>{head}</b><br><sup>{', '.join(needs)}</sup>")}
 
     def caption(self, trace: Trace, k: int) -> str:
         import html
@@ -123,12 +123,14 @@ class SweepScene(Scene):
         low, high = max(float(usd[usd > 0].min()) if np.any(usd > 0) else 1.0, 0.01), float(usd.max())
         rates = np.asarray(s["rate_per_s"], dtype=float)
         fig.update_yaxes(categoryorder="array", categoryarray=_NAMES[::-1], type="category", row=1, col=1)
+        usd_ticks = log_ticks(low, high)
         fig.update_xaxes(type="log", range=[np.log10(low) - 0.2, np.log10(high) + 0.4], title_text="USD (log)",
-                         row=1, col=1)
+                         **usd_ticks, row=1, col=1)
         fig.update_xaxes(type="log", range=[np.log10(rates.min()) - 0.1, np.log10(rates.max()) + 0.1],
-                         title_text="requests per second per service (log)", row=1, col=2)
+                         title_text="requests per second per service (log)",
+                         **log_ticks(float(rates.min()), float(rates.max())), row=1, col=2)
         fig.update_yaxes(type="log", range=[np.log10(low) - 0.2, np.log10(high) + 0.2], title_text="USD (log)",
-                         row=1, col=2)
+                         **usd_ticks, row=1, col=2)
         return apply_style(fig, title=self.title, height=480, margin=dict(l=160, t=120),
                            legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0.45))
 
@@ -137,7 +139,8 @@ class SweepScene(Scene):
         usd = np.asarray(s["monthly_usd"][k], dtype=float)
         colours, patterns = _colours(s["fits"][k], int(s["recommended"][k]))
         updates: list[dict[str, Any]] = [dict(type="bar",
-            x=np.maximum(usd, 0.01), y=list(_NAMES), text=[f"${v:,.2f}" if v < 10 else f"${v:,.0f}" for v in usd],
+            x=np.maximum(usd, 0.01), y=list(_NAMES),
+            text=[no_math(f"${v:,.2f}" if v < 10 else f"${v:,.0f}") for v in usd],
             marker=dict(color=colours, pattern_shape=patterns, line=dict(color="#444", width=1)))]
         rates = reveal(s["rate_per_s"], k).astype(float)
         for i in range(len(PATTERNS)):

@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
-from labsupport.views._scene import Scene, event_list_html, reveal
-from labsupport.views._style import COLORS, apply_style
+from labsupport.views._scene import Scene, event_list_html, reveal, step_events
+from labsupport.views._style import COLORS, apply_style, log_ticks, no_math
 from labsupport.views.packaging import INSTANCE_COLORS, placement_figure
 
 __all__ = ["MAX_CONTAINERS", "BuildScene", "HostScene", "containers_panel", "packing_figure", "rebuild_figure"]
@@ -37,7 +37,6 @@ class BuildScene(Scene):
 
     def figure(self, trace: Trace) -> go.Figure:
         labels = self._labels(trace)
-        total = float(trace.params["total_s"])
         fig = go.Figure()
         fig.add_trace(go.Bar(orientation="h", name="to do", showlegend=False, hoverinfo="skip",
                              marker=dict(color="rgba(0,0,0,0)", line=dict(color=COLORS["grey"], width=1))))
@@ -47,9 +46,15 @@ class BuildScene(Scene):
             fig.add_trace(go.Bar(x=[None], y=[labels[0]], orientation="h", name=name, marker=dict(color=color),
                                  hoverinfo="skip"))
         fig.update_layout(barmode="overlay", bargap=0.3)
-        fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], tickfont=dict(family="DejaVu Sans Mono"))
-        fig.update_xaxes(title_text="seconds since the build started", range=[0, max(total, 1.0) * 1.35])
-        return apply_style(fig, title=self.title, height=140 + 34 * len(labels), margin=dict(l=390, t=90, r=30))
+        fig.update_yaxes(categoryorder="array", tickfont=dict(family="DejaVu Sans Mono"))
+        fig.update_xaxes(title_text="seconds since the build started")
+        return apply_style(fig, title=self.title, margin=dict(l=390, t=100, r=30))
+
+    def layout(self, trace: Trace) -> dict[str, Any]:
+        labels = self._labels(trace)
+        total = float(trace.params["total_s"])
+        return {"yaxis.categoryarray": labels[::-1], "xaxis.range": [0, max(total, 1.0) * 1.35],
+                "height": 140 + 34 * len(labels)}
 
     def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
         s = trace.series
@@ -126,12 +131,8 @@ class HostScene(Scene):
     title = "Containers on one VM"
 
     def figure(self, trace: Trace) -> go.Figure:
-        p = trace.params
-        duration = float(trace.series["time_s"][-1])
-        limit = p["memory_limit_mb"]
-        top_mb = self._top_mb(trace)
         fig = make_subplots(rows=2, cols=2, specs=[[{"colspan": 2}, None], [{}, {}]], row_heights=[0.38, 0.62],
-                            vertical_spacing=0.16, horizontal_spacing=0.1,
+                            vertical_spacing=0.2, horizontal_spacing=0.1,
                             subplot_titles=("", "memory of each container (MB)", "latency (log scale)"))
         fig.add_trace(go.Bar(orientation="h", name="now", showlegend=False, textposition="outside",
                              cliponaxis=False, textangle=0, hoverinfo="text",
@@ -139,10 +140,8 @@ class HostScene(Scene):
         for i in range(MAX_CONTAINERS):  # 1..12
             fig.add_trace(go.Scatter(mode="lines", name=f"container-{i}", showlegend=False,
                                      line=dict(color=_COLORS[i], width=2, dash=_DASHES[i])), row=2, col=1)
-        label = f"memory limit {limit:g} MB" if limit is not None else f"VM memory for containers {top_mb:g} MB"
-        fig.add_trace(go.Scatter(x=[0, duration], y=[limit if limit is not None else p["usable_memory_mb"]] * 2,
-                                 mode="lines", name=label, line=dict(color=_DEAD, dash="dash", width=1.5),
-                                 hoverinfo="name", showlegend=False), row=2, col=1)  # 13
+        fig.add_trace(go.Scatter(mode="lines", line=dict(color=_DEAD, dash="dash", width=1.5),
+                                 hoverinfo="name", showlegend=False), row=2, col=1)  # 13: the limit
         fig.add_trace(go.Scatter(mode="markers", name="OOM kill", showlegend=False, hoverinfo="text",
                                  marker=dict(symbol="x", size=12, color=_DEAD, line=dict(width=1))),
                       row=2, col=1)  # 14
@@ -152,28 +151,70 @@ class HostScene(Scene):
         for col in (1, 2):  # 27, 28: "now"
             fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
                                      showlegend=False, name="now"), row=2, col=col)
-        fig.add_annotation(x=duration, y=limit if limit is not None else p["usable_memory_mb"], text=label,
-                           showarrow=False, xanchor="right", yanchor="bottom", row=2, col=1,
-                           font=dict(color=_DEAD))
-        names = [f"container-{i}" for i in range(p["containers"])]
-        fig.update_yaxes(categoryorder="array", categoryarray=names[::-1], row=1, col=1)
-        fig.update_xaxes(title_text="memory now (MB" + ("; dashed: the limit)" if limit is not None else ")"),
-                         range=[0, top_mb * 1.3], row=1, col=1)
-        if limit is not None:
-            fig.add_vline(x=limit, line=dict(color=_DEAD, dash="dash", width=1.5), row=1, col=1)
-        fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=1)
-        fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=2)
-        fig.update_yaxes(range=[0, top_mb * 1.08], row=2, col=1)
-        fig.update_yaxes(type="log", title_text="seconds", range=[np.log10(0.01), np.log10(1.0)], row=2, col=2)
+        fig.update_xaxes(title_text="time (s)", row=2, col=1)
+        fig.update_xaxes(title_text="time (s)", row=2, col=2)
+        fig.update_yaxes(type="log", title_text="seconds", range=[np.log10(0.01), np.log10(1.0)],
+                         **log_ticks(0.01, 1.0), row=2, col=2)
         fig.update_layout(barmode="overlay")
-        return apply_style(fig, title=self._title(trace), height=720, margin=dict(t=100, l=110, r=150),
+        return apply_style(fig, title=self._title(trace), height=740, margin=dict(t=120, l=110, r=150),
                            legend=dict(orientation="v", x=1.02, xanchor="left", y=0.0, yanchor="bottom"))
 
     @staticmethod
-    def _top_mb(trace: Trace) -> float:
+    def _line(trace: Trace) -> tuple[float, str]:
+        """The dashed line on the memory plot: each container's limit, or with no limit what the VM has."""
         p = trace.params
-        peak = float(np.nanmax(trace.series["memory_mb"])) if trace.series["memory_mb"].size else 0.0
-        return float(p["memory_limit_mb"]) if p["memory_limit_mb"] is not None else max(peak, p["base_memory_mb"] * 2)
+        if p["memory_limit_mb"] is not None:
+            return float(p["memory_limit_mb"]), f"memory limit {p['memory_limit_mb']:g} MB"
+        return float(p["usable_memory_mb"]), f"VM memory for containers {p['usable_memory_mb']:,.0f} MB"
+
+    @classmethod
+    def _top_mb(cls, trace: Trace) -> float:
+        """The top of the memory axes: the dashed line, and every container's memory and OOM kill, fit."""
+        memory = trace.series["memory_mb"]
+        peak = float(np.nanmax(memory)) if memory.size else 0.0
+        kills = [float(e.data["memory_mb"]) for e in trace.of_kind("oom-kill")]
+        return max(cls._line(trace)[0], peak, *kills, trace.params["base_memory_mb"] * 2)
+
+    def layout(self, trace: Trace) -> dict[str, Any]:
+        p = trace.params
+        duration = float(trace.series["time_s"][-1])
+        line_mb, label = self._line(trace)
+        top = self._top_mb(trace)
+        names = [f"container-{i}" for i in range(p["containers"])]
+        limited = p["memory_limit_mb"] is not None
+        shapes = [dict(type="line", xref="x", yref="y domain", x0=line_mb, x1=line_mb, y0=0, y1=1,
+                       line=dict(color=_DEAD, dash="dash", width=1.5))] if limited else []
+        return {
+            "xaxis.title.text": "memory now (MB" + ("; dashed: the limit)" if limited else ")"),
+            "xaxis.range": [0, top * 1.3],
+            "yaxis.categoryarray": names[::-1], "yaxis.categoryorder": "array",
+            "xaxis2.range": [0, duration], "xaxis3.range": [0, duration],
+            "yaxis2.range": [0, top * 1.08],
+            "shapes": shapes,
+            "annotations": [dict(x=duration, y=line_mb, xref="x2", yref="y2", text=label, showarrow=False,
+                                 xanchor="right", yanchor="bottom", font=dict(color=_DEAD))],
+        }
+
+    def summary(self, trace: Trace) -> str:
+        p, s = trace.params, trace.series
+        kills = trace.of_kind("oom-kill")
+        restarts = trace.of_kind("restart")
+        if kills:
+            first = kills[0]
+            scope = "its cgroup limit" if first.data["scope"] == "cgroup" else "the VM's memory"
+            killed = (f"{len(kills)} OOM kill{'s' if len(kills) > 1 else ''} (first: {first.subject} at "
+                      f"{first.time_s:g} s, over {scope}), {len(restarts)} restart{'s' if len(restarts) != 1 else ''}")
+        else:
+            killed = "no OOM kill"
+        others = [i for i in range(p["containers"]) if i != p["leaky_container"]]
+        latency = s["latency_s"][:, others] * 1000
+        calm = s["time_s"] < p["leak_at_s"]
+        if others and np.isfinite(latency[calm]).any() and np.isfinite(latency[~calm]).any():
+            neighbours = (f"; the neighbours' worst latency {np.nanmax(latency[calm]):.0f} ms before the "
+                          f"misbehaviour, {np.nanmax(latency[~calm]):.0f} ms after")
+        else:
+            neighbours = ""
+        return f"<b>This run:</b> {killed}{neighbours}."
 
     def _title(self, trace: Trace) -> str:
         p = trace.params
@@ -201,6 +242,8 @@ class HostScene(Scene):
             text.append(f"{_state_word(status[i])}{amount}{extra}")
         colors = np.where(status == 2, _DEAD, np.array(_COLORS[:n], dtype=object))
         top = self._top_mb(trace)
+        line_mb, label = self._line(trace)
+        duration = float(s["time_s"][-1])
         now = dict(type="bar", x=np.where(status == 2, top * 0.02, mem), y=names, text=text,
                    hovertext=[f"{name}: {words}" for name, words in zip(names, text, strict=True)],
                    marker=dict(color=colors))
@@ -218,20 +261,19 @@ class HostScene(Scene):
                      y=np.array([float(e.data["memory_mb"]) for e in kills], dtype=float),
                      hovertext=[f"{e.subject} OOM-killed at {e.time_s:g} s ({e.data['scope']})" for e in kills])
         top_y = top * 1.08
-        return [now, *memory_lines, dict(type="scatter"), marks, *latency_lines,
+        limit = dict(x=[0.0, duration], y=[line_mb, line_mb], name=label)
+        return [now, *memory_lines, limit, marks, *latency_lines,
                 dict(x=[t, t], y=[0, top_y]), dict(x=[t, t], y=[0.01, 1.0])]
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
         s, p = trace.series, trace.params
         t = float(s["time_s"][k])
         used = float(s["memory_used_mb"][k])
-        last = next((e for e in reversed(trace.events) if e.time_s <= t and e.kind != "start"), None)
-        latest = f" · latest: {last.kind} {last.subject} at {last.time_s:g} s" if last else ""
-        names = [f"container-{i}" for i in range(p["containers"])]
+        events = step_events(trace, t, float(p["step_s"]), ignore=("start",), when=lambda t: f"{t:g} s")
+        latest = f"<br>{events}" if events else ""
         return {"title.text": f"{html.escape(self._title(trace))}<br><sup>t = {t:.1f} s · VM "
                               f"{p['vm_cpu_cores']:g} vCPU / {p['vm_memory_mb']:,.0f} MB · containers use "
-                              f"{used:,.0f} MB{html.escape(latest)}</sup>",
-                "yaxis.categoryarray": names[::-1]}
+                              f"{used:,.0f} MB{latest}</sup>"}
 
     def caption(self, trace: Trace, k: int) -> str:
         s = trace.series
@@ -247,10 +289,11 @@ def packing_figure(trace: Trace) -> go.Figure:
     """Containers on VMs (from :func:`~labsupport.sim.containers.pack_containers`): lesson 01's picture."""
     p = trace.params
     fig = placement_figure(trace, rules=("first_fit", "best"))
-    fig.update_layout(title=dict(text=f"{len(trace.series['size_mb'])} containers on {p['vm_type']} VMs: "
-                                      f"${p['usd_per_hour']:.3f}/h<br><sup>{p['capacity_mb']:,.0f} MB of each VM for "
-                                      f"containers (dashed); a VM per instance would cost "
-                                      f"${p['vm_per_instance_usd_per_hour']:.3f}/h</sup>"), margin=dict(t=110))
+    fig.update_layout(title=dict(text=no_math(f"{len(trace.series['size_mb'])} containers on {p['vm_type']} VMs: "
+                                              f"${p['usd_per_hour']:.3f}/h<br><sup>{p['capacity_mb']:,.0f} MB of "
+                                              f"each VM for containers (dashed); a VM per instance would cost "
+                                              f"${p['vm_per_instance_usd_per_hour']:.3f}/h</sup>")),
+                      margin=dict(t=110))
     return fig
 
 

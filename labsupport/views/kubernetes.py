@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.kubernetes import ACTORS, PodState
-from labsupport.views._scene import Scene, event_list_html, reveal
+from labsupport.views._scene import Scene, event_list_html, reveal, step_events
 from labsupport.views._style import COLORS, SYMBOLS, apply_style
 
 __all__ = ["ACTOR_COLORS", "CanaryScene", "ClusterScene", "canary_panel", "kubernetes_panel"]
@@ -29,6 +29,14 @@ _STATE_SYMBOL = {PodState.PENDING: SYMBOLS["off"], PodState.STARTING: SYMBOLS["s
                  PodState.READY: SYMBOLS["ok"], PodState.UNKNOWN: SYMBOLS["failed"]}
 _STATE_LABEL = {PodState.PENDING: "pending", PodState.STARTING: "starting", PodState.READY: "ready",
                 PodState.UNKNOWN: "unknown"}
+#: The pods' key: (name, colour, symbol, edge colour), as :meth:`ClusterScene.frame` draws each state.
+_POD_KEY = (
+    ("ready", _STATE_COLOR[PodState.READY], _STATE_SYMBOL[PodState.READY], _STATE_COLOR[PodState.READY]),
+    ("starting", _STATE_COLOR[PodState.STARTING], _STATE_SYMBOL[PodState.STARTING], _STATE_COLOR[PodState.STARTING]),
+    ("pending (no node)", COLORS["grey"], SYMBOLS["off"], COLORS["grey"]),
+    ("on a lost node", _STATE_COLOR[PodState.UNKNOWN], _STATE_SYMBOL[PodState.UNKNOWN], _STATE_COLOR[PodState.UNKNOWN]),
+    ("v2 (dot, blue edge)", COLORS["green"], _STATE_SYMBOL[PodState.READY] + "-dot", COLORS["blue"]),
+)
 _BOX_W, _BOX_H, _GAP = 3.0, 2.6, 0.6
 _COLS = 4
 
@@ -56,26 +64,21 @@ class ClusterScene(Scene):
     title = "Kubernetes reconciling desired state"
 
     def figure(self, trace: Trace) -> go.Figure:
-        nodes = trace.params["nodes"]
-        duration = float(trace.series["time_s"][-1])
         fig = make_subplots(rows=2, cols=1, row_heights=[0.62, 0.38], vertical_spacing=0.1,
                             subplot_titles=("", ""))
         for name, colour in (("node Ready", "rgba(0,158,115,0.10)"), ("node NotReady", "rgba(213,94,0,0.18)")):
             fig.add_trace(go.Scatter(mode="lines", fill="toself", fillcolor=colour, name=name,
                                      line=dict(color="#555", width=1.5), hoverinfo="skip", showlegend=False),
                           row=1, col=1)
-        fig.add_trace(go.Scatter(x=[_box(n)[0] + _BOX_W / 2 for n in range(nodes)], y=[-0.35] * nodes,
-                                 mode="text", name="node names", hoverinfo="skip", showlegend=False),
+        fig.add_trace(go.Scatter(mode="text", name="node names", hoverinfo="skip", showlegend=False),
                       row=1, col=1)
         fig.add_trace(go.Scatter(mode="markers", name="pods", hoverinfo="text", showlegend=False,
                                  marker=dict(size=18, line=dict(width=2))), row=1, col=1)
         fig.add_trace(go.Scatter(mode="markers+text", name="pending", textposition="middle right",
                                  hoverinfo="text", showlegend=False,
                                  marker=dict(size=16, color=COLORS["grey"], symbol=SYMBOLS["off"])), row=1, col=1)
-        width = nodes * (_BOX_W + _GAP)
-        actor_x = np.linspace(0.6, width - 0.6, len(ACTORS))
-        fig.add_trace(go.Scatter(x=actor_x, y=[4.3] * len(ACTORS), mode="markers+text", name="components",
-                                 text=list(ACTORS), textposition="top center", hoverinfo="text", showlegend=False,
+        fig.add_trace(go.Scatter(mode="markers+text", name="components", textposition="top center",
+                                 hoverinfo="text", showlegend=False, text=list(ACTORS),
                                  marker=dict(symbol="square", color=[ACTOR_COLORS[a] for a in ACTORS],
                                              line=dict(color="#222", width=1))), row=1, col=1)
         for name, colour, dash in (("desired", COLORS["black"], "dash"), ("existing", COLORS["orange"], "solid"),
@@ -84,14 +87,59 @@ class ClusterScene(Scene):
                                                                           shape="hv")), row=2, col=1)
         fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
                                  showlegend=False, name="now"), row=2, col=1)
-        fig.add_annotation(x=width, y=3.3, text="pending ▸", showarrow=False, xanchor="left", row=1, col=1)
-        top = int(max(trace.series["pods"].max(), trace.series["desired"].max())) + 1
-        fig.update_xaxes(visible=False, range=[-0.3, width + 2.6], row=1, col=1)
+        for name, colour, symbol, edge in _POD_KEY:  # the pods' key: legend entries only, no data
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name, legend="legend2",
+                                     hoverinfo="skip", marker=dict(size=12, color=colour, symbol=symbol,
+                                                                   line=dict(color=edge, width=2))), row=1, col=1)
+        fig.update_xaxes(visible=False, row=1, col=1)
         fig.update_yaxes(visible=False, range=[-0.8, 5.3], row=1, col=1)
-        fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=1)
-        fig.update_yaxes(title_text="pods", range=[0, top], row=2, col=1)
-        fig.update_layout(legend=dict(orientation="h", x=0, y=0.37, yanchor="bottom"))
-        return apply_style(fig, title=self.title, height=700)
+        fig.update_xaxes(title_text="time (s)", row=2, col=1)
+        fig.update_yaxes(title_text="pods", row=2, col=1)
+        fig.update_layout(legend=dict(orientation="h", x=0, y=0.37, yanchor="bottom"),
+                          legend2=dict(orientation="h", x=0, y=1.0, yanchor="bottom", font=dict(size=12),
+                                       title=dict(text="pods: ")))
+        return apply_style(fig, title=self.title, height=740, margin=dict(t=140))
+
+    def layout(self, trace: Trace) -> dict[str, Any]:
+        width = trace.params["nodes"] * (_BOX_W + _GAP)
+        duration = float(trace.series["time_s"][-1])
+        return {
+            "xaxis.range": [-0.3, width + 2.6],
+            "xaxis2.range": [0, duration],
+            "yaxis2.range": [0, self._top(trace)],
+            "annotations": [dict(x=width, y=3.3, xref="x", yref="y", text="pending ▸", showarrow=False,
+                                 xanchor="left")],
+        }
+
+    @staticmethod
+    def _top(trace: Trace) -> float:
+        return float(max(trace.series["pods"].max(), trace.series["desired"].max()) + 1)
+
+    def summary(self, trace: Trace) -> str:
+        s, p = trace.series, trace.params
+        parts = []
+        down = trace.first("node-down")
+        if down is not None:
+            marked = trace.first("mark-not-ready", down.subject)
+            evicted = [e for e in trace.of_kind("delete-pod") if e.data.get("reason") == "evicted"]
+            parts.append(f"{down.subject} down at {down.time_s:.0f} s"
+                         + (f", NotReady at {marked.time_s:.0f} s" if marked else "")
+                         + (f", {len(evicted)} pods evicted at {evicted[0].time_s:.0f} s" if evicted else ""))
+        else:
+            parts.append("no node killed")
+        pending = s["pending"]
+        if np.any(pending > 0):
+            when = s["time_s"][pending > 0]
+            parts.append(f"up to {int(pending.max())} pods Pending (no room), from {when[0]:.0f} s to {when[-1]:.0f} s")
+        else:
+            parts.append("no pod ever Pending")
+        desired = s["desired"]
+        if p["rollout_at_s"] is not None:
+            after = s["time_s"] >= p["rollout_at_s"]
+            done = np.flatnonzero(after & (s["ready_v2"] >= desired) & (s["pods"] == desired))
+            parts.append(f"rolling update done at {s['time_s'][done[0]]:.0f} s" if len(done)
+                         else "rolling update not done by the end")
+        return "<b>This run:</b> " + "; ".join(parts) + "."
 
     def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
         s = trace.series
@@ -130,29 +178,31 @@ class ClusterScene(Scene):
         down_text = {n: " — NotReady (Ready: Unknown)" for n in down_nodes}
         rx, ry = _outline(ready_nodes)
         dx, dy = _outline(down_nodes)
-        top = int(max(s["pods"].max(), s["desired"].max())) + 1
+        top = self._top(trace)
         now = reveal(s["time_s"], k)
+        width = nodes * (_BOX_W + _GAP)
         return [
             dict(x=rx, y=ry),
             dict(x=dx, y=dy),
-            dict(text=[f"node-{n}{down_text.get(n, '')}" for n in range(nodes)]),
+            dict(x=[_box(n)[0] + _BOX_W / 2 for n in range(nodes)], y=[-0.35] * nodes,
+                 text=[f"node-{n}{down_text.get(n, '')}" for n in range(nodes)]),
             dict(x=px, y=py, text=labels, hovertext=labels,
                  marker=dict(color=colours, symbol=symbols, line=dict(color=edge, width=2))),
             dict(x=pend_x, y=pend_y, text=pend_text, hovertext=pend_text),
-            dict(marker=dict(size=[40 if a in acting else 22 for a in ACTORS])),
+            dict(x=np.linspace(0.6, width - 0.6, len(ACTORS)), y=[4.3] * len(ACTORS),
+                 marker=dict(size=[40 if a in acting else 22 for a in ACTORS])),
             dict(x=now, y=reveal(s["desired"], k)),
             dict(x=now, y=reveal(s["pods"], k)),
             dict(x=now, y=reveal(s["ready"], k)),
             dict(x=now, y=reveal(s["ready_v2"], k)),
             dict(x=[t, t], y=[0, top]),
+            *(dict() for _ in _POD_KEY),
         ]
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
         t = float(trace.series["time_s"][k])
-        recent = [e for e in trace.events if e.time_s <= t]
-        last = recent[-1] if recent else None
-        latest = (f"<br><sup>latest, at {last.time_s:.0f} s: {last.actor} — {last.kind} {last.subject}</sup>"
-                  if last else "")
+        events = step_events(trace, t, 1.0)
+        latest = f"<br><sup>{events}</sup>" if events else ""
         return {"title": {"text": f"{self.title} — t = {t:.0f} s{latest}"}}
 
     def caption(self, trace: Trace, k: int) -> str:
@@ -228,7 +278,9 @@ def kubernetes_panel(**initial: Any) -> Any:
     d = ClusterParams()
     style = {"description_width": "initial"}
     controls = {
-        "replicas": widgets.IntSlider(value=initial.get("replicas", d.replicas), min=0, max=12,
+        # Up to what three nodes hold (8 pods of 250m CPU each on 2000m): above 16, a node's death leaves pods
+        # Pending, since the two others hold 16.
+        "replicas": widgets.IntSlider(value=initial.get("replicas", d.replicas), min=0, max=24,
                                       description="replicas", style=style),
         "kill_node": widgets.Dropdown(options=[("none", None), ("node-0", 0), ("node-1", 1), ("node-2", 2)],
                                       value=initial.get("kill_node", d.kill_node), description="kill node",

@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.overview import PARTS, InstanceState
-from labsupport.views._scene import Scene, event_list_html, reveal
+from labsupport.views._scene import Scene, event_list_html, reveal, step_events
 from labsupport.views._style import COLORS, SYMBOLS, apply_style
 
 __all__ = ["OverviewScene", "PART_COLORS", "PART_LABELS", "STATE_STYLE", "overview_panel"]
@@ -87,12 +87,11 @@ class OverviewScene(Scene):
         # 4: error rate, 5: error-rate threshold, 6: p95 latency, 7: latency threshold, 8/9: time cursors
         fig.add_trace(go.Scatter(name="error rate", mode="lines", line=dict(color=COLORS["vermillion"], width=2.5),
                                  showlegend=False), row=2, col=1)
-        duration = float(trace.series["time_s"][-1])
-        fig.add_trace(go.Scatter(x=[0, duration], name="alert threshold", showlegend=False, mode="lines",
+        fig.add_trace(go.Scatter(name="alert threshold", showlegend=False, mode="lines",
                                  line=dict(color=COLORS["black"], dash="dash", width=1.5)), row=2, col=1)
         fig.add_trace(go.Scatter(name="p95 latency", mode="lines", line=dict(color=COLORS["blue"], width=2.5),
                                  showlegend=False), row=2, col=2)
-        fig.add_trace(go.Scatter(x=[0, duration], name="latency threshold", showlegend=False, mode="lines",
+        fig.add_trace(go.Scatter(name="latency threshold", showlegend=False, mode="lines",
                                  line=dict(color=COLORS["black"], dash="dash", width=1.5)), row=2, col=2)
         for col in (1, 2):
             fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
@@ -102,14 +101,45 @@ class OverviewScene(Scene):
             fig.add_annotation(x=0.2, y=y, text=text, showarrow=False, xanchor="left", row=1, col=1)
         fig.update_xaxes(visible=False, range=[0, 12.0], row=1, col=1)
         fig.update_yaxes(visible=False, range=[-0.3, 6.0], row=1, col=1)
-        fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=1)
-        fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=2)
-        top_rate = max(0.3, float(np.max(trace.series["window_error_rate"])) * 1.1, p["alert_error_rate"] * 1.3)
-        top_latency = max(0.6, float(np.max(trace.series["window_p95_latency_s"])) * 1.1,
-                          p["alert_p95_latency_s"] * 1.3)
-        fig.update_yaxes(tickformat=".0%", range=[0, top_rate], row=2, col=1)
-        fig.update_yaxes(title_text="seconds", range=[0, top_latency], row=2, col=2)
-        return apply_style(fig, title=self.title, height=680)
+        fig.update_xaxes(title_text="time (s)", row=2, col=1)
+        fig.update_xaxes(title_text="time (s)", row=2, col=2)
+        fig.update_yaxes(tickformat=".0%", row=2, col=1)
+        fig.update_yaxes(title_text="seconds", row=2, col=2)
+        return apply_style(fig, title=self.title, height=700, margin=dict(t=105))
+
+    @staticmethod
+    def _tops(trace: Trace) -> tuple[float, float]:
+        """The signal axes' tops: room for the whole run's worst window and for the threshold's label."""
+        s, p = trace.series, trace.params
+        rate = max(0.3, float(np.max(s["window_error_rate"])) * 1.1, p["alert_error_rate"] * 1.3)
+        latency = max(0.6, float(np.max(s["window_p95_latency_s"])) * 1.1, p["alert_p95_latency_s"] * 1.3)
+        return rate, latency
+
+    def layout(self, trace: Trace) -> dict[str, Any]:
+        p = trace.params
+        duration = float(trace.series["time_s"][-1])
+        rate_top, latency_top = self._tops(trace)
+        label = dict(showarrow=False, xanchor="right", yanchor="bottom", font=dict(size=12))
+        return {
+            "xaxis2.range": [0, duration], "xaxis3.range": [0, duration],
+            "yaxis2.range": [0, rate_top], "yaxis3.range": [0, latency_top],
+            "annotations": [
+                dict(label, x=duration, y=p["alert_error_rate"], xref="x2", yref="y2",
+                     text=f"alert above {p['alert_error_rate']:.0%}"),
+                dict(label, x=duration, y=p["alert_p95_latency_s"], xref="x3", yref="y3",
+                     text=f"alert above {p['alert_p95_latency_s']:g} s"),
+            ],
+        }
+
+    def summary(self, trace: Trace) -> str:
+        s, p = trace.series, trace.params
+        fired, resolved = trace.first("alert-firing"), trace.first("alert-resolved")
+        restart = trace.first("restart")
+        alert = (f"alert fired at {fired.time_s:.0f} s" + (f", resolved at {resolved.time_s:.0f} s" if resolved
+                                                         else ", never resolved") if fired else "no alert fired")
+        healed = f"instance restarted at {restart.time_s:.0f} s" if restart else "no restart"
+        return (f"<b>This run:</b> crash at {p['crash_at_s']:g} s, {healed}; {alert}; worst window: "
+                f"{float(np.max(s['window_error_rate'])):.0%} errors, p95 {float(np.max(s['window_p95_latency_s'])):.2f} s.")
 
     def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
         s = trace.series
@@ -144,8 +174,8 @@ class OverviewScene(Scene):
         labels = [f"instance-{i}: {_STATE_LOOKUP_LABEL[st]}" + (f" · {share[i]:.0%}" if in_pool[i] else "")
                   for i, st in enumerate(states)]
         reveal_t = reveal(s["time_s"], k)
-        rate_top = max(0.3, float(np.max(s["window_error_rate"])) * 1.1, p["alert_error_rate"] * 1.3)
-        lat_top = max(0.6, float(np.max(s["window_p95_latency_s"])) * 1.1, p["alert_p95_latency_s"] * 1.3)
+        rate_top, lat_top = self._tops(trace)
+        duration = float(s["time_s"][-1])
         return [
             dict(x=edge_x, y=edge_y),
             dict(x=np.array(control_x), y=np.array(control_y)),
@@ -154,9 +184,9 @@ class OverviewScene(Scene):
                  marker=dict(color=_STATE_LOOKUP_COLOR[states], symbol=_STATE_LOOKUP_SYMBOL[states],
                              line=dict(color=_STATE_LOOKUP_COLOR[states], width=2))),
             dict(x=reveal_t, y=reveal(s["window_error_rate"], k)),
-            dict(y=[p["alert_error_rate"]] * 2),
+            dict(x=[0, duration], y=[p["alert_error_rate"]] * 2),
             dict(x=reveal_t, y=reveal(s["window_p95_latency_s"], k)),
-            dict(y=[p["alert_p95_latency_s"]] * 2),
+            dict(x=[0, duration], y=[p["alert_p95_latency_s"]] * 2),
             dict(x=[t, t], y=[0, rate_top]),
             dict(x=[t, t], y=[0, lat_top]),
         ]
@@ -164,9 +194,8 @@ class OverviewScene(Scene):
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
         t = float(trace.series["time_s"][k])
         alert = " — ALERT FIRING" if trace.series["alert"][k] else ""
-        last = next((e for e in reversed(trace.events) if e.time_s <= t), None)
-        latest = (f"<br><sup>latest, at {last.time_s:.0f} s: {last.actor.replace('-', ' ')} — "
-                  f"{last.kind} {last.subject}</sup>") if last else ""
+        events = step_events(trace, t, 1.0)
+        latest = f"<br><sup>{events}</sup>" if events else ""
         return {"title": {"text": f"{self.title} — t = {t:.0f} s{alert}{latest}"}}
 
     def caption(self, trace: Trace, k: int) -> str:

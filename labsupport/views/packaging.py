@@ -11,8 +11,8 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.packaging import MAX_INSTANCES
-from labsupport.views._scene import Scene, event_list_html, reveal
-from labsupport.views._style import COLORS, apply_style
+from labsupport.views._scene import Scene, event_list_html, reveal, step_events
+from labsupport.views._style import COLORS, apply_style, log_ticks
 
 __all__ = ["INSTANCE_COLORS", "MachineScene", "packaging_panel", "placement_figure"]
 
@@ -40,8 +40,6 @@ class MachineScene(Scene):
     title = "One machine, several service instances, no caps"
 
     def figure(self, trace: Trace) -> go.Figure:
-        p = trace.params
-        duration = float(trace.series["time_s"][-1])
         fig = make_subplots(rows=2, cols=2, specs=[[{"colspan": 2}, None], [{}, {}]], row_heights=[0.4, 0.6],
                             vertical_spacing=0.2, horizontal_spacing=0.1,
                             subplot_titles=("", "latency (log scale)", "share of requests that fail"))
@@ -54,33 +52,58 @@ class MachineScene(Scene):
                              textangle=0,
                              hoverinfo="text", showlegend=False, marker=dict(line=dict(color="white", width=2)),
                              textfont=dict(color="white")), row=1, col=1)  # 2
-        top = 100 * (p["memory_mb"] + p["swap_mb"]) / p["memory_mb"]
-        fig.add_vline(x=100, line=dict(color=COLORS["black"], dash="dash", width=1.5), row=1, col=1)
-        fig.add_vline(x=top, line=dict(color=_DEAD, dash="dot", width=1.5), row=1, col=1)
         for col in (1, 2):  # 3..10, 11..18: one line per possible instance
             for i in range(MAX_INSTANCES):
                 fig.add_trace(go.Scatter(mode="lines", name=f"instance-{i}", showlegend=False, legendgroup=str(i),
                                          line=dict(color=INSTANCE_COLORS[i], width=2, dash=_DASHES[i])),
                               row=2, col=col)
-        fig.add_trace(go.Scatter(x=[0, duration], y=[p["timeout_s"]] * 2, mode="lines", name="timeout",
-                                 line=dict(color=COLORS["black"], dash="dash", width=1.5), hoverinfo="name",
-                                 showlegend=False), row=2, col=1)  # 19
+        fig.add_trace(go.Scatter(mode="lines", name="timeout", line=dict(color=COLORS["black"], dash="dash", width=1.5),
+                                 hoverinfo="name", showlegend=False), row=2, col=1)  # 19
         for col in (1, 2):  # 20, 21: "now" cursors
             fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
                                      showlegend=False, name="now"), row=2, col=col)
-        fig.add_annotation(x=duration, y=np.log10(p["timeout_s"]), text="timeout: the request fails",
-                           showarrow=False, xanchor="right", yanchor="bottom", row=2, col=1)
         fig.update_layout(barmode="overlay", bargap=0.25)
-        fig.update_xaxes(title_text="% of the machine (dashed: all of it · red dotted: RAM + swap full)", range=[0, top + 12], row=1, col=1)
+        fig.update_xaxes(title_text="% of the machine (dashed: all of it · red dotted: RAM + swap full)", row=1, col=1)
         fig.update_yaxes(categoryorder="array", categoryarray=["processes", "memory", "CPU"], row=1, col=1)
-        fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=1)
-        fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=2)
-        fig.update_yaxes(type="log", title_text="seconds", range=[np.log10(0.01), np.log10(10)], row=2, col=1)
+        fig.update_xaxes(title_text="time (s)", row=2, col=1)
+        fig.update_xaxes(title_text="time (s)", row=2, col=2)
+        fig.update_yaxes(type="log", title_text="seconds", range=[np.log10(0.01), np.log10(10)],
+                         **log_ticks(0.01, 10), row=2, col=1)
         fig.update_yaxes(tickformat=".0%", range=[-0.03, 1.05], row=2, col=2)
-        title = self.title + (" (one shared application server)" if p["shared_server"] else "")
-        return apply_style(fig, title=title, height=760, margin=dict(t=100, l=90, r=90),
+        return apply_style(fig, title=self.title, height=760, margin=dict(t=115, l=90, r=90),
                            legend=dict(orientation="v", x=1.01, xanchor="left", y=0.0, yanchor="bottom",
                                        title=dict(text="lines")))
+
+    def layout(self, trace: Trace) -> dict[str, Any]:
+        p = trace.params
+        duration = float(trace.series["time_s"][-1])
+        full = 100 * (p["memory_mb"] + p["swap_mb"]) / p["memory_mb"]  # RAM and swap full, in % of the RAM
+        line = dict(type="line", xref="x", yref="y domain", y0=0, y1=1)
+        return {
+            "xaxis.range": [0, full + 12],
+            "xaxis2.range": [0, duration], "xaxis3.range": [0, duration],
+            "shapes": [dict(line, x0=100, x1=100, line=dict(color=COLORS["black"], dash="dash", width=1.5)),
+                       dict(line, x0=full, x1=full, line=dict(color=_DEAD, dash="dot", width=1.5))],
+            "annotations": [dict(x=duration, y=np.log10(p["timeout_s"]), xref="x2", yref="y2", showarrow=False,
+                                 text=f"timeout {p['timeout_s']:g} s: the request fails", xanchor="right",
+                                 yanchor="bottom")],
+        }
+
+    def summary(self, trace: Trace) -> str:
+        s, p = trace.series, trace.params
+        words = []
+        for kind, what in (("swapping", "swapping from {t:.0f} s"), ("oom-kill", "OOM kill of {subject} at {t:.0f} s"),
+                           ("service-down", "every instance down at {t:.0f} s"), ("crash", "crash at {t:.0f} s")):
+            e = trace.first(kind)
+            if e is not None:
+                words.append(what.format(t=e.time_s, subject=e.subject))
+        requests = s["requests"]
+        failed = float((s["failed_share"] * requests).sum() / max(requests.sum(), 1))
+        others = [i for i in range(p["instances"]) if i != p["noisy_instance"]]
+        worst = (f"; the others' worst latency {float(np.nanmax(s['latency_s'][:, others])):.2f} s"
+                 if others and np.isfinite(s["latency_s"][:, others]).any() else "")
+        return (f"<b>This run:</b> {'; '.join(words) or 'no swapping, no kill'}; {failed:.0%} of all requests "
+                f"failed{worst}; busiest CPU {float(np.max(s['cpu_utilisation'])):.0%}.")
 
     def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
         s, p = trace.series, trace.params
@@ -120,8 +143,8 @@ class MachineScene(Scene):
             else:
                 latency.append(dict(x=[], y=[], showlegend=False))
                 failed.append(dict(x=[], y=[]))
-        same = dict(type="scatter")  # a line that does not change with time
-        return [cpu, memory, procs, *latency, *failed, same,
+        timeout = dict(x=[0.0, float(s["time_s"][-1])], y=[p["timeout_s"]] * 2)
+        return [cpu, memory, procs, *latency, *failed, timeout,
                 dict(x=[t, t], y=[0.01, 10]), dict(x=[t, t], y=[-0.03, 1.05])]
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
@@ -133,9 +156,9 @@ class MachineScene(Scene):
         title = self.title + (" (one shared application server)" if p["shared_server"] else "")
         status = (f"CPU {used_cores:.1f} of {p['cpu_cores']:g} cores · memory {used_mb:,.0f} of "
                   f"{p['memory_mb']:,.0f} MB RAM" + (f" + {swap:,.0f} MB swap" if swap > 0 else ""))
-        last = next((e for e in reversed(trace.events) if e.time_s <= t and e.kind != "start"), None)
-        latest = f" · latest: {last.kind} {last.subject} at {last.time_s:.0f} s" if last else ""
-        return {"title.text": f"{title} — t = {t:.0f} s<br><sup>{status}{html.escape(latest)}</sup>"}
+        events = step_events(trace, t, 1.0, ignore=("start",))
+        latest = f"<br>{events}" if events else ""
+        return {"title.text": f"{html.escape(title)} — t = {t:.0f} s<br><sup>{status}{latest}</sup>"}
 
     def caption(self, trace: Trace, k: int) -> str:
         t = float(trace.series["time_s"][k])

@@ -58,8 +58,8 @@ class ServerlessScene(Scene):
         for state in _SHOWN:
             label, colour, symbol = STATE_STYLE[state]
             fig.add_trace(go.Scatter(mode="markers", name=label, hoverinfo="text",
-                                     marker=dict(color=colour, symbol=symbol, size=self._marker_size(trace),
-                                                 line=dict(color=colour, width=2))), row=1, col=1)
+                                     marker=dict(color=colour, symbol=symbol, line=dict(color=colour, width=2))),
+                          row=1, col=1)
         fig.add_trace(go.Bar(name="warm requests", marker_color=COLORS["green"], showlegend=False,
                              hovertemplate="%{x:.0f} ms: %{y} warm<extra></extra>"), row=1, col=2)
         fig.add_trace(go.Bar(name="cold-start requests", marker=dict(color=COLORS["vermillion"], pattern_shape="x"),
@@ -75,30 +75,56 @@ class ServerlessScene(Scene):
         fig.add_trace(go.Scatter(name="instances alive", mode="lines", line=dict(color=COLORS["blue"], width=2.5,
                                                                                  shape="hv"), showlegend=False),
                       row=2, col=1, secondary_y=True)
-        s = trace.series
-        n = len(s["instance_provisioned"])
-        rows = max(1, math.ceil(n / _COLUMNS))
-        duration = float(s["time_s"][-1])
         fig.update_xaxes(visible=False, range=[-0.7, _COLUMNS - 0.3], row=1, col=1)
-        fig.update_yaxes(visible=False, range=[min(-rows + 0.4, -2.6), 0.7], row=1, col=1)
-        bins = latency_bins(trace)
-        fig.update_xaxes(title_text="latency (ms)", range=[0, float(bins[-1])], row=1, col=2)
-        fig.update_yaxes(title_text="requests (log)", type="log", dtick=1, row=1, col=2)
-        fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=1)
-        step = float(trace.params["step_s"])
-        fig.update_yaxes(title_text=f"per {step:g} s", rangemode="tozero", row=2, col=1)
-        top = max(1, int(np.max(s["instances"])))
-        fig.update_yaxes(title_text="instances", range=[0, top * 1.15 + 1], secondary_y=True, row=2, col=1,
-                         showgrid=False, tickformat=",d", dtick=max(1, math.ceil(top / 4)), title_font=dict(color=COLORS["blue"]))
+        fig.update_yaxes(visible=False, row=1, col=1)
+        fig.update_xaxes(title_text="latency (ms)", row=1, col=2)
+        fig.update_yaxes(title_text="requests (log)", type="log", row=1, col=2)
+        fig.update_xaxes(title_text="time (s)", row=2, col=1)
+        fig.update_yaxes(showgrid=False, tickformat=",d", title_font=dict(color=COLORS["blue"]), secondary_y=True,
+                         row=2, col=1)
         fig.add_annotation(text="bars: requests · <span style='color:#D55E00'>cold starts</span> · "
                                 "<b>throttled</b> (dotted) · <span style='color:#0072B2'>instances alive</span>",
                            xref="paper", yref="paper", x=0.0, y=0.43, showarrow=False, xanchor="left",
                            font=dict(size=12))
         fig = apply_style(fig, title=self.title, height=720)
         # The title on top, the states' legend under it; every state stays in the legend (see frame()).
-        fig.update_layout(barmode="overlay", bargap=0.05, margin=dict(t=130), title=dict(y=0.98, yanchor="top"),
+        fig.update_layout(barmode="overlay", bargap=0.05, margin=dict(t=140),
                           legend=dict(orientation="h", yanchor="bottom", y=1.05, x=0, font=dict(size=12)))
         return fig
+
+    def layout(self, trace: Trace) -> dict[str, Any]:
+        s, p = trace.series, trace.params
+        rows = max(1, math.ceil(len(s["instance_provisioned"]) / _COLUMNS))
+        bins = latency_bins(trace)
+        served = ~s["request_throttled"]
+        latency_ms = s["request_latency_s"][served] * 1000
+        tallest = max(1.0, float(np.histogram(latency_ms, bins)[0].max()) if len(latency_ms) else 1.0)
+        per_step = max(1.0, float(np.max(s["requests"])), float(np.max(s["cold_starts"])),
+                       float(np.max(s["throttled"])))
+        top = max(1, int(np.max(s["instances"])))
+        return {
+            "yaxis.range": [min(-rows + 0.4, -2.6), 0.7],
+            "xaxis2.range": [0, float(bins[-1])],
+            # counts from 1 to the tallest bar, ticks at 1, 10, 100 (a bar of one request still shows)
+            "yaxis2.range": [np.log10(0.8), np.log10(tallest) + 0.15], "yaxis2.dtick": 1,
+            "xaxis3.range": [0, float(s["time_s"][-1])],
+            "yaxis3.range": [0, per_step * 1.1], "yaxis3.title.text": f"per {p['step_s']:g} s",
+            "yaxis4.range": [0, top * 1.15 + 1], "yaxis4.dtick": max(1, math.ceil(top / 4)),
+            "yaxis4.title.text": "instances",
+        }
+
+    def summary(self, trace: Trace) -> str:
+        s, p = trace.series, trace.params
+        served = ~s["request_throttled"]
+        marks = latency_percentiles(trace)
+        cold = int(np.count_nonzero(s["request_cold"]))
+        throttled = int(np.count_nonzero(s["request_throttled"]))
+        in_bursts = int(np.count_nonzero(s["request_cold"] & s["request_in_burst"]))
+        tail = (f"; p50 {marks['p50'] * 1000:.0f} ms, p99 {marks['p99'] * 1000:.0f} ms"
+                if np.any(served) else "")
+        return (f"<b>This run:</b> {int(np.count_nonzero(served))} requests served, {cold} cold starts "
+                f"({in_bursts} in bursts, {cold - in_bursts} on steady traffic; each adds {p['cold_init_s']:.2f} s), "
+                f"{throttled} throttled (429){tail}; at most {int(np.max(s['instances']))} instances alive.")
 
     @staticmethod
     def _marker_size(trace: Trace) -> float:
@@ -112,12 +138,13 @@ class ServerlessScene(Scene):
         gx, gy = _grid(n)
         names = np.array([f"env-{i + 1}" for i in range(n)], dtype=object)
         updates: list[dict[str, Any]] = []
+        size = self._marker_size(trace)
         for state in _SHOWN:
             mask = states == int(state)
             label = STATE_STYLE[state][0]
             # One point far outside the axes first: a legend drops a trace that has no points in a frame.
             updates.append(dict(x=np.concatenate([[-99.0], gx[mask]]), y=np.concatenate([[-99.0], gy[mask]]),
-                                text=[""] + [f"{name}: {label}" for name in names[mask]]))
+                                text=[""] + [f"{name}: {label}" for name in names[mask]], marker=dict(size=size)))
         t = float(s["time_s"][k])
         bins = latency_bins(trace)
         centres = (bins[:-1] + bins[1:]) / 2
@@ -244,8 +271,10 @@ def serverless_panel(**initial: Any) -> LivePanel:
                                        description="memory (MB)", style=style),
         "idle_expiry_s": widgets.FloatSlider(value=value("idle_expiry_s"), min=30, max=900, step=30,
                                              description="idle expiry (s)", style=style),
-        "concurrency_limit": widgets.IntSlider(value=value("concurrency_limit"), min=1, max=1000,
-                                               description="concurrency limit", style=style),
+        # Steps a drag can reach, the lesson's 10 and Lambda's default 1000 among them.
+        "concurrency_limit": widgets.SelectionSlider(
+            options=sorted({1, 2, 5, 10, 15, 20, 30, 50, 100, 200, 500, 1000, int(value("concurrency_limit"))}),
+            value=int(value("concurrency_limit")), description="concurrency limit", style=style),
         "provisioned": widgets.IntSlider(value=value("provisioned"), min=0, max=40,
                                          description="provisioned", style=style),
     }

@@ -10,8 +10,8 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.vm import Phase
-from labsupport.views._scene import LivePanel, Scene, event_list_html, reveal
-from labsupport.views._style import COLORS, apply_style
+from labsupport.views._scene import LivePanel, Scene, event_list_html, reveal, step_events
+from labsupport.views._style import COLORS, apply_style, no_math
 
 __all__ = ["ACTOR_COLORS", "PHASE_STYLE", "PackingScene", "VmScene", "minutes", "packing_panel", "vm_panel"]
 
@@ -58,23 +58,61 @@ class VmScene(Scene):
                                  line=dict(color=COLORS["blue"], width=2.5, shape="hv")), row=2, col=1)
         fig.add_trace(go.Scatter(mode="lines", name="healthy but crashed", line=dict(color=COLORS["vermillion"], width=2,
                                                                                      dash="dot", shape="hv")), row=2, col=1)
-        duration = float(trace.series["time_s"][-1])
-        fig.add_trace(go.Scatter(x=[0, duration], mode="lines", name="desired",
+        fig.add_trace(go.Scatter(mode="lines", name="desired",
                                  line=dict(color=COLORS["black"], width=1.5, dash="dash")), row=2, col=1)
         fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["black"], width=1), hoverinfo="skip",
                                  showlegend=False, name="now"), row=2, col=1)
-        ticks = np.arange(0, duration + 1, 300 if duration <= 4 * 3600 else 1800)
-        fig.update_xaxes(range=[0, duration], tickvals=ticks, ticktext=[minutes(t) for t in ticks], row=1, col=1)
-        fig.update_xaxes(title_text="time since the first commit (min:s)", range=[0, duration], tickvals=ticks,
-                         ticktext=[minutes(t) for t in ticks], row=2, col=1)
-        fig.update_yaxes(title_text="instances", rangemode="tozero", row=2, col=1)
+        fig.update_xaxes(title_text="time since the first commit (min:s)", row=2, col=1)
+        fig.update_yaxes(title_text="instances", row=2, col=1)
         fig = apply_style(fig, title=self.title, height=760)
         # Title on top, the legend between it and the plots; the plots keep the full width, so the animation's
         # play buttons and time slider (placed as fractions of that width) do not overlap.
-        fig.update_layout(title=dict(y=0.975, yanchor="top"), margin=dict(l=90, r=30, t=165),
+        fig.update_layout(margin=dict(l=90, r=30, t=180),
                           legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, font=dict(size=11)))
-        fig.update_layout(self.layout_at(trace, 0))
         return fig
+
+    def layout(self, trace: Trace) -> dict[str, Any]:
+        s = trace.series
+        duration = float(s["time_s"][-1])
+        ticks = np.arange(0, duration + 1, 300 if duration <= 4 * 3600 else 1800)
+        axis = {"range": [0, duration], "tickvals": ticks, "ticktext": [minutes(t) for t in ticks]}
+        labels = list(s["row_label"])
+        n = len(labels)
+        return {
+            "xaxis": axis, "xaxis2": axis,
+            # Every row labelled while they fit; with dozens of replacements, every few rows.
+            "yaxis.tickvals": list(range(n - 1, -1, -1))[:: max(1, n // 20)],
+            "yaxis.ticktext": labels[:: max(1, n // 20)],
+            "yaxis.range": [-0.7, n - 0.3],
+            "yaxis2.range": [0, self._top(trace)],
+        }
+
+    @staticmethod
+    def _top(trace: Trace) -> float:
+        s = trace.series
+        return float(max(np.max(s["desired"]), np.max(s["healthy"]), np.max(s["serving_errors"])) + 1.5)
+
+    def summary(self, trace: Trace) -> str:
+        s = trace.series
+        launched = trace.of_kind("launch")
+        served = {e.subject for e in trace.of_kind("target-healthy")}
+        never = [e.subject for e in launched if e.subject not in served]
+        crash = trace.first("crash")
+        words = [f"{len(launched)} instances launched" + (f", {len(never)} of them never served a request"
+                                                          if never else "")]
+        if crash is not None:
+            out = trace.first("target-unhealthy", crash.subject)
+            replaced = next((e for e in trace.of_kind("terminate") if e.subject == crash.subject
+                             and e.data.get("reason") == "unhealthy"), None)
+            words.append(f"the crash at {minutes(crash.time_s)} "
+                         + (f"taken out of the load balancer at {minutes(out.time_s)}" if out else "never noticed")
+                         + (f", replaced at {minutes(replaced.time_s)}" if replaced else ", never replaced"))
+        step = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
+        words.append(f"{float(np.sum(s['serving_errors'])) * step / 60:.0f} instance-minutes serving errors")
+        done = [e for e in trace.of_kind("deploy-complete") if e.subject != "v1"]
+        if trace.first("commit", "v2") is not None:
+            words.append(f"v2 deployed at {minutes(done[0].time_s)}" if done else "the v2 deploy not finished by the end")
+        return "<b>This run:</b> " + "; ".join(words) + "."
 
     def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
         s = trace.series
@@ -100,8 +138,8 @@ class VmScene(Scene):
         updates.append(dict(x=times, y=reveal(s["healthy_v2"], k)))
         updates.append(dict(x=times, y=reveal(s["serving_errors"], k)))
         desired = float(s["desired"][0])
-        updates.append(dict(y=[desired, desired]))
-        updates.append(dict(x=[t, t], y=[0, desired + 1.5]))
+        updates.append(dict(x=[0.0, float(s["time_s"][-1])], y=[desired, desired]))
+        updates.append(dict(x=[t, t], y=[0, self._top(trace)]))
         return updates
 
     @staticmethod
@@ -117,24 +155,15 @@ class VmScene(Scene):
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
         s = trace.series
         t = float(s["time_s"][k])
-        labels = list(s["row_label"])
-        n = len(labels)
         healthy = int(s["healthy"][k])
         desired = int(s["desired"][0])
         crashed = int(s["serving_errors"][k])
         note = f", {crashed} of them crashed" if crashed else ""
-        last = next((e for e in reversed(trace.events) if e.time_s <= t and e.kind not in _QUIET), None)
-        latest = (f"<br><sup>latest, at {minutes(last.time_s)}: {last.actor} — {last.kind} {last.subject}</sup>"
-                  if last else "")
-        return {
-            "title.text": f"{self.title}<br><sup>t = {minutes(t)} — {healthy} of {desired} desired instances "
-                          f"healthy{note}</sup>{latest}",
-            # Every row labelled while they fit; with dozens of replacements, every few rows.
-            "yaxis.tickvals": list(range(n - 1, -1, -1))[:: max(1, n // 20)],
-            "yaxis.ticktext": labels[:: max(1, n // 20)],
-            "yaxis.range": [-0.7, n - 0.3],
-            "yaxis2": {"range": [0, desired + 1.5]},
-        }
+        step = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
+        events = step_events(trace, t, step, ignore=_QUIET, when=minutes)
+        latest = f"<br><sup>{events}</sup>" if events else ""
+        return {"title.text": f"{self.title}<br><sup>t = {minutes(t)} — {healthy} of {desired} desired instances "
+                              f"healthy{note}</sup>{latest}"}
 
     def caption(self, trace: Trace, k: int) -> str:
         s = trace.series
@@ -167,14 +196,13 @@ class PackingScene(Scene):
         fig.update_layout(barmode="stack", margin=dict(l=90, r=20, t=90, b=80),
                           legend=dict(orientation="h", yanchor="top", y=-0.12, x=0))
         fig.update_yaxes(autorange="reversed", row=1, col=1)
-        fig = apply_style(fig, title=self.title, height=480)
-        fig.update_layout(self.layout_at(trace, 0))
-        return fig
+        return apply_style(fig, title=self.title, height=480)
 
     def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
         s = trace.series
         names = s["type"]
-        labels = [f"{c} × {n} · ${u:.3f}/h" for c, n, u in zip(s["count"], names, s["usd_per_hour"], strict=True)]
+        labels = [no_math(f"{c} × {n} · ${u:.3f}/h")
+                  for c, n, u in zip(s["count"], names, s["usd_per_hour"], strict=True)]
         x_end = s["memory_total_gib"]
         return [
             dict(y=names, x=s["vcpu_used"]), dict(y=names, x=s["vcpu_os"]), dict(y=names, x=s["vcpu_idle"]),
@@ -183,13 +211,13 @@ class PackingScene(Scene):
             dict(y=names, x=x_end, text=labels),
         ]
 
-    def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
+    def layout(self, trace: Trace) -> dict[str, Any]:
         s = trace.series
         p = trace.params
         best = int(np.argmin(s["usd_per_hour"]))
         idle = s["vcpu_idle"][best] / s["vcpu_total"][best]
         return {
-            "title.text": (f"{self.title}<br><sup>workload: {p['need_vcpu']:g} vCPU, {p['need_memory_gib']:g} GiB, "
+            "title.text": no_math(f"{self.title}<br><sup>workload: {p['need_vcpu']:g} vCPU, {p['need_memory_gib']:g} GiB, "
                            f"at least {p['min_instances']} instances — cheapest: {s['count'][best]} × "
                            f"{s['type'][best]} at ${s['usd_per_hour'][best]:.3f}/h, {idle:.0%} of its vCPUs idle</sup>"),
             "xaxis2": {"range": [0, float(np.max(s["memory_total_gib"])) * 2.1]},

@@ -102,6 +102,17 @@ def test_lesson_runs_and_its_widgets_respond(lab: Lab, browser, slug: str) -> No
             pass
         drawn = live.locator(".point").count()
         assert drawn >= expect.live_markers, f"the live figure draws {drawn} markers, expected {expect.live_markers}"
+        # the live figure fills its cell (a FigureWidget drawn before it is on the page would stay at 700 px)
+        widths = ("([i]) => { const plot = document.querySelectorAll('.js-plotly-plot')[i];"
+                  " const cell = plot.closest('.jp-OutputArea-output').getBoundingClientRect().width;"
+                  " return [plot.querySelector('.main-svg').getBoundingClientRect().width, cell]; }")
+        try:
+            page.wait_for_function(f"(arg) => {{ const [svg, cell] = ({widths})(arg); return svg >= 0.9 * cell; }}",
+                                   arg=[expect.plots - 1], timeout=15_000)
+        except Exception:  # noqa: BLE001 - the assertion below says what is wrong
+            pass
+        svg, cell = page.evaluate(widths, [expect.plots - 1])
+        assert svg >= 0.9 * cell, f"the live figure is {svg:.0f} px wide in a {cell:.0f} px cell"
         page.screenshot(path=str(ARTIFACTS / f"{slug}-before.png"), full_page=False)
         readout = slider.locator(".widget-readout")
         readout.click()

@@ -83,7 +83,7 @@ def test_host_scene_plots_memory_kills_and_states(host) -> None:
     assert list(marks.x) == [52.0] and marks.y[0] == pytest.approx(514.2, abs=0.1)
     np.testing.assert_array_equal(at_kill.data[2].y, host.series["memory_mb"][: k + 1, 1])
     assert tuple(at_kill.data[1 + MAX_CONTAINERS].y) == (512.0, 512.0)  # the limit line
-    assert "latest: oom-kill container-0 at 52 s" in at_kill.layout.title.text
+    assert "at 52 s: kernel — oom-kill container-0" in at_kill.layout.title.text
     assert "oom-kill" in scene.caption(host, k) and "no new event" in scene.caption(host, 3)
     assert len(animate(scene, host, every=2).figure().frames) == 121
 
@@ -97,14 +97,14 @@ def test_host_scene_without_limits_says_so() -> None:
 
 def test_packing_figure_reuses_lesson_01s_picture() -> None:
     fig = packing_figure(pack_containers([512.0] * 6 + [1024.0] * 4 + [256.0] * 4))
-    assert "14 containers on m5.large VMs" in fig.layout.title.text and "$0.192/h" in fig.layout.title.text
+    assert "14 containers on m5.large VMs" in fig.layout.title.text and "&#36;0.192/h" in fig.layout.title.text  # no LaTeX
     assert fig.layout.annotations[1].text == "the best packing (exact search): 2 machines"
 
 
 def test_panel_reruns_updates_in_place_and_reports_bad_settings() -> None:
     panel = containers_panel()
     figure = panel.figure
-    assert panel.time.value == 120 and panel.status.value == ""
+    assert panel.time.value == 60.0 and panel.step == 120 and panel.status.value == ""  # seconds, step 0.5 s
     assert "container-5" not in str(list(figure.data[0].y))
     panel.controls["containers"].value = 6
     assert panel.figure is figure and "container-5" in list(figure.data[0].y)

@@ -66,7 +66,7 @@ def test_packing_figure() -> None:
     trace = run_packing()
     fig = PackingScene().still(trace)
     labels = list(fig.data[6].text)
-    assert labels[0] == "3 × m5.large · $0.288/h"
+    assert labels[0] == "3 × m5.large · &#36;0.288/h"  # the $ escaped: no LaTeX
     assert list(fig.data[0].y) == list(trace.series["type"])
     assert "cheapest: 3 × m5.large" in fig.layout.title.text
     assert "4% of its vCPUs idle" in fig.layout.title.text
@@ -75,7 +75,7 @@ def test_packing_figure() -> None:
 def test_vm_panel_reruns_and_updates_in_place() -> None:
     panel = vm_panel()
     figure = panel.figure
-    assert panel.time.value == 133
+    assert panel.time.value == 1330.0 and panel.step == 133  # seconds, step 10 s
     assert "i-11" not in list(figure.layout.yaxis.ticktext)
     panel.controls["desired_capacity"].value = 5
     assert panel.figure is figure
@@ -97,7 +97,7 @@ def test_packing_panel_hides_time_and_updates_labels() -> None:
     assert panel.time.layout.display == "none" and panel.play.layout.display == "none"
     assert not any(t.startswith("6 ×") for t in panel.figure.data[6].text)
     panel.controls["min_instances"].value = 6
-    assert "6 × c5.large · $0.510/h" in list(panel.figure.data[6].text)
+    assert "6 × c5.large · &#36;0.510/h" in list(panel.figure.data[6].text)
     assert list(panel.figure.layout.yaxis.categoryarray[:2]) == ["c5.large", "m5.large"]  # re-sorted by cost
 
 
