@@ -7,8 +7,8 @@ import math
 from labsupport.grading import Status, check, lesson_exercises
 
 
-def test_lesson_has_three_exercises() -> None:
-    assert [ex.id for ex in lesson_exercises("04")] == ["04.canary_weights", "04.max_pods", "04.who_acts"]
+def test_lesson_has_two_exercises() -> None:
+    assert [ex.id for ex in lesson_exercises("04")] == ["04.max_pods", "04.who_acts"]
 
 
 def test_who_acts_wrong_answers() -> None:
@@ -37,10 +37,3 @@ def test_max_pods_wrong_answers() -> None:
 
     assert check("04.max_pods", adds_both).points == 0
     assert "must return a whole number" in str(check("04.max_pods", lambda r, s, u: "5"))
-
-
-def test_canary_weights_wrong_answers() -> None:
-    assert check("04.canary_weights", {"stable": 75, "canary": 25}).points == 1  # a weight, but not at 75 s
-    assert "add up to 90" in str(check("04.canary_weights", {"stable": 40, "canary": 50}))
-    assert "'stable' and 'canary'" in str(check("04.canary_weights", {"v1": 50, "v2": 50}))
-    assert check("04.canary_weights", [50, 50]).status is Status.INVALID
