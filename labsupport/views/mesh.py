@@ -52,12 +52,13 @@ def _phase_name(phase: int) -> str:
             Phase.FAILED: "ROLLED BACK"}[Phase(int(phase))]
 
 
-def _status(trace: Trace, k: int) -> str:
+def _status(trace: Trace, k: int, sep: str = " · ") -> str:
+    """What the release is doing at step ``k``, then its settings (``sep`` between the two)."""
     s = trace.series
     p = trace.params
     return (f"canary {int(s['canary_weight'][k])} % · {_phase_name(int(s['phase'][k]))} · failed checks "
-            f"{int(s['failed_checks'][k])} of {p['threshold']} · interval {p['interval_s']:g} s, "
-            f"stepWeight {p['step_weight']}, maxWeight {p['max_weight']}")
+            f"{int(s['failed_checks'][k])} of {p['threshold']}{sep}interval {p['interval_s']:g} s · "
+            f"stepWeight {p['step_weight']} · maxWeight {p['max_weight']}")
 
 
 class ReleaseScene(Scene):
@@ -73,7 +74,7 @@ class ReleaseScene(Scene):
     def figure(self, trace: Trace) -> go.Figure:
         p = trace.params
         end = self._end(trace)
-        fig = make_subplots(rows=3, cols=2, row_heights=[0.44, 0.24, 0.32], vertical_spacing=0.09,
+        fig = make_subplots(rows=3, cols=2, row_heights=[0.44, 0.24, 0.32], vertical_spacing=0.1,
                             horizontal_spacing=0.1, specs=[[{"colspan": 2}, None], [{"colspan": 2}, None], [{}, {}]],
                             subplot_titles=("", "canary weight (% of end users' requests) and Flagger's checks",
                                             "success rate per version (%)", "P99 latency per version (ms)"))
@@ -126,8 +127,8 @@ class ReleaseScene(Scene):
         fig.update_yaxes(range=[0, 105], row=2, col=1)
         fig.update_yaxes(range=self._success_range(trace), row=3, col=1)
         fig.update_yaxes(range=[0, self._latency_top(trace)], row=3, col=2)
-        fig.update_layout(legend=dict(orientation="h", x=0, y=0.57, yanchor="bottom"), margin=dict(t=95))
-        return apply_style(fig, title=self.title, height=900)
+        fig.update_layout(legend=dict(orientation="h", x=0, y=0.572, yanchor="bottom"), margin=dict(t=115))
+        return apply_style(fig, title=self.title, height=920)
 
     # layout values, all from the trace
     @staticmethod
@@ -264,7 +265,8 @@ class ReleaseScene(Scene):
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
         t = float(trace.series["time_s"][k])
-        return {"title": {"text": f"{self.title} — t = {t:.1f} s<br><sup>{_status(trace, k)}</sup>"}}
+        status = _status(trace, k, sep="</sup><br><sup>")
+        return {"title": {"text": f"{self.title} — t = {t:.1f} s<br><sup>{status}</sup>"}}
 
     def caption(self, trace: Trace, k: int) -> str:
         s = trace.series
@@ -289,7 +291,7 @@ class OutlierScene(Scene):
         p = trace.params
         n = p["endpoints"]
         end = float(trace.series["time_s"][-1])
-        fig = make_subplots(rows=3, cols=1, row_heights=[0.3, 0.4, 0.3], vertical_spacing=0.12)
+        fig = make_subplots(rows=3, cols=1, row_heights=[0.3, 0.4, 0.3], vertical_spacing=0.14)
         fig.add_trace(go.Scatter(mode="lines", name="traffic", hoverinfo="skip", showlegend=False,
                                  line=dict(color=COLORS["grey"], width=1)), row=1, col=1)
         fig.add_trace(go.Scatter(mode="markers+text", name="endpoints", hoverinfo="text", showlegend=False,
@@ -309,24 +311,24 @@ class OutlierScene(Scene):
         fig.add_trace(go.Scatter(mode="markers", name="earliest return", hoverinfo="text",
                                  marker=dict(symbol="line-ns-open", size=14, color=COLORS["black"],
                                              line=dict(width=2))), row=2, col=1)
-        fig.add_trace(go.Scatter(mode="markers", name="ejection refused (max share)", hoverinfo="text",
+        fig.add_trace(go.Scatter(mode="markers", name="refused (max share)", hoverinfo="text",
                                  marker=dict(symbol=SYMBOLS["off"], size=10, color=COLORS["purple"])), row=2, col=1)
         fig.add_trace(go.Scatter(mode="lines", name="errors users saw", line=dict(color=COLORS["vermillion"],
                                                                                  width=2.5, shape="hv")), row=3, col=1)
-        fig.add_trace(go.Scatter(mode="lines", name="5xx Envoy saw (before retries)",
+        fig.add_trace(go.Scatter(mode="lines", name="5xx before retries",
                                  line=dict(color=COLORS["black"], width=1.5, dash="dot", shape="hv")), row=3, col=1)
         for row in (2, 3):
             fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
                                      showlegend=False, name="now"), row=row, col=1)
         fig.update_xaxes(visible=False, range=[-0.8, n - 0.2], row=1, col=1)
-        fig.update_yaxes(visible=False, range=[-1.1, 2.8], row=1, col=1)
+        fig.update_yaxes(visible=False, range=[-1.1, 3.1], row=1, col=1)
         fig.update_xaxes(range=[0, end], row=2, col=1)
         fig.update_xaxes(range=[0, end], title_text="time (s)", row=3, col=1)
         fig.update_yaxes(range=[-0.6, n - 0.4], tickvals=list(range(n)), ticktext=[f"ep-{i}" for i in range(n)],
                          title_text="out of the pool", row=2, col=1)
         fig.update_yaxes(range=[0, self._error_top(trace)], title_text="errors / s", row=3, col=1)
-        fig.update_layout(legend=dict(orientation="h", x=0, y=0.665, yanchor="bottom"), margin=dict(t=95))
-        return apply_style(fig, title=self.title, height=760)
+        fig.update_layout(legend=dict(orientation="h", x=0, y=0.655, yanchor="bottom"), margin=dict(t=115))
+        return apply_style(fig, title=self.title, height=820)
 
     @staticmethod
     def _error_top(trace: Trace) -> float:
@@ -405,7 +407,7 @@ class OutlierScene(Scene):
         p = trace.params
         t = float(s["time_s"][k])
         out = int(s["ejected"][k].sum())
-        sub = (f"{out} of {p['endpoints']} endpoints out · consecutive5xxErrors {p['consecutive_5xx']} · "
+        sub = (f"{out} of {p['endpoints']} endpoints out · consecutive5xxErrors {p['consecutive_5xx']}</sup><br><sup>"
                f"interval {p['interval_s']:g} s · baseEjectionTime {p['base_ejection_s']:g} s · "
                f"maxEjectionPercent {p['max_ejection_percent']}")
         return {"title": {"text": f"{self.title} — t = {t:.0f} s<br><sup>{sub}</sup>"}}
