@@ -548,19 +548,20 @@ def run_outlier(params: OutlierParams | None = None, *, seed: int = 0, **overrid
     ejected_at = [math.nan] * n
     returned_at: list[float | None] = [None] * n
     cap = max(p.max_ejection_s, p.base_ejection_s)
+    pool = list(range(n))  # the endpoints not ejected, in order
     retriable = p.failure == "connect-failure" or (p.failure == "503" and p.retry_503)
-    sent = np.zeros((steps, n), dtype=np.int64)
-    failed = np.zeros((steps, n), dtype=np.int64)
+    # counts per second, as plain lists while requests are handled one by one (numpy item access is slower)
+    sent = [[0] * n for _ in range(steps)]
+    failed = [[0] * n for _ in range(steps)]
     out = np.zeros((steps, n), dtype=bool)
-    user_requests = np.zeros(steps, dtype=np.int64)
-    user_errors = np.zeros(steps, dtype=np.int64)
-    retried = np.zeros(steps, dtype=np.int64)
+    user_requests = [0] * steps
+    user_errors = [0] * steps
+    retried = [0] * steps
 
     def emit(t: float, kind: str, subject: str, actor: str, **data: object) -> None:
         events.append(Event(t, kind, subject, actor, data))
 
-    def fails(host: int, t: float) -> bool:
-        return host == p.bad_endpoint and p.fail_from_s <= t < p.fail_until_s
+    bad, fail_from, fail_until = p.bad_endpoint, p.fail_from_s, p.fail_until_s
 
     def tick(t: float) -> None:
         for h in range(n):
@@ -572,6 +573,8 @@ def run_outlier(params: OutlierParams | None = None, *, seed: int = 0, **overrid
             duration = min(p.base_ejection_s * multiplier[h], cap)
             if t - ejected_at[h] >= duration - 1e-9:
                 ejected[h] = False
+                pool.append(h)
+                pool.sort()
                 returned_at[h] = t
                 consecutive[h] = 0
                 emit(t, "return", f"endpoint-{h}", ENVOY, after_s=round(t - ejected_at[h], 3),
@@ -590,6 +593,7 @@ def run_outlier(params: OutlierParams | None = None, *, seed: int = 0, **overrid
             if p.base_ejection_s * multiplier[h] < cap:
                 multiplier[h] += 1
             ejected[h] = True
+            pool.remove(h)
             ejected_at[h] = t
             emit(t, "eject", f"endpoint-{h}", ENVOY, consecutive_5xx=consecutive[h], multiplier=multiplier[h],
                  earliest_return_s=round(t + min(p.base_ejection_s * multiplier[h], cap), 3))
@@ -600,12 +604,13 @@ def run_outlier(params: OutlierParams | None = None, *, seed: int = 0, **overrid
     if p.fail_from_s < p.duration_s:
         emit(p.fail_from_s, "start-failing", f"endpoint-{p.bad_endpoint}", FAULT, failure=p.failure)
     total = int(draw.poisson(p.request_rate_per_s * p.duration_s))
-    arrivals = np.sort(draw.uniform(0.0, p.duration_s, total))
+    arrivals = np.sort(draw.uniform(0.0, p.duration_s, total)).tolist()
+    picks = draw.random((total, p.retries + 1)).tolist()  # where each attempt goes, drawn at once
+    everyone = list(range(n))
     tick_index = 1
     next_tick = p.interval_s
     recovered_logged = False
-    for t in arrivals:
-        t = float(t)
+    for t, pick in zip(arrivals, picks, strict=True):
         while next_tick <= t:
             if not recovered_logged and next_tick >= p.fail_until_s:
                 emit(p.fail_until_s, "recover", f"endpoint-{p.bad_endpoint}", FAULT)
@@ -620,14 +625,18 @@ def run_outlier(params: OutlierParams | None = None, *, seed: int = 0, **overrid
         user_requests[s] += 1
         tried: list[int] = []
         for attempt in range(p.retries + 1):
-            pool = [h for h in range(n) if not ejected[h]] or list(range(n))  # all ejected: panic, use every host
-            fresh = [h for h in pool if h not in tried] or pool  # retries prefer hosts not tried yet
-            h = int(fresh[int(draw.integers(len(fresh)))])
+            candidates = pool or everyone  # all ejected: panic, use every host
+            if tried:  # retries prefer hosts not tried yet
+                candidates = [h for h in candidates if h not in tried] or candidates
+            h = candidates[int(pick[attempt] * len(candidates))]
             tried.append(h)
-            error = fails(h, t)
-            sent[s, h] += 1
-            failed[s, h] += int(error)
-            charge(h, t, error)
+            error = h == bad and fail_from <= t < fail_until
+            sent[s][h] += 1
+            if error:
+                failed[s][h] += 1
+                charge(h, t, True)
+            elif consecutive[h]:
+                consecutive[h] = 0  # a success ends the run of errors
             if not error or not retriable or attempt == p.retries:
                 user_errors[s] += int(error)
                 break
@@ -651,7 +660,8 @@ def run_outlier(params: OutlierParams | None = None, *, seed: int = 0, **overrid
     events.sort(key=lambda e: e.time_s)  # stable: same-time events keep their order
     return Trace(model="mesh-outlier", params=asdict(p), seed=seed, events=tuple(events), series={
         "time_s": np.arange(steps, dtype=float),
-        "sent": sent, "failed": failed, "ejected": out,
-        "user_requests": user_requests, "user_errors": user_errors, "retried": retried,
+        "sent": np.array(sent, dtype=np.int64), "failed": np.array(failed, dtype=np.int64), "ejected": out,
+        "user_requests": np.array(user_requests, dtype=np.int64), "user_errors": np.array(user_errors, dtype=np.int64),
+        "retried": np.array(retried, dtype=np.int64),
         "ticks_s": p.interval_s * np.arange(1, int(math.floor(p.duration_s / p.interval_s + 1e-9)) + 1),
     })
