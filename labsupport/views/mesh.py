@@ -42,6 +42,14 @@ def _kept(values: list[Any]) -> list[Any]:
     return values if values else [None]
 
 
+def _history(trace: Trace, name: str, k: int, decimals: int) -> dict[str, np.ndarray]:
+    """A line's points up to step ``k``, thinned to at most about 150 (an animation stores one copy per frame)."""
+    times = trace.series["time_s"]
+    stride = max(1, len(times) // 150)
+    index = np.unique(np.append(np.arange(0, k + 1, stride), k))
+    return dict(x=np.round(times[index], 3), y=np.round(np.asarray(trace.series[name], dtype=float)[index], decimals))
+
+
 def _lane(pod: str) -> float:
     return _PODS[pod][1]
 
@@ -224,7 +232,6 @@ class ReleaseScene(Scene):
         routing = [f"everyone: primary {int(s['primary_weight'][k])} · canary {int(s['canary_weight'][k])}",
                    "testers (x-tester: true) → canary" if testers else "no tester rule"]
         # the weight and the checks so far
-        now = reveal(s["time_s"], k)
         checks = [e for e in trace.of_kind("analysis") if e.time_s <= t + 1e-9]
         ok = [e for e in checks if e.data["passed"]]
         bad = [e for e in checks if not e.data["passed"]]
@@ -236,26 +243,34 @@ class ReleaseScene(Scene):
             dict(),
             dict(x=xs, y=ys, text=names, hovertext=hover,
                  marker=dict(color=colours, symbol=symbols, size=sizes, line=dict(color="#222", width=1))),
-            dict(x=rx, y=ry, hovertext=rh, marker=dict(color=rc, symbol=rs, size=11, line=dict(color="#222", width=1))),
+            dict(x=np.round(rx, 3), y=np.round(ry, 3), hovertext=rh,
+                 marker=dict(color=rc, symbol=rs, size=11, line=dict(color="#222", width=1))),
             dict(x=[10.3, 10.3], y=[4.9, 4.5], text=routing),
             dict(), dict(), dict(), dict(),
-            dict(x=now, y=reveal(s["canary_weight"], k).astype(float)),
+            self._weight_line(trace, k),
             dict(x=_kept([e.time_s for e in ok]), y=_kept([weight_at[e.time_s] for e in ok]),
                  hovertext=[f"{e.time_s:g} s: passed ({e.data['success_rate']} %, P99 {e.data['p99_ms']} ms)"
                             for e in ok]),
             dict(x=_kept([e.time_s for e in bad]), y=_kept([weight_at[e.time_s] for e in bad]),
                  hovertext=[f"{e.time_s:g} s: failed check {e.data['failed_checks']}: {e.data['why']}" for e in bad]),
             dict(),
-            dict(x=now, y=reveal(s["canary_success_rate"], k)),
-            dict(x=now, y=reveal(s["primary_success_rate"], k)),
+            _history(trace, "canary_success_rate", k, 2),
+            _history(trace, "primary_success_rate", k, 2),
             dict(),
-            dict(x=now, y=reveal(s["canary_p99_ms"], k)),
-            dict(x=now, y=reveal(s["primary_p99_ms"], k)),
+            _history(trace, "canary_p99_ms", k, 0),
+            _history(trace, "primary_p99_ms", k, 0),
             dict(),
             dict(x=[t, t], y=[0, 105]),
             dict(x=[t, t], y=[low, high]),
             dict(x=[t, t], y=[0, top]),
         ]
+
+    @staticmethod
+    def _weight_line(trace: Trace, k: int) -> dict[str, np.ndarray]:
+        """The weight up to step ``k`` as a step line: only the steps where it changed, and step ``k``."""
+        weight = np.asarray(trace.series["canary_weight"][: k + 1], dtype=float)
+        index = np.append(np.flatnonzero(np.diff(weight, prepend=-1.0)), k)
+        return dict(x=np.round(trace.series["time_s"][index], 3), y=weight[index])
 
     @staticmethod
     def _weight_before(trace: Trace, t: float) -> float:
