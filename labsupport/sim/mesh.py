@@ -190,6 +190,7 @@ class ReleaseParams:
     interval_s: float = 30.0  # analysis.interval (Flagger's default is 1m)
     step_weight: int = 10  # analysis.stepWeight: percent added at each passed check
     max_weight: int = 50  # analysis.maxWeight: the last weight before promotion
+    step_weights: tuple[int, ...] | None = None  # analysis.stepWeights ([5, 25, 50]): replaces the two above
     threshold: int = 5  # analysis.threshold: failed checks before rollback
     min_success_rate: float = 99.0  # request-success-rate thresholdRange.min, percent of non-5xx responses
     max_latency_ms: float = 500.0  # request-duration thresholdRange.max, P99 in milliseconds
@@ -212,6 +213,8 @@ class ReleaseParams:
         threshold = check_int("threshold", self.threshold, low=1, high=100)
         for name, value in (("step_weight", step), ("max_weight", top), ("threshold", threshold)):
             object.__setattr__(self, name, value)  # 10.0 is accepted as 10, and stays a whole number
+        if self.step_weights is not None:
+            object.__setattr__(self, "step_weights", _rising_weights(self.step_weights))
         check_number("min_success_rate", self.min_success_rate, low=0, high=100)
         check_number("max_latency_ms", self.max_latency_ms, low=1, high=60_000)
         check_number("canary_error_rate", self.canary_error_rate, low=0, high=1)
@@ -233,20 +236,43 @@ class ReleaseParams:
         """The time step: the interval divided into whole steps of at most one second, so ticks fall on steps."""
         return self.interval_s / math.ceil(self.interval_s)
 
+    def weights(self) -> tuple[int, ...]:
+        """The canary weights in order: ``step_weights``, or ``step_weight`` added until ``max_weight`` is reached."""
+        if self.step_weights is not None:
+            return tuple(self.step_weights)
+        steps = math.ceil(self.max_weight / self.step_weight)
+        return tuple(min(self.step_weight * (i + 1), 100) for i in range(steps))
+
     def _horizon(self) -> float:
         if self.duration_s is not None:
             return float(self.duration_s)
-        steps = math.ceil(self.max_weight / self.step_weight)
+        steps = len(self.weights())
         return self.interval_s * (max(steps + 4, self.threshold + steps + 3) + 1)
 
 
-def release_timeline(interval_s: float, step_weight: int, max_weight: int, threshold: int) -> dict[str, float]:
+def _rising_weights(value: Any) -> tuple[int, ...]:
+    """``step_weights`` as a tuple of whole percentages that rise, or a message saying what is expected."""
+    expected = "a list of rising whole percentages from 1 to 100, such as [5, 25, 50]"
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) or not value:
+        raise ParameterError(f"step_weights must be {expected}, got {value!r}")
+    weights = []
+    for w in value:
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or float(w) != int(w) or not 1 <= w <= 100:
+            raise ParameterError(f"step_weights must be {expected}; {w!r} is not a whole percentage from 1 to 100")
+        weights.append(int(w))
+    if any(b <= a for a, b in zip(weights, weights[1:], strict=False)):
+        raise ParameterError(f"step_weights must be {expected}; {weights} does not rise at every step")
+    return tuple(weights)
+
+
+def release_timeline(interval_s: float, step_weight: int = 10, max_weight: int = 50, threshold: int = 5, *,
+                     step_weights: Sequence[int] | None = None) -> dict[str, float]:
     """When each part of a release happens, counted from ``kubectl apply`` of v2, as Flagger schedules it.
 
     Flagger runs at every interval from the apply on. ``promote_s`` holds for a release that passes every
     check; ``rollback_s`` for one that fails every check (so its weight stays at the first step).
     """
-    steps = math.ceil(max_weight / step_weight)
+    steps = len(step_weights) if step_weights is not None else math.ceil(max_weight / step_weight)
     return {
         "detect_s": interval_s,
         "first_step_s": 2 * interval_s,
@@ -330,6 +356,7 @@ def run_release(params: ReleaseParams | None = None, *, seed: int = 0, **overrid
     """
     p = with_overrides(params or ReleaseParams(), overrides)
     draw = generator(seed)
+    weights = p.weights()
     dt = p.step_s()
     per_tick = round(p.interval_s / dt)
     horizon = p._horizon()
@@ -389,7 +416,7 @@ def run_release(params: ReleaseParams | None = None, *, seed: int = 0, **overrid
                     ended_at = t
                 elif canary_w == 0 and iterations == 0:
                     iterations = 1
-                    set_routes(t, p.step_weight, 100 - p.step_weight, "first step")
+                    set_routes(t, weights[0], 100 - weights[0], "first step")
                 else:
                     last = blocks[-1]
                     n = int(last["canary_n"].sum())
@@ -410,9 +437,9 @@ def run_release(params: ReleaseParams | None = None, *, seed: int = 0, **overrid
                          success_rate=None if n == 0 else round(rate, 2),
                          p99_ms=None if n == 0 else round(p99, 1), failed_checks=failed, why=why or "passed")
                     if not why:
-                        if canary_w < p.max_weight:
-                            set_routes(t, min(canary_w + p.step_weight, 100), max(primary_w - p.step_weight, 0),
-                                       "step")
+                        if canary_w < weights[-1]:
+                            new = weights[weights.index(canary_w) + 1]
+                            set_routes(t, new, 100 - new, "step")
                         else:
                             phase = Phase.PROMOTING
                             primary_version = 2

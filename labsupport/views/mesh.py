@@ -288,7 +288,8 @@ class ReleaseScene(Scene):
         t = float(s["time_s"][k])
         dt = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
         recent = list(trace.between(t - dt, t)) if k else [e for e in trace.events if e.time_s <= t]
-        head = f"<b>t = {t:.1f} s</b> ({_status(trace, k)})"
+        head = (f"<b>t = {t:.1f} s</b> ({_status(trace, k)}; the proxies report {s['canary_rps'][k]:.1f} "
+                f"requests/s to the canary, {s['primary_rps'][k]:.1f} to the primary)")
         if not recent:
             return head + ": requests flow by the rules last pushed; nothing was reconfigured."
         return head + ":" + event_list_html(recent, ACTOR_COLORS, limit=8)

@@ -260,3 +260,16 @@ def test_bad_outlier_settings_are_explained() -> None:
         run_outlier(endpoints=5, bad_endpoint=7)
     with pytest.raises(ParameterError, match="max_ejection_percent must be at most 100"):
         run_outlier(max_ejection_percent=150)
+
+
+def test_step_weights_a_list_as_flagger_takes_it() -> None:
+    trace = run_release(step_weights=[5, 25], header_routing=False)
+    assert [(e.time_s, e.data["canary"]) for e in trace.of_kind("set-weight")] == [(60.0, 5), (90.0, 25), (150.0, 0)]
+    assert trace.first("promote").time_s == release_timeline(30, step_weights=[5, 25])["promote_s"] == 120.0
+    assert trace.params["step_weights"] == (5, 25)
+    assert run_release(step_weights=(5.0, 25)).params["step_weights"] == (5, 25)
+    for bad, why in (([25, 5], "does not rise"), ([], "got ()"), ("5,25", "got '5,25'"), ([5, 250], "250 is not"),
+                     ([5.5], "5.5 is not")):
+        with pytest.raises(ParameterError, match=r"step_weights must be a list of rising whole percentages") as error:
+            run_release(step_weights=bad)
+        assert why in str(error.value) and "such as [5, 25, 50]" in str(error.value)
