@@ -6,14 +6,13 @@ from _common import Row, control_change_ms, first_figure_ms, median_ms
 
 
 def rows() -> list[Row]:
-    from labsupport.artifacts.kubernetes import render_canary_routes, render_manifests, validate_manifests
-    from labsupport.sim.kubernetes import run_canary, run_cluster
+    from labsupport.artifacts.kubernetes import render_manifests, validate_manifests
+    from labsupport.sim.kubernetes import run_cluster
     from labsupport.views import animate
-    from labsupport.views.kubernetes import CanaryScene, ClusterScene, kubernetes_panel
+    from labsupport.views.kubernetes import ClusterScene, kubernetes_panel
 
     kernel_ms, figure_ms = first_figure_ms("04_kubernetes")
     cluster = run_cluster()
-    canary = run_canary()
     panel = kubernetes_panel()
     values = iter(range(10**6))
 
@@ -23,15 +22,10 @@ def rows() -> list[Row]:
     return [
         Row("04 model: run_cluster() (3 nodes, 180 s, kill + scale + rollout)", median_ms(run_cluster, repeat=30),
             "ms"),
-        Row("04 model: run_canary() (150 s)", median_ms(run_canary, repeat=30), "ms"),
         Row("04 manifests: render + validate (Deployment, Service; kubernetes-validate)",
             median_ms(lambda: validate_manifests(render_manifests()), repeat=20), "ms"),
-        Row("04 Istio routes: render + validate (VirtualService, DestinationRule)",
-            median_ms(lambda: validate_manifests(render_canary_routes(25)), repeat=20), "ms"),
         Row("04 cluster animation: animate(ClusterScene, every=2) (91 frames)",
             median_ms(lambda: animate(ClusterScene(), cluster, every=2), repeat=9), "ms"),
-        Row("04 canary animation: animate(CanaryScene, every=2) (76 frames)",
-            median_ms(lambda: animate(CanaryScene(), canary, every=2), repeat=9), "ms"),
         Row("04 fresh kernel start-up (not the lesson's own cost)", kernel_ms, "ms"),
         Row("04 fresh kernel -> first figure shown", figure_ms, "ms", "target ≤ 1500"),
         Row("04 cluster panel: replicas 2-8 (rerun + update)",

@@ -1,4 +1,4 @@
-"""Lesson 04: a small Kubernetes cluster reconciling desired state, and a canary release in a service mesh.
+"""Lesson 04: a small Kubernetes cluster reconciling desired state.
 
 :func:`run_cluster` steps a cluster of nodes once per second. Each second the parts of Kubernetes act in a
 fixed order, each recorded as the ``actor`` of its events:
@@ -15,9 +15,8 @@ fixed order, each recorded as the ``actor`` of its events:
 * when the set of ready pods has changed, the **controller-manager**'s EndpointSlice controller rewrites the
   Service's EndpointSlice, and **kube-proxy** on each node follows it and reprograms the forwarding rules.
 
-:func:`run_canary` shifts a mesh's traffic to a new version step by step, checks the canary's error rate at
-the end of each step and rolls back to 0 % when it is above a threshold.
-Both models are pure and seeded: the same parameters and seed give the same trace.
+The model is pure: the same parameters give the same trace. (The canary release that used to follow here is
+lesson 05's :func:`labsupport.sim.mesh.run_release`.)
 """
 
 from __future__ import annotations
@@ -30,15 +29,13 @@ from enum import IntEnum
 import numpy as np
 
 from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
-from labsupport.sim._trace import Event, Trace, generator
+from labsupport.sim._trace import Event, Trace
 
 __all__ = [
     "ACTORS",
-    "CanaryParams",
     "ClusterParams",
     "PodState",
     "resolve_surge",
-    "run_canary",
     "run_cluster",
 ]
 
@@ -46,8 +43,6 @@ __all__ = [
 ACTORS = ("api-server", "controller-manager", "scheduler", "kubelet", "kube-proxy")
 API, CM, SCHED, KUBELET, PROXY = ACTORS
 FAULT = "fault"
-#: The parts that act in :func:`run_canary`.
-MESH_ACTORS = ("rollout-controller", "istiod", "envoy")
 
 
 class PodState(IntEnum):
@@ -331,133 +326,5 @@ def run_cluster(params: ClusterParams | None = None, *, seed: int = 0, **overrid
             "pod_node": node,
             "pod_version": np.array(pod_version, dtype=np.int64),
             "pod_name": np.array(pod_name, dtype=object),
-        },
-    )
-
-
-# ---- the canary release ------------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class CanaryParams:
-    """Parameters of :func:`run_canary`."""
-
-    weights: tuple[int, ...] = (5, 25, 50, 100)  # percent of traffic to the canary, step by step
-    step_s: float = 30.0
-    request_rate_per_s: float = 40.0
-    stable_error_rate: float = 0.01
-    canary_error_rate: float = 0.12
-    max_error_rate: float = 0.05  # the canary's error rate over a step above which it is rolled back
-    duration_s: float = 150.0
-
-    def validated(self) -> CanaryParams:
-        if not isinstance(self.weights, tuple) or not self.weights:
-            raise ParameterError(f"weights must be a non-empty list of percentages, got {self.weights!r}")
-        previous = 0
-        for w in self.weights:
-            check_int("each weight", w, low=1, high=100)
-            if w <= previous:
-                raise ParameterError(f"weights must rise step by step, got {list(self.weights)}")
-            previous = w
-        duration = check_number("duration_s", self.duration_s, low=10, high=3600)
-        check_number("step_s", self.step_s, low=1, high=duration)
-        check_number("request_rate_per_s", self.request_rate_per_s, low=1, high=10000)
-        check_number("stable_error_rate", self.stable_error_rate, low=0, high=1)
-        check_number("canary_error_rate", self.canary_error_rate, low=0, high=1)
-        check_number("max_error_rate", self.max_error_rate, low=0, high=1)
-        return self
-
-
-def run_canary(params: CanaryParams | None = None, *, seed: int = 0, **overrides: object) -> Trace:
-    """Run a canary release: every ``step_s`` the canary's share rises to the next weight, if it passed.
-
-    At the end of each step the rollout controller (Argo Rollouts or Flagger in real life) compares the
-    canary's error rate over that step with ``max_error_rate``; above it, traffic goes back to 0 % and the
-    release stops. Each weight change is a new VirtualService that istiod pushes to every Envoy sidecar.
-    """
-    p = with_overrides(params or CanaryParams(), overrides)
-    draw = generator(seed)
-    steps = int(math.floor(p.duration_s)) + 1
-    events: list[Event] = []
-    weight = np.zeros(steps, dtype=np.int64)
-    requests = draw.poisson(p.request_rate_per_s, steps)
-    canary_requests = np.zeros(steps, dtype=np.int64)
-    canary_errors = np.zeros(steps, dtype=np.int64)
-    stable_errors = np.zeros(steps, dtype=np.int64)
-
-    def set_weight(t: float, w: int, why: str) -> None:
-        events.append(Event(t, "set-weight", "virtualservice/restaurant", "rollout-controller",
-                            {"canary": w, "stable": 100 - w, "reason": why}))
-        events.append(Event(t, "push-config", "virtualservice/restaurant", "istiod", {"canary": w}))
-
-    current = 0
-    step_index = -1
-    step_start = 0
-    state = "progressing"
-    started = np.zeros(steps, dtype=np.int64)  # the second the current step began
-    for k in range(steps):
-        t = float(k)
-        if state == "progressing" and k == step_start + (0 if step_index < 0 else int(p.step_s)):
-            if step_index >= 0:  # analyse the step that just ended
-                window = slice(step_start, k)
-                n = int(canary_requests[window].sum())
-                e = int(canary_errors[window].sum())
-                rate = e / n if n else 0.0
-                events.append(Event(t, "analyse", "canary", "rollout-controller",
-                                    {"error_rate": round(rate, 4), "requests": n}))
-                if rate > p.max_error_rate:
-                    current = 0
-                    state = "rolled-back"
-                    step_start = k  # what follows is no step of the release
-                    set_weight(t, 0, "rollback")
-                elif step_index + 1 >= len(p.weights):
-                    state = "promoted"
-                    step_start = k
-                    events.append(Event(t, "promote", "canary", "rollout-controller", {}))
-            if state == "progressing":
-                step_index += 1
-                step_start = k
-                current = p.weights[step_index]
-                set_weight(t, current, "step")
-        weight[k] = current
-        started[k] = step_start
-        # Envoy splits this second's requests by the weights it was last sent (a binomial split)
-        n_canary = int(draw.binomial(requests[k], current / 100)) if current else 0
-        canary_requests[k] = n_canary
-        canary_errors[k] = int(draw.binomial(n_canary, p.canary_error_rate)) if n_canary else 0
-        stable_errors[k] = int(draw.binomial(requests[k] - n_canary, p.stable_error_rate))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        canary_rate = np.where(canary_requests > 0, canary_errors / np.maximum(canary_requests, 1), np.nan)
-        stable_rate = np.where(requests - canary_requests > 0,
-                               stable_errors / np.maximum(requests - canary_requests, 1), np.nan)
-    # What the analysis sees: each version's error rate from the start of the current step up to now.
-    cum = {name: np.concatenate(([0], np.cumsum(values))) for name, values in (
-        ("canary_requests", canary_requests), ("canary_errors", canary_errors),
-        ("stable_requests", requests - canary_requests), ("stable_errors", stable_errors))}
-    upto = np.arange(steps) + 1
-
-    def since_step(name: str) -> np.ndarray:
-        return cum[name][upto] - cum[name][started]
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        canary_step = np.where(since_step("canary_requests") > 0,
-                               since_step("canary_errors") / np.maximum(since_step("canary_requests"), 1), np.nan)
-        stable_step = np.where(since_step("stable_requests") > 0,
-                               since_step("stable_errors") / np.maximum(since_step("stable_requests"), 1), np.nan)
-    return Trace(
-        model="canary",
-        params=asdict(p),
-        seed=seed,
-        events=tuple(events),
-        series={
-            "time_s": np.arange(steps, dtype=float),
-            "canary_weight": weight,
-            "requests": requests,
-            "canary_requests": canary_requests,
-            "canary_errors": canary_errors,
-            "stable_errors": stable_errors,
-            "canary_error_rate": canary_rate,
-            "stable_error_rate": stable_rate,
-            "canary_step_error_rate": canary_step,
-            "stable_step_error_rate": stable_step,
         },
     )

@@ -1,4 +1,4 @@
-"""Lesson 04 pictures: the cluster's control loop at work, and a canary release shifting traffic."""
+"""Lesson 04 pictures: the cluster's control loop at work."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from labsupport.sim.kubernetes import ACTORS, PodState
 from labsupport.views._scene import Scene, event_list_html, reveal, step_events
 from labsupport.views._style import COLORS, SYMBOLS, apply_style
 
-__all__ = ["ACTOR_COLORS", "CanaryScene", "ClusterScene", "canary_panel", "kubernetes_panel"]
+__all__ = ["ACTOR_COLORS", "ClusterScene", "kubernetes_panel"]
 
 ACTOR_COLORS = {
     "api-server": COLORS["blue"],
@@ -213,61 +213,6 @@ class ClusterScene(Scene):
         return f"<b>t = {t:.0f} s</b>:{event_list_html(recent, ACTOR_COLORS, limit=12)}"
 
 
-class CanaryScene(Scene):
-    """Top: the share of traffic Envoy sends to the canary. Bottom: each version's error rate over the current
-    step, which the rollout controller compares with the limit at the step's end."""
-
-    title = "A canary release in a service mesh"
-
-    def figure(self, trace: Trace) -> go.Figure:
-        duration = float(trace.series["time_s"][-1])
-        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.16,
-                            subplot_titles=("", "error rate since the step began (what the analysis checks)"))
-        fig.add_trace(go.Scatter(mode="lines", name="canary weight", fill="tozeroy",
-                                 line=dict(color=COLORS["blue"], width=2.5, shape="hv")), row=1, col=1)
-        fig.add_trace(go.Scatter(mode="lines", name="canary (v2) errors",
-                                 line=dict(color=COLORS["vermillion"], width=2.5)), row=2, col=1)
-        fig.add_trace(go.Scatter(mode="lines", name="stable (v1) errors",
-                                 line=dict(color=COLORS["green"], width=2, dash="dot")), row=2, col=1)
-        fig.add_trace(go.Scatter(x=[0, duration], y=[trace.params["max_error_rate"]] * 2, mode="lines",
-                                 name="rollback above", line=dict(color=COLORS["black"], dash="dash")), row=2, col=1)
-        for row in (1, 2):
-            fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
-                                     showlegend=False, name="now"), row=row, col=1)
-        fig.update_yaxes(title_text="% to canary", range=[0, 105], row=1, col=1)
-        fig.update_yaxes(tickformat=".0%", range=[0, self._top(trace)], row=2, col=1)
-        fig.update_layout(legend=dict(orientation="h", x=0, y=0.5, yanchor="bottom"))
-        fig.update_xaxes(range=[0, duration], row=1, col=1)
-        fig.update_xaxes(title_text="time (s)", range=[0, duration], row=2, col=1)
-        return apply_style(fig, title=self.title, height=560)
-
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
-        s = trace.series
-        t = float(s["time_s"][k])
-        now = reveal(s["time_s"], k)
-        return [
-            dict(x=now, y=reveal(s["canary_weight"], k).astype(float)),
-            dict(x=now, y=reveal(s["canary_step_error_rate"], k)),
-            dict(x=now, y=reveal(s["stable_step_error_rate"], k)),
-            dict(),
-            dict(x=[t, t], y=[0, 105]),
-            dict(x=[t, t], y=[0, self._top(trace)]),
-        ]
-
-    @staticmethod
-    def _top(trace: Trace) -> float:
-        rates = np.asarray(trace.series["canary_step_error_rate"], dtype=float)
-        seen = rates[~np.isnan(rates)]
-        return float(min(1.0, max(0.2, trace.params["max_error_rate"] * 2, *(seen[5:] * 1.1 if len(seen) > 5 else []))))
-
-    def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
-        t = float(trace.series["time_s"][k])
-        w = int(trace.series["canary_weight"][k])
-        rolled = any(e.data.get("reason") == "rollback" and e.time_s <= t for e in trace.events)
-        state = " — ROLLED BACK" if rolled else ""
-        return {"title": {"text": f"{self.title} — t = {t:.0f} s, canary {w} %{state}"}}
-
-
 def kubernetes_panel(**initial: Any) -> Any:
     """The lesson's live panel: replicas, the node to kill and when, maxSurge rerun the cluster model."""
     import ipywidgets as widgets
@@ -302,25 +247,3 @@ def kubernetes_panel(**initial: Any) -> Any:
         return run_cluster(**values)
 
     return LivePanel(ClusterScene(), run, controls, start_step=int(initial.get("start_at_s", 62)))
-
-
-def canary_panel(**initial: Any) -> Any:
-    """A live panel for the canary: the new version's error rate and the rollback threshold."""
-    import ipywidgets as widgets
-
-    from labsupport.sim.kubernetes import CanaryParams, run_canary
-    from labsupport.views._scene import LivePanel
-
-    d = CanaryParams()
-    style = {"description_width": "initial"}
-    controls = {
-        "canary_error_rate": widgets.FloatSlider(value=initial.get("canary_error_rate", d.canary_error_rate),
-                                                 min=0, max=0.3, step=0.01, readout_format=".0%",
-                                                 description="canary error rate", style=style),
-        "max_error_rate": widgets.FloatSlider(value=initial.get("max_error_rate", d.max_error_rate), min=0.01,
-                                              max=0.3, step=0.01, readout_format=".0%",
-                                              description="roll back above", style=style),
-    }
-    seed = int(initial.get("seed", 0))
-    return LivePanel(CanaryScene(), lambda **values: run_canary(seed=seed, **values), controls,
-                     start_step=int(initial.get("start_at_s", 150)))

@@ -1,10 +1,10 @@
-"""Lesson 04 artifacts: manifests valid against the real Kubernetes schemas; mistakes explained; Istio routes."""
+"""Lesson 04 artifacts: manifests valid against the real Kubernetes schemas; mistakes explained."""
 
 from __future__ import annotations
 
 import yaml
 
-from labsupport.artifacts.kubernetes import render_canary_routes, render_manifests, validate_manifests
+from labsupport.artifacts.kubernetes import render_manifests, validate_manifests
 from labsupport.sim.kubernetes import ClusterParams
 
 
@@ -30,22 +30,3 @@ def test_invalid_manifests_are_explained_without_traceback() -> None:
     assert "no manifest found" in str(validate_manifests(""))
     assert "a mapping with apiVersion and kind" in str(validate_manifests("- 1\n- 2\n"))
     assert "Traceback" not in port._repr_html_() and "#D55E00" in port._repr_html_()
-
-
-def test_canary_routes_mean_the_weights() -> None:
-    text = render_canary_routes(25)
-    assert validate_manifests(text).ok
-    vs, dr = yaml.safe_load_all(text)
-    assert [(r["destination"]["subset"], r["weight"]) for r in vs["spec"]["http"][0]["route"]] == [
-        ("stable", 75), ("canary", 25)]
-    assert {s["name"]: s["labels"]["version"] for s in dr["spec"]["subsets"]} == {"stable": "v1", "canary": "v2"}
-    bad_sum = validate_manifests(text.replace("weight: 75", "weight: 70"))
-    assert "add up to 95, not 100" in str(bad_sum)
-    bad_type = validate_manifests(text.replace("weight: 25", "weight: high"))
-    assert "'high' is not of type 'integer'" in str(bad_type)
-    try:
-        render_canary_routes(120)
-    except ValueError as error:
-        assert "0 to 100" in str(error)
-    else:
-        raise AssertionError("a weight of 120 was accepted")

@@ -9,7 +9,7 @@ from labsupport.grading import Status, check, lesson_exercises
 
 def test_lesson_exercises() -> None:
     assert [ex.id for ex in lesson_exercises("04")] == [
-        "04.canary_weights", "04.last_old_pod_stops_s", "04.pending_after_node_dies", "04.who_acts"]
+        "04.last_old_pod_stops_s", "04.pending_after_node_dies", "04.who_acts"]
 
 
 def test_who_acts_wrong_answers() -> None:
@@ -92,9 +92,3 @@ def test_pending_wrong_answers() -> None:
 
     assert check("04.pending_after_node_dies", fractions).points < 3
 
-
-def test_canary_weights_wrong_answers() -> None:
-    assert check("04.canary_weights", {"stable": 75, "canary": 25}).points == 1  # a weight, but not at 75 s
-    assert "add up to 90" in str(check("04.canary_weights", {"stable": 40, "canary": 50}))
-    assert "'stable' and 'canary'" in str(check("04.canary_weights", {"v1": 50, "v2": 50}))
-    assert check("04.canary_weights", [50, 50]).status is Status.INVALID

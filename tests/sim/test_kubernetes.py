@@ -1,4 +1,4 @@
-"""Lesson 04 models: the cluster's exact story, its invariants, the canary's steps and rollback."""
+"""Lesson 04 models: the cluster's exact story and its invariants."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from labsupport.sim import ParameterError
-from labsupport.sim.kubernetes import ACTORS, PodState, resolve_surge, run_canary, run_cluster
+from labsupport.sim.kubernetes import ACTORS, PodState, resolve_surge, run_cluster
 
 
 def _story(trace):
@@ -34,7 +34,6 @@ def test_default_story_exactly() -> None:
 
 def test_same_seed_same_trace() -> None:
     assert run_cluster().log() == run_cluster().log()
-    assert run_canary(seed=3).log() == run_canary(seed=3).log()
 
 
 @pytest.mark.parametrize(("replicas", "surge", "unavailable"), [(4, "25%", "25%"), (6, "25%", "25%"), (10, 3, 0),
@@ -91,40 +90,6 @@ def test_bad_parameters_are_explained() -> None:
         run_cluster(max_surge="lots")
     with pytest.raises(ParameterError, match="kill_node must be at most 2"):
         run_cluster(kill_node=3)
-    with pytest.raises(ParameterError, match="weights must rise"):
-        run_canary(weights=[50, 25])
-
-
-def test_canary_rolls_back_a_failing_version() -> None:
-    trace = run_canary()
-    weights = [e.data["canary"] for e in trace.of_kind("set-weight")]
-    assert weights == [5, 0]
-    rollback = trace.of_kind("set-weight")[-1]
-    assert rollback.time_s == 30.0 and rollback.data["reason"] == "rollback"
-    assert trace.series["canary_weight"][-1] == 0
-    assert trace.series["canary_requests"][40:].sum() == 0
-
-
-def test_healthy_canary_is_promoted_step_by_step() -> None:
-    trace = run_canary(canary_error_rate=0.01)
-    assert [e.data["canary"] for e in trace.of_kind("set-weight")] == [5, 25, 50, 100]
-    assert [e.time_s for e in trace.of_kind("set-weight")] == [0.0, 30.0, 60.0, 90.0]
-    assert trace.first("promote") is not None
-    assert all(e.actor == "istiod" for e in trace.of_kind("push-config"))
-    share = trace.series["canary_requests"][60:90].sum() / trace.series["requests"][60:90].sum()
-    assert 0.4 < share < 0.6
-
-
-def test_step_error_rate_is_what_the_analysis_saw() -> None:
-    trace = run_canary()
-    s = trace.series
-    analysed = trace.first("analyse")
-    assert analysed is not None
-    assert round(float(s["canary_step_error_rate"][29]), 4) == analysed.data["error_rate"] > 0.05
-    assert np.isnan(s["canary_step_error_rate"][31:]).all()  # no canary traffic after the rollback
-    assert (s["stable_step_error_rate"][5:] < 0.05).all()
-
-
 def test_a_dead_node_is_handled_in_the_order_kubernetes_documents() -> None:
     """Ready becomes Unknown with the unreachable NoExecute taint; the EndpointSlice controller (in the
     controller manager) drops the node's pod from the Service, and only then does kube-proxy follow."""

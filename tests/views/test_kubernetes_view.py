@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from labsupport.sim.kubernetes import run_canary, run_cluster
+from labsupport.sim.kubernetes import run_cluster
 from labsupport.views import animate
-from labsupport.views.kubernetes import CanaryScene, ClusterScene, canary_panel, kubernetes_panel
+from labsupport.views.kubernetes import ClusterScene, kubernetes_panel
 from tests.views.panels import assert_bad_setting_is_explained
 
 
@@ -20,13 +20,6 @@ def test_cluster_animation_frames_match_figure() -> None:
     assert caption.index("mark-not-ready") < caption.index("update-endpoints") < caption.index("program-rules")
 
 
-def test_canary_animation_shows_rollback() -> None:
-    trace = run_canary()
-    animation = animate(CanaryScene(), trace, every=2)
-    assert "ROLLED BACK" in animation.frames[-1]["layout"]["title"]["text"]
-    animation.figure()
-
-
 def test_kubernetes_panel_reruns_and_explains() -> None:
     panel = kubernetes_panel()  # how fast it reruns: benchmarks/bench_04_kubernetes.py (no wall clock in tests)
     panel.controls["replicas"].value = 6
@@ -35,8 +28,3 @@ def test_kubernetes_panel_reruns_and_explains() -> None:
     assert panel.trace.params["max_surge"] == 0
     assert_bad_setting_is_explained(panel, "max_unavailable", "0", "may not be 0 when max_surge is 0", "1")
     assert_bad_setting_is_explained(panel, "replicas", 50, "replicas must be at most 40", 4)
-
-
-def test_canary_panel_explains() -> None:
-    panel = canary_panel()
-    assert_bad_setting_is_explained(panel, "canary_error_rate", 1.5, "canary_error_rate must be at most 1", 0.02)

@@ -7,7 +7,7 @@ from typing import Any
 
 from labsupport.grading._choices import choice_map_tests
 from labsupport.grading._registry import PublicTest, Wrong, exercise
-from labsupport.sim.kubernetes import ACTORS, run_canary, run_cluster
+from labsupport.sim.kubernetes import ACTORS, run_cluster
 
 # ---- 04.who_acts -------------------------------------------------------------------------------------------
 
@@ -117,35 +117,4 @@ def _pending_tests() -> list[PublicTest]:
         PublicTest("memory can run out first", 2, _pending_cases(
             ((3, 12, 2000, 1024, 250, 300), (2, 5, 2000, 4096, 600, 1024), (5, 20, 4000, 2048, 500, 512)),
             "A pod needs room for both of its requests: a node holds as many as the scarcer resource allows.")),
-    ]
-
-
-# ---- 04.canary_weights -------------------------------------------------------------------------------------
-
-CANARY_AT_S = 75
-
-
-def _canary_form(answer: Any) -> None:
-    if set(answer) != {"stable", "canary"}:
-        raise Wrong(f"the keys are {sorted(map(str, answer))}", "Give exactly two keys: 'stable' and 'canary'.")
-    for key, value in answer.items():
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
-            raise Wrong(f"the weight of {key} must be a whole percentage from 0 to 100, got {value!r}")
-    if sum(answer.values()) != 100:
-        raise Wrong(f"the weights add up to {sum(answer.values())}", "A VirtualService's route weights add up to 100.")
-
-
-def _canary_right(answer: Any) -> None:
-    trace = run_canary(canary_error_rate=0.01)
-    if answer["canary"] != int(trace.series["canary_weight"][CANARY_AT_S]):
-        raise Wrong(f"sending {answer['canary']} % to the canary is not the weight in force at {CANARY_AT_S} s",
-                    "Read the set-weight events of the trace, or the weight plot, at that time.")
-
-
-@exercise("04.canary_weights", f"the VirtualService weights of the canary at {CANARY_AT_S} s",
-          expects="a dict {'stable': percent, 'canary': percent}", accepts=lambda a: isinstance(a, dict))
-def _canary_tests() -> list[PublicTest]:
-    return [
-        PublicTest("two whole percentages that add up to 100", 1, _canary_form),
-        PublicTest(f"the weights in force at {CANARY_AT_S} s", 2, _canary_right),
     ]

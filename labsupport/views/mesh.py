@@ -1,0 +1,521 @@
+"""Lesson 05 pictures: requests through Envoy sidecars while Flagger shifts the weights, and an outlier ejected.
+
+Every layout value (axis ranges, limit lines, labels, titles) is computed from the trace and its parameters
+alone, so a rerun with new settings redraws the whole picture correctly. Configuration pushes and traffic
+share one time axis, which a mesh console such as Kiali does not show side by side.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from labsupport.sim import Trace
+from labsupport.sim.mesh import Phase, Sample
+from labsupport.views._scene import Animation, Scene, animate, event_list_html, reveal
+from labsupport.views._style import COLORS, SYMBOLS, apply_style
+
+__all__ = ["ACTOR_COLORS", "VERSION_COLORS", "OutlierScene", "ReleaseScene", "mesh_animate", "outlier_panel",
+           "release_panel"]
+
+ACTOR_COLORS = {"flagger": COLORS["purple"], "istiod": COLORS["sky"], "envoy": COLORS["green"],
+                "fault": COLORS["vermillion"], "kubectl": COLORS["black"]}
+VERSION_COLORS = {1: COLORS["orange"], 2: COLORS["blue"]}
+
+# ---- the release ------------------------------------------------------------------------------------------
+
+_CALLER = (0.6, 2.5)
+_CALLER_CAR = (2.1, 2.5)
+_ISTIOD = (4.5, 4.6)
+_PODS = {"primary-0": (8.4, 3.6), "primary-1": (8.4, 2.5), "canary": (8.4, 1.0)}
+_POD_CAR_X = 6.9
+_HOPS = 4  # caller app, caller's sidecar, server's sidecar, server app
+_SPREAD = 0.22
+
+
+def _kept(values: list[Any]) -> list[Any]:
+    """``values``, or one empty point: plotly drops a trace with no points from the legend."""
+    return values if values else [None]
+
+
+def _history(trace: Trace, name: str, k: int, decimals: int) -> dict[str, np.ndarray]:
+    """A line's points up to step ``k``, thinned to at most about 150 (an animation stores one copy per frame)."""
+    times = trace.series["time_s"]
+    stride = max(1, len(times) // 150)
+    index = np.unique(np.append(np.arange(0, k + 1, stride), k))
+    return dict(x=np.round(times[index], 3), y=np.round(np.asarray(trace.series[name], dtype=float)[index], decimals))
+
+
+def _lane(pod: str) -> float:
+    return _PODS[pod][1]
+
+
+def _phase_name(phase: int) -> str:
+    return {Phase.INITIALIZED: "deployed, no traffic", Phase.PROGRESSING: "analysing",
+            Phase.PROMOTING: "promoting", Phase.FINALISING: "finalising", Phase.SUCCEEDED: "PROMOTED",
+            Phase.FAILED: "ROLLED BACK"}[Phase(int(phase))]
+
+
+def _status(trace: Trace, k: int, sep: str = " · ") -> str:
+    """What the release is doing at step ``k``, then its settings (``sep`` between the two)."""
+    s = trace.series
+    p = trace.params
+    return (f"canary {int(s['canary_weight'][k])} % · {_phase_name(int(s['phase'][k]))} · failed checks "
+            f"{int(s['failed_checks'][k])} of {p['threshold']}{sep}interval {p['interval_s']:g} s · "
+            f"stepWeight {p['step_weight']} · maxWeight {p['max_weight']}")
+
+
+class ReleaseScene(Scene):
+    """Top: the mesh (callers, sidecars, istiod, the primary's pods and the canary's) with sampled requests
+    hopping through the sidecars, coloured by the version that serves them. Middle: the canary's weight and
+    Flagger's checks. Bottom: what the proxies report per version: success rate and P99 latency."""
+
+    title = "Deployment is not release: a canary through the mesh"
+
+    def times(self, trace: Trace) -> np.ndarray:
+        return np.asarray(trace.series["time_s"])
+
+    def figure(self, trace: Trace) -> go.Figure:
+        p = trace.params
+        end = self._end(trace)
+        fig = make_subplots(rows=3, cols=2, row_heights=[0.44, 0.24, 0.32], vertical_spacing=0.1,
+                            horizontal_spacing=0.1, specs=[[{"colspan": 2}, None], [{"colspan": 2}, None], [{}, {}]],
+                            subplot_titles=("", "canary weight (% of end users' requests) and Flagger's checks",
+                                            "success rate per version (%)", "P99 latency per version (ms)"))
+        fig.add_trace(go.Scatter(mode="lines", name="config push", line=dict(color=COLORS["sky"], width=3),
+                                 hoverinfo="skip", showlegend=False), row=1, col=1)
+        ex, ey = self._edges()
+        fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", name="mTLS between sidecars", hoverinfo="skip",
+                                 line=dict(color=COLORS["grey"], width=1.5, dash="dot"), showlegend=False),
+                      row=1, col=1)
+        fig.add_trace(go.Scatter(mode="markers+text", name="parts", textposition="bottom center",
+                                 hoverinfo="text", showlegend=False, textfont=dict(size=11)), row=1, col=1)
+        fig.add_trace(go.Scatter(mode="markers", name="requests", hoverinfo="text", showlegend=False),
+                      row=1, col=1)
+        fig.add_trace(go.Scatter(mode="text", name="routing", hoverinfo="skip", showlegend=False,
+                                 textposition="middle left", textfont=dict(size=12)), row=1, col=1)
+        for name, colour, symbol in (("served by v1", VERSION_COLORS[1], "circle"),
+                                     ("served by v2", VERSION_COLORS[2], "circle"),
+                                     ("tester's request", COLORS["grey"], "diamond"),
+                                     ("5xx answer", COLORS["vermillion"], SYMBOLS["failed"])):
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
+                                     marker=dict(color=colour, symbol=symbol, size=11)), row=1, col=1)
+        fig.add_trace(go.Scatter(mode="lines", name="canary weight", fill="tozeroy",
+                                 line=dict(color=COLORS["blue"], width=2.5, shape="hv")), row=2, col=1)
+        fig.add_trace(go.Scatter(mode="markers", name="check passed", hoverinfo="text",
+                                 marker=dict(color=COLORS["green"], symbol=SYMBOLS["ok"], size=10)), row=2, col=1)
+        fig.add_trace(go.Scatter(mode="markers", name="check failed", hoverinfo="text",
+                                 marker=dict(color=COLORS["vermillion"], symbol=SYMBOLS["failed"], size=12,
+                                             line=dict(width=2))), row=2, col=1)
+        fig.add_trace(go.Scatter(x=[0, end], y=[p["max_weight"]] * 2, mode="lines", name="maxWeight",
+                                 line=dict(color=COLORS["black"], dash="dash", width=1)), row=2, col=1)
+        for col, (metric, limit, label) in enumerate((("success_rate", p["min_success_rate"], "minimum"),
+                                                      ("p99_ms", p["max_latency_ms"], "maximum")), start=1):
+            fig.add_trace(go.Scatter(mode="lines", name=f"v2 canary {metric}", showlegend=False,
+                                     line=dict(color=VERSION_COLORS[2], width=2.5)), row=3, col=col)
+            fig.add_trace(go.Scatter(mode="lines", name=f"primary {metric}", showlegend=False,
+                                     line=dict(color=VERSION_COLORS[1], width=2, dash="dot")), row=3, col=col)
+            fig.add_trace(go.Scatter(x=[0, end], y=[limit] * 2, mode="lines", name=f"{label} {metric}",
+                                     showlegend=False, line=dict(color=COLORS["black"], dash="dash", width=1)),
+                          row=3, col=col)
+        for row, col in ((2, 1), (3, 1), (3, 2)):
+            fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
+                                     showlegend=False, name="now"), row=row, col=col)
+        fig.update_xaxes(visible=False, range=[0, 10.4], row=1, col=1)
+        fig.update_yaxes(visible=False, range=[0.2, 5.2], row=1, col=1)
+        fig.update_xaxes(range=[0, end], row=2, col=1)
+        for col in (1, 2):
+            fig.update_xaxes(range=[0, end], title_text="time (s)", row=3, col=col)
+        fig.add_annotation(x=4.5, y=2.05, text="mTLS between sidecars", showarrow=False, font=dict(size=11,
+                           color=COLORS["grey"]), row=1, col=1)
+        fig.update_yaxes(range=[0, 105], row=2, col=1)
+        fig.update_yaxes(range=self._success_range(trace), row=3, col=1)
+        fig.update_yaxes(range=[0, self._latency_top(trace)], row=3, col=2)
+        fig.update_layout(legend=dict(orientation="h", x=0, y=0.572, yanchor="bottom"), margin=dict(t=115))
+        return apply_style(fig, title=self.title, height=920)
+
+    # layout values, all from the trace
+    @staticmethod
+    def _end(trace: Trace) -> float:
+        times = trace.series["time_s"]
+        return float(times[-1] + (times[1] - times[0] if len(times) > 1 else 1.0))
+
+    @staticmethod
+    def _success_range(trace: Trace) -> list[float]:
+        rates = np.concatenate([trace.series["canary_success_rate"], trace.series["primary_success_rate"]])
+        seen = rates[~np.isnan(rates)]
+        low = min(float(trace.params["min_success_rate"]) - 1.0, float(seen.min()) - 1.0 if len(seen) else 100.0)
+        return [max(0.0, math.floor(low)), 100.5]
+
+    @staticmethod
+    def _latency_top(trace: Trace) -> float:
+        p99 = np.concatenate([trace.series["canary_p99_ms"], trace.series["primary_p99_ms"]])
+        seen = p99[~np.isnan(p99)]
+        return float(max(trace.params["max_latency_ms"] * 1.25, float(seen.max()) * 1.1 if len(seen) else 0.0))
+
+    @staticmethod
+    def _edges() -> tuple[list[float], list[float]]:
+        xs: list[float] = []
+        ys: list[float] = []
+        for pod in _PODS:
+            xs += [_CALLER[0], _CALLER_CAR[0], _POD_CAR_X, _PODS[pod][0], math.nan]
+            ys += [_CALLER[1], _CALLER_CAR[1], _lane(pod), _lane(pod), math.nan]
+        return xs, ys
+
+    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+        s = trace.series
+        p = trace.params
+        t = float(s["time_s"][k])
+        dt = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
+        version = int(s["primary_version"][k])
+        phase = int(s["phase"][k])
+        canary_up = phase not in (Phase.SUCCEEDED, Phase.FAILED)
+        # the parts of the mesh: apps (large squares) with their sidecars (small hexagons)
+        names, xs, ys, colours, symbols, sizes, hover = [], [], [], [], [], [], []
+
+        def part(name: str, x: float, y: float, colour: str, symbol: str, size: int, text: str) -> None:
+            names.append(name)
+            xs.append(x)
+            ys.append(y)
+            colours.append(colour)
+            symbols.append(symbol)
+            sizes.append(size)
+            hover.append(text)
+
+        part("callers", *_CALLER, COLORS["black"], "square", 26, "the calling service (users' and testers' requests)")
+        part("Envoy", *_CALLER_CAR, COLORS["green"], "hexagon", 18, "the caller's Envoy sidecar: routes, retries, mTLS")
+        part("istiod", *_ISTIOD, COLORS["sky"], "square", 30, "istiod: watches the API, pushes Envoy configuration")
+        for pod in _PODS:
+            live = pod != "canary" or canary_up
+            v = 2 if pod == "canary" else version
+            colour = VERSION_COLORS[v] if live else COLORS["light"]
+            label = f"{pod} v{v}" if live else "canary (scaled to 0)"
+            part(label, _PODS[pod][0], _lane(pod), colour, "square", 26, label)
+            part("Envoy", _POD_CAR_X, _lane(pod), COLORS["green"] if live else COLORS["light"], "hexagon", 18,
+                 f"{pod}'s Envoy sidecar")
+        # requests: the sample of step k - j is at hop j
+        rx, ry, rc, rs, rh = [], [], [], [], []
+        for j in range(_HOPS):
+            step = k - j
+            if step < 0:
+                continue
+            for i, (kind, failed) in enumerate(zip(s["sample"][step], s["sample_error"][step], strict=True)):
+                kind = Sample(int(kind))
+                if kind == Sample.NONE:
+                    continue
+                to_canary = kind in (Sample.USER_CANARY, Sample.TESTER_CANARY)
+                pod = "canary" if to_canary else f"primary-{(step + i) % 2}"
+                v = 2 if to_canary else int(s["primary_version"][step])
+                offset = (i - 1) * _SPREAD
+                x = (_CALLER[0], _CALLER_CAR[0], _POD_CAR_X, _PODS[pod][0])[j]
+                y = (_CALLER[1] if j < 2 else _lane(pod)) + offset
+                tester = kind in (Sample.TESTER_CANARY, Sample.TESTER_PRIMARY)
+                rx.append(x + 0.35)
+                ry.append(y)
+                rc.append(COLORS["vermillion"] if failed and j == _HOPS - 1 else VERSION_COLORS[v])
+                rs.append(SYMBOLS["failed"] if failed and j == _HOPS - 1 else ("diamond" if tester else "circle"))
+                who = "tester (x-tester: true)" if tester else "end user"
+                rh.append(f"{who} → {pod} (v{v}){': 5xx' if failed else ''}")
+        # istiod's pushes during this step: a line to every sidecar
+        pushes = [e for e in trace.between(t - dt, t) if e.kind == "push-config"] if k else []
+        px: list[float] = []
+        py: list[float] = []
+        if pushes:
+            for x, y in [_CALLER_CAR] + [(_POD_CAR_X, _lane(pod)) for pod in _PODS]:
+                px += [_ISTIOD[0], x, math.nan]
+                py += [_ISTIOD[1], y, math.nan]
+        testers = p["header_routing"] and phase == Phase.PROGRESSING
+        routing = [f"everyone: primary {int(s['primary_weight'][k])} · canary {int(s['canary_weight'][k])}",
+                   "testers (x-tester: true) → canary" if testers else "no tester rule"]
+        # the weight and the checks so far
+        checks = [e for e in trace.of_kind("analysis") if e.time_s <= t + 1e-9]
+        ok = [e for e in checks if e.data["passed"]]
+        bad = [e for e in checks if not e.data["passed"]]
+        weight_at = {e.time_s: w for e, w in ((e, self._weight_before(trace, e.time_s)) for e in checks)}
+        top = self._latency_top(trace)
+        low, high = self._success_range(trace)
+        return [
+            dict(x=px, y=py),
+            dict(),
+            dict(x=xs, y=ys, text=names, hovertext=hover,
+                 marker=dict(color=colours, symbol=symbols, size=sizes, line=dict(color="#222", width=1))),
+            dict(x=np.round(rx, 3), y=np.round(ry, 3), hovertext=rh,
+                 marker=dict(color=rc, symbol=rs, size=11, line=dict(color="#222", width=1))),
+            dict(x=[10.3, 10.3], y=[4.9, 4.5], text=routing),
+            dict(), dict(), dict(), dict(),
+            self._weight_line(trace, k),
+            dict(x=_kept([e.time_s for e in ok]), y=_kept([weight_at[e.time_s] for e in ok]),
+                 hovertext=[f"{e.time_s:g} s: passed ({e.data['success_rate']} %, P99 {e.data['p99_ms']} ms)"
+                            for e in ok]),
+            dict(x=_kept([e.time_s for e in bad]), y=_kept([weight_at[e.time_s] for e in bad]),
+                 hovertext=[f"{e.time_s:g} s: failed check {e.data['failed_checks']}: {e.data['why']}" for e in bad]),
+            dict(),
+            _history(trace, "canary_success_rate", k, 2),
+            _history(trace, "primary_success_rate", k, 2),
+            dict(),
+            _history(trace, "canary_p99_ms", k, 0),
+            _history(trace, "primary_p99_ms", k, 0),
+            dict(),
+            dict(x=[t, t], y=[0, 105]),
+            dict(x=[t, t], y=[low, high]),
+            dict(x=[t, t], y=[0, top]),
+        ]
+
+    @staticmethod
+    def _weight_line(trace: Trace, k: int) -> dict[str, np.ndarray]:
+        """The weight up to step ``k`` as a step line: only the steps where it changed, and step ``k``."""
+        weight = np.asarray(trace.series["canary_weight"][: k + 1], dtype=float)
+        index = np.append(np.flatnonzero(np.diff(weight, prepend=-1.0)), k)
+        return dict(x=np.round(trace.series["time_s"][index], 3), y=weight[index])
+
+    @staticmethod
+    def _weight_before(trace: Trace, t: float) -> float:
+        times = trace.series["time_s"]
+        k = int(np.searchsorted(times, t - 1e-9)) - 1
+        return float(trace.series["canary_weight"][max(k, 0)])
+
+    def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
+        t = float(trace.series["time_s"][k])
+        status = _status(trace, k, sep="</sup><br><sup>")
+        return {"title": {"text": f"{self.title} — t = {t:.1f} s<br><sup>{status}</sup>"}}
+
+    def caption(self, trace: Trace, k: int) -> str:
+        s = trace.series
+        t = float(s["time_s"][k])
+        dt = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
+        recent = list(trace.between(t - dt, t)) if k else [e for e in trace.events if e.time_s <= t]
+        head = (f"<b>t = {t:.1f} s</b> ({_status(trace, k)}; the proxies report {s['canary_rps'][k]:.1f} "
+                f"requests/s to the canary, {s['primary_rps'][k]:.1f} to the primary)")
+        if not recent:
+            return head + ": requests flow by the rules last pushed; nothing was reconfigured."
+        return head + ":" + event_list_html(recent, ACTOR_COLORS, limit=8)
+
+
+# ---- outlier detection -------------------------------------------------------------------------------------
+
+class OutlierScene(Scene):
+    """Top: the client's Envoy and the pool of endpoints, ejected ones greyed out. Middle: when each endpoint
+    was out of the pool, with the interval ticks at which Envoy may return it. Bottom: errors per second."""
+
+    title = "Outlier detection: a failing endpoint ejected and brought back"
+
+    def figure(self, trace: Trace) -> go.Figure:
+        p = trace.params
+        n = p["endpoints"]
+        end = float(trace.series["time_s"][-1])
+        fig = make_subplots(rows=3, cols=1, row_heights=[0.3, 0.4, 0.3], vertical_spacing=0.14)
+        fig.add_trace(go.Scatter(mode="lines", name="traffic", hoverinfo="skip", showlegend=False,
+                                 line=dict(color=COLORS["grey"], width=1)), row=1, col=1)
+        fig.add_trace(go.Scatter(mode="markers+text", name="endpoints", hoverinfo="text", showlegend=False,
+                                 textposition="bottom center", textfont=dict(size=10)), row=1, col=1)
+        fig.add_trace(go.Scatter(x=[(n - 1) / 2], y=[2.0], mode="markers+text", text=["client's Envoy"],
+                                 textposition="top center", hoverinfo="skip", showlegend=False,
+                                 marker=dict(symbol="hexagon", size=22, color=COLORS["green"])), row=1, col=1)
+        tx: list[float] = []
+        ty: list[float] = []
+        for tick in trace.series["ticks_s"]:
+            tx += [float(tick), float(tick), math.nan]
+            ty += [-0.5, n - 0.5, math.nan]
+        fig.add_trace(go.Scatter(x=tx, y=ty, mode="lines", name="interval tick", hoverinfo="skip", showlegend=False,
+                                 line=dict(color=COLORS["light"], width=1, dash="dot")), row=2, col=1)
+        fig.add_trace(go.Scatter(mode="lines", name="ejected", line=dict(color=COLORS["vermillion"], width=8)),
+                      row=2, col=1)
+        fig.add_trace(go.Scatter(mode="markers", name="earliest return", hoverinfo="text",
+                                 marker=dict(symbol="line-ns-open", size=14, color=COLORS["black"],
+                                             line=dict(width=2))), row=2, col=1)
+        fig.add_trace(go.Scatter(mode="markers", name="refused (max share)", hoverinfo="text",
+                                 marker=dict(symbol=SYMBOLS["off"], size=10, color=COLORS["purple"])), row=2, col=1)
+        fig.add_trace(go.Scatter(mode="lines", name="errors users saw", line=dict(color=COLORS["vermillion"],
+                                                                                 width=2.5, shape="hv")), row=3, col=1)
+        fig.add_trace(go.Scatter(mode="lines", name="5xx before retries",
+                                 line=dict(color=COLORS["black"], width=1.5, dash="dot", shape="hv")), row=3, col=1)
+        for row in (2, 3):
+            fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
+                                     showlegend=False, name="now"), row=row, col=1)
+        fig.update_xaxes(visible=False, range=[-0.8, n - 0.2], row=1, col=1)
+        fig.update_yaxes(visible=False, range=[-1.1, 3.1], row=1, col=1)
+        fig.update_xaxes(range=[0, end], row=2, col=1)
+        fig.update_xaxes(range=[0, end], title_text="time (s)", row=3, col=1)
+        fig.update_yaxes(range=[-0.6, n - 0.4], tickvals=list(range(n)), ticktext=[f"ep-{i}" for i in range(n)],
+                         title_text="out of the pool", row=2, col=1)
+        fig.update_yaxes(range=[0, self._error_top(trace)], title_text="errors / s", row=3, col=1)
+        fig.update_layout(legend=dict(orientation="h", x=0, y=0.655, yanchor="bottom"), margin=dict(t=115))
+        return apply_style(fig, title=self.title, height=820)
+
+    @staticmethod
+    def _error_top(trace: Trace) -> float:
+        peak = int(max(trace.series["failed"].sum(axis=1).max(), trace.series["user_errors"].max()))
+        return float(max(5, peak + 1))
+
+    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+        s = trace.series
+        p = trace.params
+        n = p["endpoints"]
+        t = float(s["time_s"][k])
+        out = s["ejected"][k]
+        failing = p["fail_from_s"] <= t < p["fail_until_s"]
+        ex, ey, colours, symbols, labels, hover = [], [], [], [], [], []
+        lx: list[float] = []
+        ly: list[float] = []
+        pending = {int(e.subject.split("-")[1]): e.data["earliest_return_s"]
+                   for e in trace.of_kind("eject") if e.time_s <= t}
+        for h in range(n):
+            bad = failing and h == p["bad_endpoint"]
+            ex.append(float(h))
+            ey.append(0.0)
+            if out[h]:
+                colours.append(COLORS["grey"])
+                symbols.append(SYMBOLS["failed"])
+                labels.append(f"ep-{h}<br>out")
+                hover.append(f"ep-{h}: ejected, may return at the first tick after {pending.get(h, t):g} s")
+            else:
+                colours.append(COLORS["vermillion"] if bad else COLORS["green"])
+                symbols.append("square")
+                labels.append(f"ep-{h}" + ("<br>failing" if bad else ""))
+                hover.append(f"ep-{h}: {'in the pool, failing' if bad else 'in the pool'}")
+                lx += [(n - 1) / 2, float(h), math.nan]
+                ly += [2.0, 0.0, math.nan]
+        bx: list[float] = []
+        by: list[float] = []
+        rx, ry, rh = [], [], []
+        start: dict[int, float] = {}
+        for e in trace.events:
+            if e.time_s > t or e.kind not in ("eject", "return"):
+                continue
+            h = int(e.subject.split("-")[1])
+            if e.kind == "eject":
+                start[h] = e.time_s
+                rx.append(e.data["earliest_return_s"])
+                ry.append(float(h))
+                rh.append(f"ep-{h} ejected at {e.time_s:.1f} s × {e.data['multiplier']}: "
+                          f"earliest return {e.data['earliest_return_s']:g} s")
+            elif h in start:
+                bx += [start.pop(h), e.time_s, math.nan]
+                by += [float(h), float(h), math.nan]
+        for h, since in start.items():
+            bx += [since, t, math.nan]
+            by += [float(h), float(h), math.nan]
+        refused = [e for e in trace.of_kind("eject-refused") if e.time_s <= t]
+        now = reveal(s["time_s"], k)
+        return [
+            dict(x=lx, y=ly),
+            dict(x=ex, y=ey, text=labels, hovertext=hover,
+                 marker=dict(color=colours, symbol=symbols, size=22, line=dict(color="#222", width=1))),
+            dict(),
+            dict(),
+            dict(x=_kept(bx), y=_kept(by)),
+            dict(x=_kept(rx), y=_kept(ry), hovertext=rh),
+            dict(x=_kept([e.time_s for e in refused]), y=_kept([float(e.subject.split("-")[1]) for e in refused]),
+                 hovertext=[f"{e.time_s:.1f} s: ejecting would take {e.data['would_eject_percent']} % of the pool "
+                            f"out, more than maxEjectionPercent {e.data['max_ejection_percent']}" for e in refused]),
+            dict(x=now, y=reveal(s["user_errors"], k).astype(float)),
+            dict(x=now, y=reveal(s["failed"].sum(axis=1), k).astype(float)),
+            dict(x=[t, t], y=[-0.6, n - 0.4]),
+            dict(x=[t, t], y=[0, self._error_top(trace)]),
+        ]
+
+    def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
+        s = trace.series
+        p = trace.params
+        t = float(s["time_s"][k])
+        out = int(s["ejected"][k].sum())
+        sub = (f"{out} of {p['endpoints']} endpoints out · consecutive5xxErrors {p['consecutive_5xx']}</sup><br><sup>"
+               f"interval {p['interval_s']:g} s · baseEjectionTime {p['base_ejection_s']:g} s · "
+               f"maxEjectionPercent {p['max_ejection_percent']}")
+        return {"title": {"text": f"{self.title} — t = {t:.0f} s<br><sup>{sub}</sup>"}}
+
+    def caption(self, trace: Trace, k: int) -> str:
+        t = float(trace.series["time_s"][k])
+        recent = list(trace.between(t - 1, t)) if k else []
+        if not recent:
+            return f"<b>t = {t:.0f} s</b>: nothing changed in the pool."
+        return f"<b>t = {t:.0f} s</b>:" + event_list_html(recent, ACTOR_COLORS, limit=8)
+
+
+# ---- animations and panels ---------------------------------------------------------------------------------
+
+def mesh_animate(scene: Scene, trace: Trace, *, every: int = 1, frame_ms: int = 150) -> Animation:
+    """``animate`` with Play/Pause on a row of their own above the time slider, and time shown in seconds."""
+    animation = animate(scene, trace, every=every, frame_ms=frame_ms, label=lambda t: f"{t:.1f} s")
+    layout = animation.spec["layout"]
+    margin = {**layout.get("margin", {}), "b": 190}
+    plot_px = float(layout.get("height", 600)) - float(margin.get("t", 70)) - margin["b"]
+    layout["margin"] = margin
+    # in pixels below the plot: the x-axis title, then the buttons' row, then the slider with its readout
+    layout["updatemenus"][0].update(x=0.0, y=-55 / plot_px, yanchor="top", pad=dict(t=0, r=10))
+    layout["sliders"][0].update(x=0.0, len=1.0, y=-100 / plot_px, yanchor="top")
+    return animation
+
+
+def release_panel(**initial: Any) -> Any:
+    """The lesson's live panel: v2's error rate and latency, the analysis settings, header routing."""
+    import ipywidgets as widgets
+
+    from labsupport.sim.mesh import ReleaseParams, run_release
+    from labsupport.views._scene import LivePanel
+
+    d = ReleaseParams()
+    style = {"description_width": "initial"}
+    controls = {
+        "canary_error_rate": widgets.FloatSlider(value=initial.get("canary_error_rate", d.canary_error_rate), min=0,
+                                                 max=0.5, step=0.005, readout_format=".1%",
+                                                 description="v2 error rate", style=style),
+        "canary_latency_ms": widgets.FloatSlider(value=initial.get("canary_latency_ms", d.canary_latency_ms),
+                                                 min=10, max=2000, step=10, readout_format=".0f",
+                                                 description="v2 median latency (ms)", style=style),
+        "step_weight": widgets.IntSlider(value=initial.get("step_weight", d.step_weight), min=1, max=100,
+                                         description="step weight (%)", style=style),
+        "interval_s": widgets.FloatSlider(value=initial.get("interval_s", d.interval_s), min=1, max=120, step=0.5,
+                                          readout_format=".1f", description="interval (s)", style=style),
+        "threshold": widgets.IntSlider(value=initial.get("threshold", d.threshold), min=1, max=20,
+                                       description="threshold (failed checks)", style=style),
+        "header_routing": widgets.Checkbox(value=initial.get("header_routing", d.header_routing),
+                                           description="testers by header", style=style),
+    }
+    seed = int(initial.get("seed", 0))
+    fixed = {k: v for k, v in initial.items() if k in ("max_weight", "request_rate_per_s", "min_success_rate",
+                                                       "max_latency_ms")}
+
+    def run(**values: Any) -> Trace:
+        return run_release(seed=seed, **fixed, **values)
+
+    return LivePanel(ReleaseScene(), run, controls, start_step=int(initial.get("start_step", 100)))
+
+
+def outlier_panel(**initial: Any) -> Any:
+    """A live panel for outlier detection: the pool's size, the ejection settings, how the endpoint fails."""
+    import ipywidgets as widgets
+
+    from labsupport.sim.mesh import FAILURES, OutlierParams, run_outlier
+    from labsupport.views._scene import LivePanel
+
+    d = OutlierParams()
+    style = {"description_width": "initial"}
+    controls = {
+        "endpoints": widgets.IntSlider(value=initial.get("endpoints", d.endpoints), min=2, max=20,
+                                       description="endpoints", style=style),
+        "max_ejection_percent": widgets.IntSlider(value=initial.get("max_ejection_percent", d.max_ejection_percent),
+                                                  min=0, max=100, description="maxEjectionPercent", style=style),
+        "always_eject_one_host": widgets.Checkbox(value=initial.get("always_eject_one_host", d.always_eject_one_host),
+                                                  description="always eject one host", style=style),
+        "base_ejection_s": widgets.FloatSlider(value=initial.get("base_ejection_s", d.base_ejection_s), min=1,
+                                               max=120, step=1, readout_format=".0f",
+                                               description="baseEjectionTime (s)", style=style),
+        "interval_s": widgets.FloatSlider(value=initial.get("interval_s", d.interval_s), min=1, max=60, step=0.5,
+                                          readout_format=".1f", description="interval (s)", style=style),
+        "failure": widgets.Dropdown(options=list(FAILURES), value=initial.get("failure", d.failure),
+                                    description="failure", style=style),
+        "retry_503": widgets.Checkbox(value=initial.get("retry_503", d.retry_503),
+                                      description="retry 503 (Istio before 1.24)", style=style),
+    }
+    seed = int(initial.get("seed", 0))
+
+    def run(**values: Any) -> Trace:
+        # the failing endpoint stays in the pool when the pool shrinks
+        return run_outlier(seed=seed, bad_endpoint=min(d.bad_endpoint, int(values["endpoints"]) - 1), **values)
+
+    return LivePanel(OutlierScene(), run, controls, start_step=int(initial.get("start_step", 65)))
