@@ -30,6 +30,8 @@ __all__ = ["die_with_parent", "main", "make_server"]
 
 HOST = "127.0.0.1"
 MAX_BODY_BYTES = 1_000_000
+#: A refused body up to this size is read and dropped before the connection closes (see ``_drain``).
+DRAIN_BYTES = 8_000_000
 _PR_SET_PDEATHSIG = 1
 
 
@@ -62,10 +64,23 @@ def make_server(service: RestaurantService, port: int, host: str = HOST) -> Thre
         server_version = f"RestaurantService/{service.version}"
         protocol_version = "HTTP/1.1"
 
+        def _drain(self, length: int) -> None:
+            try:
+                self.connection.settimeout(2.0)
+                while length > 0:
+                    chunk = self.rfile.read(min(length, 65536))
+                    if not chunk:
+                        break
+                    length -= len(chunk)
+            except OSError:
+                pass
+
         def _answer(self) -> None:
             length = self.headers.get("Content-Length") or "0"
             if not length.isdigit() or int(length) > MAX_BODY_BYTES:
                 self.send_error(413 if length.isdigit() else 400, "bad or too large Content-Length")
+                if length.isdigit() and int(length) <= DRAIN_BYTES:
+                    self._drain(int(length))  # so a client still writing its body reads the 413, not a reset
                 return
             body = self.rfile.read(int(length)) if int(length) else None
             response = service.handle(self.command, self.path, body)
