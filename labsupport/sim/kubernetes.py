@@ -363,7 +363,7 @@ def run_cluster(params: ClusterParams | None = None, *, seed: int = 0, **overrid
             if not_ready_since is not None and t >= not_ready_since + p.toleration_s:
                 delete(t, np.flatnonzero((pod_state[:n] != _NONE) & (pod_node[:n] == dead)), "evicted")
                 not_ready_since = None
-        ids = np.flatnonzero(pod_state[:n] != _NONE)
+        ids = (pod_state[:n] != _NONE).nonzero()[0]
         is_new = pod_version[ids] == version
         new, old = ids[is_new], ids[~is_new]
         if len(old):  # a rolling update is in progress
@@ -382,12 +382,15 @@ def run_cluster(params: ClusterParams | None = None, *, seed: int = 0, **overrid
         elif len(new) > desired:
             delete(t, delete_order(new)[: len(new) - desired], "scale down")
         # 3. the scheduler: bind pending pods, oldest first (see score_nodes)
-        bound = (pod_state[:n] != _NONE) & (pod_node[:n] >= 0)
-        on_node = np.bincount(pod_node[:n][bound], minlength=n_nodes)
-        by_version = {v: np.bincount(pod_node[:n][bound & (pod_version[:n] == v)], minlength=n_nodes)
-                      for v in (1, 2)}
-        for i in np.flatnonzero(pod_state[:n] == _PENDING).tolist():
-            feasible = np.flatnonzero(node_ready & (on_node < room_per_node))
+        states = pod_state[:n]
+        pending = (states == _PENDING).nonzero()[0].tolist()
+        if pending:
+            bound = (states != _NONE) & (pod_node[:n] >= 0)
+            on_node = np.bincount(pod_node[:n][bound], minlength=n_nodes)
+            by_version = {v: np.bincount(pod_node[:n][bound & (pod_version[:n] == v)], minlength=n_nodes)
+                          for v in (1, 2)}
+        for i in pending:
+            feasible = (node_ready & (on_node < room_per_node)).nonzero()[0]
             if not len(feasible):
                 break  # every pod requests the same: if this one fits nowhere, neither does the next
             v = int(pod_version[i])
@@ -405,7 +408,7 @@ def run_cluster(params: ClusterParams | None = None, *, seed: int = 0, **overrid
             score_rows.append((feasible, scores))
             emit(t, "bind", pod_name[i], SCHED, node=f"node-{chosen}")
         # 4. the kubelets: a started pod becomes Ready (a dead node's kubelet does nothing)
-        starting = np.flatnonzero(pod_state[:n] == _STARTING)
+        starting = (states == _STARTING).nonzero()[0]
         if len(starting):
             done = starting[node_alive[pod_node[starting]] & (t >= pod_ready_at[starting])]
             pod_state[done] = _READY
@@ -413,19 +416,19 @@ def run_cluster(params: ClusterParams | None = None, *, seed: int = 0, **overrid
                 emit(t, "pod-ready", pod_name[i], KUBELET, node=f"node-{pod_node[i]}")
         # 5. the Service's endpoints are the ready pods: when they change, the EndpointSlice controller (in the
         #    controller manager) updates the EndpointSlice, and kube-proxy follows it
-        endpoints = np.flatnonzero(pod_state[:n] == _READY)
-        if not np.array_equal(endpoints, last_endpoints):
+        endpoints = (states == _READY).nonzero()[0]
+        if len(endpoints) != len(last_endpoints) or not np.array_equal(endpoints, last_endpoints):
             emit(t, "update-endpoints", "endpointslice/web", CM, ready=len(endpoints))
             emit(t, "program-rules", "service/web", PROXY, endpoints=len(endpoints))
             last_endpoints = endpoints
         # record
-        history_state.append(pod_state[:n].copy())
+        history_state.append(states.copy())
         history_node.append(pod_node[:n].copy())
-        live = pod_state[:n] != _NONE
-        series_total[k] = np.count_nonzero(live)
+        counts = np.bincount(states, minlength=5)
+        series_total[k] = n - counts[_NONE]
         series_ready[k] = len(endpoints)
         series_ready_new[k] = np.count_nonzero(pod_version[endpoints] == 2)
-        series_pending[k] = np.count_nonzero(pod_state[:n] == _PENDING)
+        series_pending[k] = counts[_PENDING]
         series_desired[k] = desired
         series_node_ready[k] = node_ready
 
