@@ -551,16 +551,8 @@ def run_serverless(params: ServerlessParams | None = None, *, seed: int = 0, **o
             "instances": alive_count,
             "concurrency": concurrency,
             "instance_state": state,
-            "instance_provisioned": prov_arr,
-            "instance_start_s": start_arr,
-            "instance_expire_s": expire_arr,
-            "request_time_s": arrivals,
-            "request_in_burst": in_burst,
-            "request_instance": req_instance,
-            "request_cold": req_cold,
-            "request_throttled": ~served,
-            "request_latency_s": req_latency,
-            "request_busy_end_s": req_busy_end,
+            **_instance_and_request_series(prov_arr, start_arr, expire_arr, arrivals, in_burst, req_instance,
+                                           req_cold, served, req_latency),
             "request_duration_ms": durations_ms,
             "request_timed_out": timed_out & served,
             "request_billed_ms": billed,
@@ -660,18 +652,28 @@ def _run_exponential(p: ServerlessParams, seed: int) -> Trace:
             - np.searchsorted(np.sort(expire_arr), grid, side="right"),
             "running": np.searchsorted(served_start, grid, side="right")
             - np.searchsorted(served_end, grid, side="right"),
-            "instance_provisioned": np.zeros(len(start_arr), dtype=bool),
-            "instance_start_s": start_arr,
-            "instance_expire_s": expire_arr,
-            "request_time_s": arrivals,
-            "request_in_burst": in_burst,
-            "request_instance": req_instance,
-            "request_cold": req_cold,
-            "request_throttled": ~req_served,
-            "request_latency_s": latency,
-            "request_busy_end_s": np.where(req_served, busy_end, np.nan),
+            **_instance_and_request_series(np.zeros(len(start_arr), dtype=bool), start_arr, expire_arr, arrivals,
+                                           in_burst, req_instance, req_cold, req_served, latency),
         },
     )
+
+
+def _instance_and_request_series(provisioned: np.ndarray, start_s: np.ndarray, expire_s: np.ndarray,
+                                 arrivals: np.ndarray, in_burst: np.ndarray, instance: np.ndarray, cold: np.ndarray,
+                                 served: np.ndarray, latency_s: np.ndarray) -> dict[str, np.ndarray]:
+    """The per-instance and per-request series both modes of :func:`run_serverless` share (NaN latency: throttled)."""
+    return {
+        "instance_provisioned": provisioned,
+        "instance_start_s": start_s,
+        "instance_expire_s": expire_s,
+        "request_time_s": arrivals,
+        "request_in_burst": in_burst,
+        "request_instance": instance,
+        "request_cold": cold,
+        "request_throttled": ~served,
+        "request_latency_s": latency_s,
+        "request_busy_end_s": arrivals + latency_s,
+    }
 
 
 def instance_stats(trace: Trace) -> dict[str, float]:
