@@ -42,15 +42,16 @@ def rows() -> list[Row]:
     if not have_simfaas():
         print(INSTALL_HINT)
         for name in STATS:
-            out.append(Row(f"  model {name} (mean of 5 seeds; SimFaaS not installed)", mean[name], ""))
+            out.append(Row(f"  model {name} (mean of 5 seeds; SimFaaS not installed)", mean[name], "", digits=6))
         return out
     anchor, anchor_s = run_simfaas(seed=0)
     out.append(Row("SimFaaS 0.2.2, README case (1e6 s)", anchor_s, "s"))
     out.append(Row("  speed-up of the model over SimFaaS", anchor_s / model_s, "x", "target ≥ 20"))
     for name in STATS:
-        out.append(Row(f"  {name}: SimFaaS (seed 0)", anchor[name], ""))
-        out.append(Row(f"  {name}: model (seed 0)", model[name], ""))
-        out.append(Row(f"  {name}: model, mean of seeds 0-4", mean[name], ""))
+        digits = 6 if name == "p_cold" else 4
+        out.append(Row(f"  {name}: SimFaaS (seed 0)", anchor[name], "", digits=digits))
+        out.append(Row(f"  {name}: model (seed 0)", model[name], "", digits=digits))
+        out.append(Row(f"  {name}: model, mean of seeds 0-4", mean[name], "", digits=digits))
         out.append(Row(f"  {name}: model (seed 0) against SimFaaS", 100 * (model[name] / anchor[name] - 1), "%",
                        "target within ±3"))
         out.append(Row(f"  {name}: model (5 seeds) against SimFaaS", 100 * (mean[name] / anchor[name] - 1), "%",

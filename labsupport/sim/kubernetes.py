@@ -10,7 +10,8 @@ fixed order, each recorded as the ``actor`` of its events:
   when their toleration of the taint runs out) and the Deployment and ReplicaSet controllers (create or delete
   pods until the actual state matches the desired one, within ``maxSurge`` / ``maxUnavailable`` during a
   rolling update);
-* the **scheduler** binds each pending pod to a Ready node whose free CPU and memory fit the pod's requests;
+* the **scheduler** binds each pending pod to a Ready node whose free CPU and memory fit the pod's requests,
+  the best by kube-scheduler's default scoring (:func:`score_nodes`), ties broken at random from the seed;
 * the **kubelet** on that node starts the pod's containers and reports the pod Ready;
 * when the set of ready pods has changed, the **controller-manager**'s EndpointSlice controller rewrites the
   Service's EndpointSlice, and **kube-proxy** on each node follows it and reprograms the forwarding rules.

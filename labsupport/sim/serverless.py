@@ -630,6 +630,7 @@ def _run_exponential(p: ServerlessParams, seed: int) -> Trace:
             expired[i] = d + expiry
     latency = np.where(req_cold, cold_s, warm_s)
     latency[~req_served] = np.nan
+    del warm_s, cold_s  # a million requests' draws: gone before the trace copies its series
     start_arr = np.array(started, dtype=float)
     expire_arr = np.array(expired, dtype=float)
     steps = int(math.floor(p.duration_s / p.step_s + 1e-9)) + 1
