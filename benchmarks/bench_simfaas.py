@@ -4,7 +4,7 @@ SimFaaS's README case (0.9 requests/s, warm mean 1.991 s, cold mean 2.244 s, exp
 1,000,000 s) is run once by SimFaaS and once by ``run_serverless(service_time="exponential",
 routing="newest", ...)`` with the same seed number (not the same random numbers: each draws its own), then by
 the model with four more seeds, whose mean is what a single SimFaaS run's noise is judged against. Prints the
-wall times, the speed-up, each statistic and its difference, and the model's peak memory (tracemalloc) for a
+wall and CPU times, the speed-ups, each statistic and its difference, and the model's peak memory (tracemalloc) for a
 run of 1,000,000 requests. SimFaaS is a benchmark-only dependency: without it the rows say how to install it.
 Only run when asked for by name (it takes a few minutes).
 """
@@ -26,12 +26,13 @@ def rows() -> list[Row]:
     from labsupport.sim.serverless import instance_stats, run_serverless
 
     out: list[Row] = []
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     model = instance_stats(run_model(seed=0))
-    model_s = time.perf_counter() - start
+    model_s, model_cpu = time.perf_counter() - start, time.process_time() - cpu
     more = [instance_stats(run_model(seed=seed)) for seed in range(1, 5)]
     mean = {name: statistics.fmean([model[name]] + [m[name] for m in more]) for name in STATS}
-    out.append(Row("serverless model, SimFaaS mode, README case (1e6 s)", model_s, "s"))
+    out.append(Row("serverless model, SimFaaS mode, README case (1e6 s): wall", model_s, "s", digits=2))
+    out.append(Row("  its CPU time", model_cpu, "s", digits=2))
     tracemalloc.start()
     run_serverless(service_time="exponential", routing="newest", request_rate_per_s=1.0, duration_s=1e6,
                    duration_ms=README_CASE["warm_s"] * 1000, cold_duration_ms=README_CASE["cold_s"] * 1000,
@@ -44,9 +45,12 @@ def rows() -> list[Row]:
         for name in STATS:
             out.append(Row(f"  model {name} (mean of 5 seeds; SimFaaS not installed)", mean[name], "", digits=6))
         return out
-    anchor, anchor_s = run_simfaas(seed=0)
-    out.append(Row("SimFaaS 0.2.2, README case (1e6 s)", anchor_s, "s"))
-    out.append(Row("  speed-up of the model over SimFaaS", anchor_s / model_s, "x", "target ≥ 20"))
+    anchor, anchor_s, anchor_cpu = run_simfaas(seed=0)
+    out.append(Row("SimFaaS 0.2.2, README case (1e6 s): wall", anchor_s, "s", digits=2))
+    out.append(Row("  its CPU time", anchor_cpu, "s", digits=2))
+    out.append(Row("  speed-up of the model over SimFaaS, wall time", anchor_s / model_s, "x", "target ≥ 20"))
+    # on a shared machine the wall time also counts other people's work: CPU time compares the two fairly
+    out.append(Row("  speed-up of the model over SimFaaS, CPU time", anchor_cpu / model_cpu, "x", "target ≥ 20"))
     for name in STATS:
         digits = 6 if name == "p_cold" else 4
         out.append(Row(f"  {name}: SimFaaS (seed 0)", anchor[name], "", digits=digits))

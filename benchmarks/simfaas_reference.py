@@ -25,7 +25,7 @@ def main(argv: list[str]) -> int:
     horizon = float(argv[1]) if len(argv) > 1 else 1e6
     results = []
     for seed in range(runs):
-        stats, seconds = run_simfaas(seed, horizon)
+        stats, seconds, _ = run_simfaas(seed, horizon)
         results.append(stats)
         print(f"seed {seed}: {stats}  ({seconds:.1f} s)", flush=True)
     for name in ("p_cold", "mean_instances", "mean_running"):
