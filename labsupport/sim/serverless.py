@@ -587,7 +587,8 @@ def _run_exponential(p: ServerlessParams, seed: int) -> Trace:
     started: list[float] = []  # per instance
     expired: list[float] = []  # inf while alive
     departures: list[tuple[float, int]] = []  # (time, instance) of the running requests: a heap
-    # The idle instances, the one to use on top: (-creation order or -last departure, last departure, instance).
+    running = 0  # requests being served: len(departures)
+    # The idle instances, the one to use on top: (-creation order or -last departure, expiry time, instance).
     # An idle instance can only be reused or expire, so its expiry (last departure + idle_expiry_s) is fixed
     # when it goes idle, and an instance found expired when it reaches the top is simply dropped.
     idle: list[tuple[float, float, int]] = []
@@ -595,17 +596,19 @@ def _run_exponential(p: ServerlessParams, seed: int) -> Trace:
         hi = min(n, lo + _CHUNK)
         times, warm, cold = arrivals[lo:hi].tolist(), warm_s[lo:hi].tolist(), cold_s[lo:hi].tolist()
         cold_flags = [False] * (hi - lo)
-        served_flags = [False] * (hi - lo)
+        served_flags = [True] * (hi - lo)
         chosen_ids = [-1] * (hi - lo)
         for j, t in enumerate(times):
             while departures and departures[0][0] <= t:  # requests done at or before t (SimFaaS: before)
                 d, i = heappop(departures)
-                heappush(idle, (-i if newest else -d, d, i))
-            if len(departures) >= limit:
-                continue  # rejected (SimFaaS counts it in the total, neither warm nor cold)
-            while idle and idle[0][1] + expiry <= t:  # expired while idle (at or before t: SimFaaS's order)
-                _, d, i = heappop(idle)
-                expired[i] = d + expiry
+                running -= 1
+                heappush(idle, (-i if newest else -d, d + expiry, i))
+            if running >= limit:
+                served_flags[j] = False  # rejected (SimFaaS counts it in the total, neither warm nor cold)
+                continue
+            while idle and idle[0][1] <= t:  # expired while idle (at or before t: SimFaaS's order)
+                _, gone, i = heappop(idle)
+                expired[i] = gone
             if idle:
                 i = heappop(idle)[2]
                 end = t + warm[j]
@@ -616,15 +619,15 @@ def _run_exponential(p: ServerlessParams, seed: int) -> Trace:
                 cold_flags[j] = True
                 end = t + cold[j]
             heappush(departures, (end, i))
-            served_flags[j] = True
+            running += 1
             chosen_ids[j] = i
         req_cold[lo:hi] = cold_flags
         req_served[lo:hi] = served_flags
         req_instance[lo:hi] = chosen_ids
     # after the last arrival: the instances still idle, and those still running, expire if the run lasts long enough
-    for _, d, i in idle:
-        if d + expiry <= p.duration_s:
-            expired[i] = d + expiry
+    for _, gone, i in idle:
+        if gone <= p.duration_s:
+            expired[i] = gone
     for d, i in departures:
         if d + expiry <= p.duration_s:
             expired[i] = d + expiry
