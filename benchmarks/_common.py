@@ -19,9 +19,10 @@ class Row:
     value: float
     unit: str
     target: str = ""
+    digits: int = 1  # decimals shown (a probability such as 0.00135 needs more than one)
 
     def line(self) -> str:
-        return f"{self.name:58} {self.value:10.1f} {self.unit:4} {self.target}"
+        return f"{self.name:58} {self.value:10.{self.digits}f} {self.unit:4} {self.target}"
 
 
 def median_ms(action: Callable[[], object], repeat: int = 15, warmup: int = 2) -> float:

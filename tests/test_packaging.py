@@ -36,7 +36,8 @@ def test_constraints_pin_every_dependency(root: Path) -> None:
         if line and not line.startswith("#"):
             name, version = line.split("==")
             pins[name.lower().replace("_", "-")] = version
-    for spec in project["dependencies"] + project["optional-dependencies"]["test"]:
+    extras = [spec for group in project["optional-dependencies"].values() for spec in group]
+    for spec in project["dependencies"] + extras:
         assert _split(spec)[0] in pins, f"{spec} is not pinned in requirements/constraints.txt"
 
 

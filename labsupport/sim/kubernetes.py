@@ -10,7 +10,8 @@ fixed order, each recorded as the ``actor`` of its events:
   when their toleration of the taint runs out) and the Deployment and ReplicaSet controllers (create or delete
   pods until the actual state matches the desired one, within ``maxSurge`` / ``maxUnavailable`` during a
   rolling update);
-* the **scheduler** binds each pending pod to a Ready node whose free CPU and memory fit the pod's requests;
+* the **scheduler** binds each pending pod to a Ready node whose free CPU and memory fit the pod's requests,
+  the best by kube-scheduler's default scoring (:func:`score_nodes`), ties broken at random from the seed;
 * the **kubelet** on that node starts the pod's containers and reports the pod Ready;
 * when the set of ready pods has changed, the **controller-manager**'s EndpointSlice controller rewrites the
   Service's EndpointSlice, and **kube-proxy** on each node follows it and reprograms the forwarding rules.
@@ -21,6 +22,7 @@ lesson 05's :func:`labsupport.sim.mesh.run_release`.)
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import asdict, dataclass
@@ -29,14 +31,17 @@ from enum import IntEnum
 import numpy as np
 
 from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
-from labsupport.sim._trace import Event, Trace
+from labsupport.sim._trace import Event, Trace, generator, rng
 
 __all__ = [
     "ACTORS",
     "ClusterParams",
+    "NodeScores",
     "PodState",
+    "SCORE_WEIGHTS",
     "resolve_surge",
     "run_cluster",
+    "score_nodes",
 ]
 
 #: The parts of Kubernetes that act in :func:`run_cluster`, plus the fault that starts the story.
@@ -97,6 +102,99 @@ def resolve_surge(replicas: int, max_surge: int | str, max_unavailable: int | st
     return surge, unavailable
 
 
+# ---- kube-scheduler's default profile, as far as it tells identical nodes apart -------------------------------
+
+#: Score plugins of kube-scheduler's default profile that tell this model's nodes apart, with their weights
+#: (``pkg/scheduler/apis/config/v1/default_plugins.go``). The profile's other score plugins give every node
+#: here the same score: TaintToleration (3; no PreferNoSchedule taints), NodeAffinity (2) and InterPodAffinity
+#: (2; no preferences); ImageLocality (1), which favours nodes that already hold the image, is left out.
+SCORE_WEIGHTS = {"NodeResourcesFit": 1, "NodeResourcesBalancedAllocation": 1, "PodTopologySpread": 2}
+MAX_NODE_SCORE = 100  # framework.MaxNodeScore: every plugin scores 0-100 before its weight
+#: Requests the scheduler scores a pod with when it has none (``pkg/scheduler/util``: DefaultMilliCPURequest,
+#: DefaultMemoryRequest): 100 millicores and 200 MiB. Filtering still uses the real requests (0 fits anywhere).
+DEFAULT_CPU_REQUEST_M = 100
+DEFAULT_MEMORY_REQUEST_MI = 200
+#: PodTopologySpread's system default constraint on ``kubernetes.io/hostname`` (``maxSkew: 3``,
+#: ``whenUnsatisfiable: ScheduleAnyway``). Its other default, ``topology.kubernetes.io/zone`` with maxSkew 5,
+#: scores nothing here: the model's nodes carry no zone label.
+HOSTNAME_MAX_SKEW = 3
+_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class NodeScores:
+    """Each score plugin's score (0-100, before weights) for each feasible node, and the weighted total."""
+
+    nodes: np.ndarray  # the feasible nodes' numbers, in node order
+    fit: np.ndarray  # NodeResourcesFit, LeastAllocated over CPU and memory (weights 1 and 1)
+    balanced: np.ndarray  # NodeResourcesBalancedAllocation (all 0 when the plugin skips a pod without requests)
+    spread: np.ndarray  # PodTopologySpread with the system default constraints, normalised
+    total: np.ndarray  # fit × 1 + balanced × 1 + spread × 2
+
+    @property
+    def best(self) -> np.ndarray:
+        """The nodes with the highest total: the scheduler picks one of them at random."""
+        return self.nodes[self.total == self.total.max()]
+
+
+def score_nodes(feasible: np.ndarray, pods_on_node: np.ndarray, same_owner_on_node: np.ndarray, *,
+                node_cpu_m: int, node_memory_mi: int, pod_cpu_m: int, pod_memory_mi: int) -> NodeScores:
+    """Score the ``feasible`` nodes (their numbers) for one pod as kube-scheduler's default profile does.
+
+    ``pods_on_node[n]`` counts the pods bound to node ``n`` (every pod requests the same), and
+    ``same_owner_on_node[n]`` those of the pod's own ReplicaSet. The formulas are kube-scheduler's
+    (``pkg/scheduler/framework/plugins/``), in its integer arithmetic:
+
+    * ``noderesources/least_allocated.go``: per resource ``(allocatable - requested) × 100 // allocatable``
+      (0 when over), where requested is the node's pods plus this one, each counted with the non-zero defaults
+      when it has no request (``resource_allocation.go``: ``NonZeroRequested``); then the mean of CPU and
+      memory, ``// 2``;
+    * ``noderesources/balanced_allocation.go``: with the real requests, each resource's fraction of
+      allocatable (at most 1), ``std = |f_cpu - f_mem| / 2``, ``int((1 - std) × 100)``; a pod with neither
+      request is skipped (every node scores 0);
+    * ``podtopologyspread/scoring.go``: ``round(count × ln(feasible nodes + 2) + (maxSkew - 1))`` with the
+      pod's ReplicaSet's pods on the node, then ``100 × (max + min - score) // max`` over the feasible nodes.
+    """
+    nodes = np.asarray(feasible, dtype=np.int64)
+    fit_by_count, balanced_by_count = _resource_scores(node_cpu_m, node_memory_mi, pod_cpu_m, pod_memory_mi)
+    count = pods_on_node[nodes]
+    fit, balanced = fit_by_count[count], balanced_by_count[count]
+    raw = same_owner_on_node[nodes] * math.log(len(nodes) + 2) + (HOSTNAME_MAX_SKEW - 1)
+    raw = np.floor(raw + 0.5).astype(np.int64)  # Go's math.Round: halves away from zero (all positive here)
+    top, bottom = int(raw.max()), int(raw.min())
+    spread = np.full(len(nodes), MAX_NODE_SCORE, dtype=np.int64) if top == 0 \
+        else MAX_NODE_SCORE * (top + bottom - raw) // top
+    w = SCORE_WEIGHTS
+    total = (fit * w["NodeResourcesFit"] + balanced * w["NodeResourcesBalancedAllocation"]
+             + spread * w["PodTopologySpread"])
+    return NodeScores(nodes, fit, balanced, spread, total)
+
+
+@functools.lru_cache(maxsize=64)
+def _resource_scores(node_cpu_m: int, node_memory_mi: int, pod_cpu_m: int,
+                     pod_memory_mi: int) -> tuple[np.ndarray, np.ndarray]:
+    """NodeResourcesFit's and NodeResourcesBalancedAllocation's scores of a node by the number of pods it holds
+    before this one (0 to 1,000): with identical pods they depend on nothing else."""
+    with_pod = np.arange(1, 1002, dtype=np.int64)  # the node's pods and the one being placed
+    cpu_alloc, mem_alloc = int(node_cpu_m), int(node_memory_mi) * _MIB
+
+    def least(requested: np.ndarray, allocatable: int) -> np.ndarray:
+        return np.where(requested > allocatable, 0, (allocatable - requested) * MAX_NODE_SCORE // allocatable)
+
+    nz_cpu = pod_cpu_m or DEFAULT_CPU_REQUEST_M
+    nz_mem = (pod_memory_mi or DEFAULT_MEMORY_REQUEST_MI) * _MIB
+    fit = (least(with_pod * nz_cpu, cpu_alloc) + least(with_pod * nz_mem, mem_alloc)) // 2
+    if pod_cpu_m == 0 and pod_memory_mi == 0:
+        balanced = np.zeros(len(with_pod), dtype=np.int64)
+    else:
+        f_cpu = np.minimum(with_pod * pod_cpu_m / cpu_alloc, 1.0)
+        f_mem = np.minimum(with_pod * (pod_memory_mi * _MIB) / mem_alloc, 1.0)
+        balanced = np.trunc((1.0 - np.abs((f_cpu - f_mem) / 2)) * MAX_NODE_SCORE).astype(np.int64)
+    for table in (fit, balanced):
+        table.setflags(write=False)
+    return fit, balanced
+
+
 @dataclass(frozen=True, slots=True)
 class ClusterParams:
     """Parameters of :func:`run_cluster`; every field is checked and a bad one gets a clear message."""
@@ -105,7 +203,7 @@ class ClusterParams:
     node_cpu_m: int = 2000  # allocatable millicores per node
     node_memory_mi: int = 4096
     replicas: int = 4
-    pod_cpu_m: int = 250  # the pod's resource requests
+    pod_cpu_m: int = 250  # the pod's resource requests; 0: no request (scored with the scheduler's defaults)
     pod_memory_mi: int = 256
     pod_start_s: float = 4.0  # image pulled, container started, readiness probe passed
     duration_s: float = 180.0
@@ -118,14 +216,18 @@ class ClusterParams:
     rollout_at_s: float | None = 120.0
     max_surge: int | str = "25%"
     max_unavailable: int | str = "25%"
+    node_max_pods: int = 110  # the kubelet's --max-pods default: NodeResourcesFit also counts pods
 
     def validated(self) -> ClusterParams:
-        check_int("nodes", self.nodes, low=1, high=8)
-        check_int("node_cpu_m", self.node_cpu_m, low=100, high=64000)
-        check_int("node_memory_mi", self.node_memory_mi, low=128, high=262144)
-        check_int("replicas", self.replicas, low=0, high=40)
-        check_int("pod_cpu_m", self.pod_cpu_m, low=1, high=64000)
-        check_int("pod_memory_mi", self.pod_memory_mi, low=1, high=262144)
+        # kube-scheduler scores every feasible node of a cluster of up to 100 (minFeasibleNodesToFind); above
+        # that it scores only a share of them, which this model does not do
+        check_int("nodes", self.nodes, low=1, high=MAX_NODES)
+        check_int("node_cpu_m", self.node_cpu_m, low=100, high=256000)
+        check_int("node_memory_mi", self.node_memory_mi, low=128, high=1048576)
+        check_int("replicas", self.replicas, low=0, high=MAX_REPLICAS)
+        check_int("pod_cpu_m", self.pod_cpu_m, low=0, high=256000)
+        check_int("pod_memory_mi", self.pod_memory_mi, low=0, high=1048576)
+        check_int("node_max_pods", self.node_max_pods, low=1, high=1000)
         duration = check_number("duration_s", self.duration_s, low=10, high=1800)
         check_number("pod_start_s", self.pod_start_s, low=1, high=120)
         if self.kill_node is not None:
@@ -134,7 +236,7 @@ class ClusterParams:
         check_number("node_monitor_grace_period_s", self.node_monitor_grace_period_s, low=1, high=600)
         check_number("toleration_s", self.toleration_s, low=0, high=3600)
         if self.scale_to is not None:
-            check_int("scale_to", self.scale_to, low=0, high=40)
+            check_int("scale_to", self.scale_to, low=0, high=MAX_REPLICAS)
             check_number("scale_at_s", self.scale_at_s, low=0, high=duration)
         if self.rollout_at_s is not None:
             check_number("rollout_at_s", self.rollout_at_s, low=0, high=duration)
@@ -143,63 +245,91 @@ class ClusterParams:
         return self
 
 
+MAX_NODES = 100
+MAX_REPLICAS = 1000
+_NONE, _PENDING, _STARTING, _READY, _UNKNOWN = (int(state) for state in PodState)  # plain ints: faster in numpy
+# the ReplicaSet controller deletes pods that are not ready first (Pending, then Unknown, then starting), newest first
+_DELETE_RANK = np.array([9, 0, 2, 3, 1], dtype=np.int64)  # indexed by PodState
+
+
 def run_cluster(params: ClusterParams | None = None, *, seed: int = 0, **overrides: object) -> Trace:
     """Run the cluster model and return its trace (``run_cluster(replicas=6, kill_node=None)``).
 
-    The model has no randomness (``seed`` is kept in the trace for the common contract): ties go to the lowest
-    node number, and the scheduler prefers the node with the most free CPU (a spreading score, as the default
-    ``NodeResourcesFit`` "LeastAllocated" strategy does).
+    The scheduler binds pending pods, oldest first, each to a Ready node that passes NodeResourcesFit's filter
+    (the node's pods' requests plus this pod's fit its allocatable CPU and memory, and it holds fewer than
+    ``node_max_pods``), scoring the feasible nodes with :func:`score_nodes` and picking the highest total. Ties
+    are broken as ``selectHost`` does (``pkg/scheduler/schedule_one.go``: reservoir sampling, so each of the
+    ``k`` best nodes has probability 1/k), drawn here in one go from the run's ``seed``.
+
+    Besides the events and per-second series, the trace holds each placement's reasons: ``placement_*``
+    (one row per bind: time, pod, node, how many nodes tied) and ``score_*`` (one row per bind, one column per
+    node: each plugin's score and the weighted total, -1 for a node that was not feasible).
     """
     p = with_overrides(params or ClusterParams(), overrides)
+    draw = rng(seed)
     steps = int(math.floor(p.duration_s)) + 1
+    n_nodes = p.nodes
     events: list[Event] = []
 
     def emit(t: float, kind: str, subject: str, actor: str, **data: object) -> None:
         events.append(Event(t, kind, subject, actor, data))
 
-    node_ready = [True] * p.nodes
-    node_alive = [True] * p.nodes
-    not_ready_since: list[float | None] = [None] * p.nodes
-    # pods: parallel lists (one entry per pod ever created)
+    node_ready = np.ones(n_nodes, dtype=bool)
+    node_alive = np.ones(n_nodes, dtype=bool)
+    not_ready_since: float | None = None  # of the killed node
+    # pods: parallel arrays, one entry per pod ever created, grown as needed
+    size = 64
+    pod_state = np.zeros(size, dtype=np.int8)
+    pod_node = np.full(size, -1, dtype=np.int64)
+    pod_version = np.zeros(size, dtype=np.int64)
+    pod_ready_at = np.full(size, math.inf)
     pod_name: list[str] = []
-    pod_version: list[int] = []
-    pod_state: list[PodState] = []
-    pod_node: list[int] = []
-    pod_ready_at: list[float] = []
-    history_state: list[list[int]] = []
-    history_node: list[list[int]] = []
+    n = 0
+    history_state: list[np.ndarray] = []
+    history_node: list[np.ndarray] = []
+    placements: list[tuple[float, int, int, int]] = []  # time, pod, node, ties
+    score_rows: list[tuple[np.ndarray, NodeScores]] = []
     desired = p.replicas
     version = 1
     counter = {1: 0, 2: 0}
-    last_endpoints: tuple[int, ...] = ()
+    last_endpoints = np.zeros(0, dtype=np.int64)
     series_total = np.zeros(steps, dtype=np.int64)
     series_ready = np.zeros(steps, dtype=np.int64)
     series_ready_new = np.zeros(steps, dtype=np.int64)
     series_pending = np.zeros(steps, dtype=np.int64)
     series_desired = np.zeros(steps, dtype=np.int64)
-    series_node_ready = np.zeros((steps, p.nodes), dtype=bool)
+    series_node_ready = np.zeros((steps, n_nodes), dtype=bool)
+    request_cpu = p.pod_cpu_m
+    request_mem = p.pod_memory_mi
+    # NodeResourcesFit's filter (fit.go): the node's pods' requests plus this pod's within allocatable, and
+    # fewer pods than the node allows; with identical pods that is a number of pods per node
+    room_per_node = min(p.node_max_pods, p.node_cpu_m // request_cpu if request_cpu else p.node_max_pods,
+                        p.node_memory_mi // request_mem if request_mem else p.node_max_pods)
 
-    def live(i: int) -> bool:
-        return pod_state[i] != PodState.NONE
+    def create(t: float, v: int, count: int) -> None:
+        nonlocal n, size, pod_state, pod_node, pod_version, pod_ready_at
+        if n + count > size:
+            size = max(2 * size, n + count)
+            pod_state = np.concatenate([pod_state, np.zeros(size - len(pod_state), dtype=np.int8)])
+            pod_node = np.concatenate([pod_node, np.full(size - len(pod_node), -1, dtype=np.int64)])
+            pod_version = np.concatenate([pod_version, np.zeros(size - len(pod_version), dtype=np.int64)])
+            pod_ready_at = np.concatenate([pod_ready_at, np.full(size - len(pod_ready_at), math.inf)])
+        pod_state[n:n + count] = _PENDING
+        pod_version[n:n + count] = v
+        for _ in range(count):
+            name = f"web-v{v}-{counter[v]}"
+            counter[v] += 1
+            pod_name.append(name)
+            emit(t, "create-pod", name, CM, version=f"v{v}")
+        n += count
 
-    def create(t: float, v: int) -> None:
-        name = f"web-v{v}-{counter[v]}"
-        counter[v] += 1
-        pod_name.append(name)
-        pod_version.append(v)
-        pod_state.append(PodState.PENDING)
-        pod_node.append(-1)
-        pod_ready_at.append(math.inf)
-        emit(t, "create-pod", name, CM, version=f"v{v}")
+    def delete(t: float, ids: np.ndarray, why: str) -> None:
+        pod_state[ids] = _NONE
+        for i in ids.tolist():
+            emit(t, "delete-pod", pod_name[i], CM, reason=why)
 
-    def delete(t: float, i: int, why: str) -> None:
-        pod_state[i] = PodState.NONE
-        emit(t, "delete-pod", pod_name[i], CM, reason=why)
-
-    def delete_order(ids: list[int]) -> list[int]:
-        # not-yet-ready pods go first (as the ReplicaSet controller prefers), newest first
-        rank = {PodState.PENDING: 0, PodState.UNKNOWN: 1, PodState.STARTING: 2, PodState.READY: 3}
-        return sorted(ids, key=lambda i: (rank[pod_state[i]], -i))
+    def delete_order(ids: np.ndarray) -> np.ndarray:
+        return ids[np.lexsort((-ids, _DELETE_RANK[pod_state[ids]]))]
 
     for k in range(steps):
         t = float(k)
@@ -217,101 +347,103 @@ def run_cluster(params: ClusterParams | None = None, *, seed: int = 0, **overrid
             version = 2
             emit(t, "apply", "deployment/web", API, image="restaurant:v2")
         # 2. the controller manager: node controller, then the Deployment / ReplicaSet controllers
-        for n in range(p.nodes):
-            if node_ready[n] and p.kill_node == n and not node_alive[n] \
-                    and t >= p.kill_at_s + p.node_monitor_grace_period_s:
-                node_ready[n] = False
-                not_ready_since[n] = t
-                emit(t, "mark-not-ready", f"node-{n}", CM, condition="Ready=Unknown",
+        if p.kill_node is not None:
+            dead = p.kill_node
+            if node_ready[dead] and not node_alive[dead] and t >= p.kill_at_s + p.node_monitor_grace_period_s:
+                node_ready[dead] = False
+                not_ready_since = t
+                emit(t, "mark-not-ready", f"node-{dead}", CM, condition="Ready=Unknown",
                      taint="node.kubernetes.io/unreachable:NoExecute")
-                for i in range(len(pod_state)):
-                    if live(i) and pod_node[i] == n:
-                        pod_state[i] = PodState.UNKNOWN
-            since = not_ready_since[n]
-            if since is not None and t >= since + p.toleration_s:
-                for i in range(len(pod_state)):
-                    if live(i) and pod_node[i] == n:
-                        delete(t, i, "evicted")
-                not_ready_since[n] = None
-        ids = [i for i in range(len(pod_state)) if live(i)]
-        new = [i for i in ids if pod_version[i] == version]
-        old = [i for i in ids if pod_version[i] != version]
-        if old:  # a rolling update is in progress
+                on_dead = (pod_state[:n] != _NONE) & (pod_node[:n] == dead)
+                pod_state[:n][on_dead] = _UNKNOWN
+            if not_ready_since is not None and t >= not_ready_since + p.toleration_s:
+                delete(t, np.flatnonzero((pod_state[:n] != _NONE) & (pod_node[:n] == dead)), "evicted")
+                not_ready_since = None
+        ids = (pod_state[:n] != _NONE).nonzero()[0]
+        is_new = pod_version[ids] == version
+        new, old = ids[is_new], ids[~is_new]
+        if len(old):  # a rolling update is in progress
             surge, unavailable = resolve_surge(desired, p.max_surge, p.max_unavailable)
             room = desired + surge - len(ids)
-            for _ in range(max(0, min(room, desired - len(new)))):
-                create(t, version)
-            available = sum(pod_state[i] == PodState.READY for i in ids)
+            create(t, version, max(0, min(room, desired - len(new))))
+            available = int(np.count_nonzero(pod_state[ids] == _READY))
             removable = available - (desired - unavailable)
-            unready_old = [i for i in old if pod_state[i] != PodState.READY]
-            for i in delete_order(old):
-                if i in unready_old:
-                    delete(t, i, "rolling update")  # an old pod that serves nobody can always go
-                elif removable > 0:
-                    removable -= 1
-                    delete(t, i, "rolling update")
-        else:
-            if len(new) < desired:
-                for _ in range(desired - len(new)):
-                    create(t, version)
-            elif len(new) > desired:
-                for i in delete_order(new)[: len(new) - desired]:
-                    delete(t, i, "scale down")
-        # 3. the scheduler: bind pending pods, oldest first, to the Ready node with most free CPU that fits
-        used_cpu = [0] * p.nodes
-        used_mem = [0] * p.nodes
-        for i in range(len(pod_state)):
-            if live(i) and pod_node[i] >= 0:
-                used_cpu[pod_node[i]] += p.pod_cpu_m
-                used_mem[pod_node[i]] += p.pod_memory_mi
-        for i in range(len(pod_state)):
-            if pod_state[i] != PodState.PENDING:
-                continue
-            fits = [n for n in range(p.nodes) if node_ready[n] and used_cpu[n] + p.pod_cpu_m <= p.node_cpu_m
-                     and used_mem[n] + p.pod_memory_mi <= p.node_memory_mi]
-            if not fits:
-                continue
-            n = max(fits, key=lambda n: (p.node_cpu_m - used_cpu[n], -n))
-            used_cpu[n] += p.pod_cpu_m
-            used_mem[n] += p.pod_memory_mi
-            pod_node[i] = n
-            pod_state[i] = PodState.STARTING
+            ordered = delete_order(old)
+            ready = pod_state[ordered] == _READY
+            # an old pod that serves nobody can always go; ready ones only while enough stay available
+            gone = ~ready | (ready & (np.cumsum(ready) <= removable))
+            delete(t, ordered[gone], "rolling update")
+        elif len(new) < desired:
+            create(t, version, desired - len(new))
+        elif len(new) > desired:
+            delete(t, delete_order(new)[: len(new) - desired], "scale down")
+        # 3. the scheduler: bind pending pods, oldest first (see score_nodes)
+        states = pod_state[:n]
+        pending = (states == _PENDING).nonzero()[0].tolist()
+        if pending:
+            bound = (states != _NONE) & (pod_node[:n] >= 0)
+            on_node = np.bincount(pod_node[:n][bound], minlength=n_nodes)
+            by_version = {v: np.bincount(pod_node[:n][bound & (pod_version[:n] == v)], minlength=n_nodes)
+                          for v in (1, 2)}
+        for i in pending:
+            feasible = (node_ready & (on_node < room_per_node)).nonzero()[0]
+            if not len(feasible):
+                break  # every pod requests the same: if this one fits nowhere, neither does the next
+            v = int(pod_version[i])
+            scores = score_nodes(feasible, on_node, by_version[v], node_cpu_m=p.node_cpu_m,
+                                 node_memory_mi=p.node_memory_mi, pod_cpu_m=request_cpu,
+                                 pod_memory_mi=request_mem)
+            best = scores.best
+            chosen = int(best[draw.randrange(len(best))]) if len(best) > 1 else int(best[0])
+            on_node[chosen] += 1
+            by_version[v][chosen] += 1
+            pod_node[i] = chosen
+            pod_state[i] = _STARTING
             pod_ready_at[i] = t + p.pod_start_s
-            emit(t, "bind", pod_name[i], SCHED, node=f"node-{n}")
+            placements.append((t, i, chosen, len(best)))
+            score_rows.append((feasible, scores))
+            emit(t, "bind", pod_name[i], SCHED, node=f"node-{chosen}")
         # 4. the kubelets: a started pod becomes Ready (a dead node's kubelet does nothing)
-        for i in range(len(pod_state)):
-            if pod_state[i] == PodState.STARTING and node_alive[pod_node[i]] and t >= pod_ready_at[i]:
-                pod_state[i] = PodState.READY
+        starting = (states == _STARTING).nonzero()[0]
+        if len(starting):
+            done = starting[node_alive[pod_node[starting]] & (t >= pod_ready_at[starting])]
+            pod_state[done] = _READY
+            for i in done.tolist():
                 emit(t, "pod-ready", pod_name[i], KUBELET, node=f"node-{pod_node[i]}")
         # 5. the Service's endpoints are the ready pods: when they change, the EndpointSlice controller (in the
         #    controller manager) updates the EndpointSlice, and kube-proxy follows it
-        endpoints = tuple(i for i in range(len(pod_state)) if pod_state[i] == PodState.READY)
-        if endpoints != last_endpoints:
+        endpoints = (states == _READY).nonzero()[0]
+        if len(endpoints) != len(last_endpoints) or not np.array_equal(endpoints, last_endpoints):
             emit(t, "update-endpoints", "endpointslice/web", CM, ready=len(endpoints))
             emit(t, "program-rules", "service/web", PROXY, endpoints=len(endpoints))
             last_endpoints = endpoints
         # record
-        history_state.append([int(s) for s in pod_state])
-        history_node.append(list(pod_node))
-        ids = [i for i in range(len(pod_state)) if live(i)]
-        series_total[k] = len(ids)
+        history_state.append(states.copy())
+        history_node.append(pod_node[:n].copy())
+        counts = np.bincount(states, minlength=5)
+        series_total[k] = n - counts[_NONE]
         series_ready[k] = len(endpoints)
-        series_ready_new[k] = sum(pod_version[i] == 2 for i in endpoints)
-        series_pending[k] = sum(pod_state[i] == PodState.PENDING for i in ids)
+        series_ready_new[k] = np.count_nonzero(pod_version[endpoints] == 2)
+        series_pending[k] = counts[_PENDING]
         series_desired[k] = desired
         series_node_ready[k] = node_ready
 
-    n_pods = len(pod_name)
-    state = np.zeros((steps, n_pods), dtype=np.int8)
-    node = np.full((steps, n_pods), -1, dtype=np.int64)
+    state = np.zeros((steps, n), dtype=np.int8)
+    node = np.full((steps, n), -1, dtype=np.int64)
     for k in range(steps):
         row = history_state[k]
         state[k, : len(row)] = row
         node[k, : len(row)] = history_node[k]
-    node = np.where(state == PodState.NONE, -1, node)
+    node = np.where(state == _NONE, -1, node)
+    scored = {name: np.full((len(score_rows), n_nodes), -1, dtype=np.int64)
+              for name in ("fit", "balanced", "spread", "total")}
+    for row, (feasible, scores) in enumerate(score_rows):
+        for name, table in scored.items():
+            table[row, feasible] = getattr(scores, name)
+    placed = np.array(placements, dtype=float).reshape(-1, 4)
     return Trace(
         model="kubernetes-cluster",
-        params=asdict(p),
+        params={**asdict(p), "score_weights": dict(SCORE_WEIGHTS)},
         seed=seed,
         events=tuple(events),
         series={
@@ -324,7 +456,12 @@ def run_cluster(params: ClusterParams | None = None, *, seed: int = 0, **overrid
             "node_ready": series_node_ready,
             "pod_state": state,
             "pod_node": node,
-            "pod_version": np.array(pod_version, dtype=np.int64),
+            "pod_version": pod_version[:n].copy(),
             "pod_name": np.array(pod_name, dtype=object),
+            "placement_time_s": placed[:, 0],
+            "placement_pod": placed[:, 1].astype(np.int64),
+            "placement_node": placed[:, 2].astype(np.int64),
+            "placement_ties": placed[:, 3].astype(np.int64),
+            **{f"score_{name}": table for name, table in scored.items()},
         },
     )

@@ -52,6 +52,7 @@ __all__ = [
     "billed_ms",
     "gb_seconds",
     "init_s",
+    "instance_stats",
     "lambda_cost",
     "lambda_monthly_usd",
     "latency_percentiles",
@@ -208,6 +209,11 @@ def init_s(memory_mb: float, package_mb: float = 5.0, runtime: str = "python") -
     return round((RUNTIMES[runtime] + package * _INIT_S_PER_PACKAGE_MB) * slowdown, 4)
 
 
+#: How long requests take (:attr:`ServerlessParams.service_time`) and which idle instance serves one.
+SERVICE_TIMES = ("lognormal", "exponential")
+ROUTINGS = ("recent", "newest")
+
+
 class InstanceState(IntEnum):
     """What an instance did during a time step (the code stored in ``instance_state``)."""
 
@@ -247,9 +253,36 @@ class ServerlessParams:
     #: 10 s is far above the handler's 80 ms and a cold start, and under the 30 s an HTTP API waits for it.
     timeout_s: int = 10
     step_s: float = 5.0
+    #: "lognormal": the handler's duration as above, a cold start adds the init phase (the lesson's model).
+    #: "exponential": SimFaaS's model (see :func:`run_serverless`): warm and cold response times exponential
+    #: with means ``duration_ms`` and ``cold_duration_ms``, no scaling-rate limit, no timeout, no provisioning.
+    service_time: str = "lognormal"
+    cold_duration_ms: float | None = None  # the mean response time of a cold request ("exponential" only)
+    #: Which idle instance serves a request: "recent", the one that finished most recently (an assumption
+    #: about Lambda), or "newest", the one created last (SimFaaS's scheduler).
+    routing: str = "recent"
 
     def validated(self) -> ServerlessParams:
-        duration = check_number("duration_s", self.duration_s, low=10, high=24 * 3600)
+        if self.service_time not in SERVICE_TIMES:
+            raise ParameterError(f"service_time must be one of {', '.join(map(repr, SERVICE_TIMES))}, "
+                                 f"got {self.service_time!r}")
+        if self.routing not in ROUTINGS:
+            raise ParameterError(f"routing must be one of {', '.join(map(repr, ROUTINGS))}, got {self.routing!r}")
+        exact = self.service_time == "exponential"
+        # SimFaaS's model is cheap per request, so it may run a million seconds and a million requests
+        max_duration, max_requests = (1_000_000, 1_000_000) if exact else (24 * 3600, 500_000)
+        duration = check_number("duration_s", self.duration_s, low=10, high=max_duration)
+        if exact:
+            if self.cold_duration_ms is None:
+                raise ParameterError("service_time='exponential' needs cold_duration_ms: the mean response "
+                                     "time of a request that starts an instance (SimFaaS's cold service time)")
+            check_number("cold_duration_ms", self.cold_duration_ms, low=1, high=900_000)
+            if self.provisioned:
+                raise ParameterError("service_time='exponential' follows SimFaaS, which has no provisioned "
+                                     "concurrency: set provisioned=0")
+        elif self.cold_duration_ms is not None:
+            raise ParameterError("cold_duration_ms belongs to service_time='exponential'; in the default model a "
+                                 "cold start lasts init_s plus the handler's duration (set init_s instead)")
         check_number("request_rate_per_s", self.request_rate_per_s, low=0, high=2000)
         if self.burst_every_s is not None:
             check_number("burst_every_s", self.burst_every_s, low=1)
@@ -260,8 +293,9 @@ class ServerlessParams:
             times = np.asarray(self.arrivals_s, dtype=float) if len(self.arrivals_s) else np.zeros(0)
             if times.ndim != 1 or not np.all(np.isfinite(times)) or np.any(times < 0) or np.any(times >= duration):
                 raise ParameterError(f"arrivals_s must be times in [0, {duration:g}) seconds")
-            if len(times) > 200_000:
-                raise ParameterError("arrivals_s may hold at most 200,000 arrivals")
+            if len(times) > (max_requests if exact else 200_000):
+                limit = max_requests if exact else 200_000
+                raise ParameterError(f"arrivals_s may hold at most {limit:,} arrivals")
         check_number("duration_ms", self.duration_ms, low=1, high=900_000)  # the 15-minute timeout
         check_number("duration_jitter", self.duration_jitter, low=0, high=1.5)
         check_int("memory_mb", self.memory_mb, low=128, high=10240)
@@ -277,8 +311,9 @@ class ServerlessParams:
         _prices(self.architecture)
         check_int("timeout_s", self.timeout_s, low=1, high=900)  # Lambda allows 1 s to 15 minutes
         check_number("step_s", self.step_s, low=0.1, high=duration / 5)
-        if self.request_rate_per_s * duration > 500_000:
-            raise ParameterError("request_rate_per_s × duration_s must stay under 500,000 requests")
+        if self.request_rate_per_s * duration > max_requests:
+            raise ParameterError(f"request_rate_per_s × duration_s must stay under {max_requests:,} requests"
+                                 + ("" if exact else " (service_time='exponential' allows 1,000,000)"))
         return self
 
     @property
@@ -334,9 +369,23 @@ def run_serverless(params: ServerlessParams | None = None, *, seed: int = 0, **o
 
     A handler that would run longer than ``timeout_s`` is stopped there: a ``timeout`` event, an error for the
     caller, billed up to the timeout (AWS Lambda Developer Guide, "Configure Lambda function timeout").
+    ``routing="newest"`` sends a request to the idle instance created last instead of step 2's choice.
+
+    ``service_time="exponential"`` runs SimFaaS's model instead (``simfaas.ServerlessSimulator``, Mahmoudi and
+    Khazaei, "SimFaaS: A Performance Simulator for Serverless Computing Platforms", CLOSER 2021), the course's
+    anchor: a request finding an idle instance is served warm in an exponential time of mean ``duration_ms``
+    (SimFaaS's ``warm_service_rate`` is its inverse), else it starts a new instance and is served in an
+    exponential time of mean ``cold_duration_ms`` (the whole cold response, init included), unless
+    ``concurrency_limit`` requests are running (``maximum_concurrency``: then it is rejected); an instance idle
+    for ``idle_expiry_s`` (``expiration_threshold``) is shut down. SimFaaS has no scaling rate, timeout or
+    provisioned concurrency, so neither does this mode. It runs up to 1,000,000 s and 1,000,000 requests and
+    keeps no event log and no per-step instance states: read it with :func:`instance_stats`.
     """
     p: ServerlessParams = with_overrides(params or ServerlessParams(), overrides)
+    if p.service_time == "exponential":
+        return _run_exponential(p, seed)
     draw = generator(seed)
+    newest = p.routing == "newest"
     arrivals, in_burst = _arrivals(p, draw)
     n = len(arrivals)
     if p.duration_jitter > 0:
@@ -406,7 +455,12 @@ def run_serverless(params: ServerlessParams | None = None, *, seed: int = 0, **o
             if free_at[i] <= t:
                 chosen = i
                 break
-        if chosen < 0:
+        if chosen < 0 and newest:
+            for i in reversed(alive_on_demand):  # kept in creation order
+                if free_at[i] <= t:
+                    chosen = i
+                    break
+        elif chosen < 0:
             best = -math.inf
             for i in alive_on_demand:
                 f = free_at[i]
@@ -497,21 +551,154 @@ def run_serverless(params: ServerlessParams | None = None, *, seed: int = 0, **o
             "instances": alive_count,
             "concurrency": concurrency,
             "instance_state": state,
-            "instance_provisioned": prov_arr,
-            "instance_start_s": start_arr,
-            "instance_expire_s": expire_arr,
-            "request_time_s": arrivals,
-            "request_in_burst": in_burst,
-            "request_instance": req_instance,
-            "request_cold": req_cold,
-            "request_throttled": ~served,
-            "request_latency_s": req_latency,
-            "request_busy_end_s": req_busy_end,
+            **_instance_and_request_series(prov_arr, start_arr, expire_arr, arrivals, in_burst, req_instance,
+                                           req_cold, served, req_latency),
             "request_duration_ms": durations_ms,
             "request_timed_out": timed_out & served,
             "request_billed_ms": billed,
         },
     )
+
+
+_CHUNK = 1 << 16  # requests handled per slice of the arrays in _run_exponential (bounds its Python lists)
+
+
+def _run_exponential(p: ServerlessParams, seed: int) -> Trace:
+    """SimFaaS's model (see :func:`run_serverless`), as one event loop over numpy arrays.
+
+    Rules at each instant, as ``ServerlessSimulator.generate_trace`` orders them: a departure or an expiry due
+    at or before an arrival happens first (SimFaaS takes the arrival only when it comes strictly earlier); of the
+    two, the earlier one first, a departure first at equal times. SimFaaS's ``FunctionInstance`` expires an
+    instance ``expiration_threshold`` after its last departure; its ``schedule_warm_instance`` picks the idle
+    instance with the latest ``creation_time`` (``routing="newest"``).
+    """
+    draw = generator(seed)
+    arrivals, in_burst = _arrivals(p, draw)
+    n = len(arrivals)
+    warm_s = draw.exponential(p.duration_ms / 1000.0, n)
+    cold_s = draw.exponential(float(p.cold_duration_ms or 0.0) / 1000.0, n)
+    req_cold = np.zeros(n, dtype=bool)
+    req_served = np.zeros(n, dtype=bool)
+    req_instance = np.full(n, -1, dtype=np.int64)
+    newest = p.routing == "newest"
+    expiry = float(p.idle_expiry_s)
+    limit = p.concurrency_limit
+    heappush, heappop = heapq.heappush, heapq.heappop
+    started: list[float] = []  # per instance
+    expired: list[float] = []  # inf while alive
+    departures: list[tuple[float, int]] = []  # (time, instance) of the running requests: a heap
+    running = 0  # requests being served: len(departures)
+    # The idle instances, the one to use on top: (-creation order or -last departure, expiry time, instance).
+    # An idle instance can only be reused or expire, so its expiry (last departure + idle_expiry_s) is fixed
+    # when it goes idle, and an instance found expired when it reaches the top is simply dropped.
+    idle: list[tuple[float, float, int]] = []
+    for lo in range(0, n, _CHUNK):
+        hi = min(n, lo + _CHUNK)
+        times, warm, cold = arrivals[lo:hi].tolist(), warm_s[lo:hi].tolist(), cold_s[lo:hi].tolist()
+        cold_flags = [False] * (hi - lo)
+        served_flags = [True] * (hi - lo)
+        chosen_ids = [-1] * (hi - lo)
+        for j, t in enumerate(times):
+            while departures and departures[0][0] <= t:  # requests done at or before t (SimFaaS: before)
+                d, i = heappop(departures)
+                running -= 1
+                heappush(idle, (-i if newest else -d, d + expiry, i))
+            if running >= limit:
+                served_flags[j] = False  # rejected (SimFaaS counts it in the total, neither warm nor cold)
+                continue
+            while idle and idle[0][1] <= t:  # expired while idle (at or before t: SimFaaS's order)
+                _, gone, i = heappop(idle)
+                expired[i] = gone
+            if idle:
+                i = heappop(idle)[2]
+                end = t + warm[j]
+            else:
+                i = len(started)
+                started.append(t)
+                expired.append(math.inf)
+                cold_flags[j] = True
+                end = t + cold[j]
+            heappush(departures, (end, i))
+            running += 1
+            chosen_ids[j] = i
+        req_cold[lo:hi] = cold_flags
+        req_served[lo:hi] = served_flags
+        req_instance[lo:hi] = chosen_ids
+    # after the last arrival: the instances still idle, and those still running, expire if the run lasts long enough
+    for _, gone, i in idle:
+        if gone <= p.duration_s:
+            expired[i] = gone
+    for d, i in departures:
+        if d + expiry <= p.duration_s:
+            expired[i] = d + expiry
+    latency = np.where(req_cold, cold_s, warm_s)
+    latency[~req_served] = np.nan
+    del warm_s, cold_s  # a million requests' draws: gone before the trace copies its series
+    start_arr = np.array(started, dtype=float)
+    expire_arr = np.array(expired, dtype=float)
+    steps = int(math.floor(p.duration_s / p.step_s + 1e-9)) + 1
+    grid = np.arange(steps) * p.step_s
+    step_of = np.minimum(np.ceil(arrivals / p.step_s - 1e-9).astype(np.int64), steps - 1)
+    busy_end = arrivals + np.where(req_served, latency, 0.0)
+    served_start, served_end = arrivals[req_served], np.sort(busy_end[req_served])
+    return Trace(
+        model="serverless-simfaas",
+        params={**asdict(p), "cold_init_s": math.nan},
+        seed=seed,
+        events=(),
+        series={
+            "time_s": grid,
+            "requests": np.bincount(step_of, minlength=steps)[:steps],
+            "cold_starts": np.bincount(step_of[req_cold], minlength=steps)[:steps],
+            "throttled": np.bincount(step_of[~req_served], minlength=steps)[:steps],
+            # at each instant of the grid: instances alive, requests running
+            "instances": np.searchsorted(np.sort(start_arr), grid, side="right")
+            - np.searchsorted(np.sort(expire_arr), grid, side="right"),
+            "running": np.searchsorted(served_start, grid, side="right")
+            - np.searchsorted(served_end, grid, side="right"),
+            **_instance_and_request_series(np.zeros(len(start_arr), dtype=bool), start_arr, expire_arr, arrivals,
+                                           in_burst, req_instance, req_cold, req_served, latency),
+        },
+    )
+
+
+def _instance_and_request_series(provisioned: np.ndarray, start_s: np.ndarray, expire_s: np.ndarray,
+                                 arrivals: np.ndarray, in_burst: np.ndarray, instance: np.ndarray, cold: np.ndarray,
+                                 served: np.ndarray, latency_s: np.ndarray) -> dict[str, np.ndarray]:
+    """The per-instance and per-request series both modes of :func:`run_serverless` share (NaN latency: throttled)."""
+    return {
+        "instance_provisioned": provisioned,
+        "instance_start_s": start_s,
+        "instance_expire_s": expire_s,
+        "request_time_s": arrivals,
+        "request_in_burst": in_burst,
+        "request_instance": instance,
+        "request_cold": cold,
+        "request_throttled": ~served,
+        "request_latency_s": latency_s,
+        "request_busy_end_s": arrivals + latency_s,
+    }
+
+
+def instance_stats(trace: Trace) -> dict[str, float]:
+    """SimFaaS's three steady-state figures of a :func:`run_serverless` trace (either mode).
+
+    ``p_cold``: cold starts over all requests (throttled ones count in the total, as SimFaaS's
+    ``get_cold_start_prob`` counts rejections); ``mean_instances``: the time-average number of instances alive
+    (initialising, busy or idle) over the run; ``mean_running``: the time-average number of requests being
+    served (SimFaaS's ``inst_running_count_avg``). Time past the run's end is not counted.
+    """
+    s = trace.series
+    horizon = float(trace.params["duration_s"])
+    n = len(s["request_time_s"])
+    start, end = s["instance_start_s"], np.minimum(s["instance_expire_s"], horizon)
+    served = ~s["request_throttled"]
+    busy = np.minimum(s["request_busy_end_s"][served], horizon) - s["request_time_s"][served]
+    return {
+        "p_cold": float(np.count_nonzero(s["request_cold"])) / n if n else math.nan,
+        "mean_instances": float(np.sum(np.maximum(end - start, 0.0))) / horizon,
+        "mean_running": float(np.sum(np.maximum(busy, 0.0))) / horizon,
+    }
 
 
 def _peak_concurrency(start: np.ndarray, end: np.ndarray, grid: np.ndarray, step_s: float) -> np.ndarray:

@@ -13,7 +13,7 @@ from labsupport.sim.kubernetes import ACTORS, PodState
 from labsupport.views._scene import Scene, event_list_html, reveal, step_events
 from labsupport.views._style import COLORS, SYMBOLS, apply_style
 
-__all__ = ["ACTOR_COLORS", "ClusterScene", "kubernetes_panel"]
+__all__ = ["ACTOR_COLORS", "ClusterScene", "kubernetes_panel", "placement_scores_figure"]
 
 ACTOR_COLORS = {
     "api-server": COLORS["blue"],
@@ -247,3 +247,57 @@ def kubernetes_panel(**initial: Any) -> Any:
         return run_cluster(**values)
 
     return LivePanel(ClusterScene(), run, controls, start_step=int(initial.get("start_at_s", 62)))
+
+
+# ---- why a pod went where it went ----------------------------------------------------------------------------
+
+_PLUGIN_COLORS = {"NodeResourcesFit": COLORS["blue"], "NodeResourcesBalancedAllocation": COLORS["sky"],
+                  "PodTopologySpread": COLORS["orange"]}
+_PLUGIN_SERIES = {"NodeResourcesFit": "score_fit", "NodeResourcesBalancedAllocation": "score_balanced",
+                  "PodTopologySpread": "score_spread"}
+
+
+def placement_scores_figure(trace: Trace, placement: int | str = 0) -> go.Figure:
+    """Why the scheduler bound a pod where it did: each plugin's weighted score for each feasible node.
+
+    ``placement`` is a bind's number in the trace (0 = the first) or a pod's name (its first bind). One
+    stacked bar per feasible node (plugin score × the plugin's weight, from the trace); the chosen node is
+    outlined, and the title says how many nodes tied for the best total.
+    """
+    s = trace.series
+    names = [str(name) for name in s["pod_name"]]
+    pods = s["placement_pod"]
+    if isinstance(placement, str):
+        rows = [row for row, pod in enumerate(pods.tolist()) if names[pod] == placement]
+        if not rows:
+            raise ValueError(f"no bind of a pod named {placement!r} in this run; pods bound: "
+                             f"{', '.join(sorted({names[p] for p in pods.tolist()})[:8])}, ...")
+        row = rows[0]
+    else:
+        if not 0 <= placement < len(pods):
+            raise ValueError(f"placement must be a bind's number from 0 to {len(pods) - 1}, got {placement!r}")
+        row = placement
+    feasible = np.flatnonzero(s["score_total"][row] >= 0)
+    chosen = int(s["placement_node"][row])
+    weights = trace.params["score_weights"]
+    labels = [f"node-{n}" if len(feasible) <= 12 else str(n) for n in feasible]
+    fig = go.Figure()
+    for plugin, key in _PLUGIN_SERIES.items():
+        weight = weights[plugin]
+        fig.add_trace(go.Bar(x=labels, y=s[key][row][feasible] * weight, name=f"{plugin} × {weight}",
+                             marker_color=_PLUGIN_COLORS[plugin],
+                             hovertemplate="%{x}: %{customdata} × " + str(weight) + " = %{y}<extra>" + plugin
+                             + "</extra>", customdata=s[key][row][feasible]))
+    totals = s["score_total"][row][feasible]
+    fig.add_trace(go.Scatter(x=labels, y=totals, mode="text", text=[str(v) for v in totals],
+                             textposition="top center", showlegend=False, hoverinfo="skip"))
+    at = int(np.flatnonzero(feasible == chosen)[0])
+    fig.add_shape(type="rect", xref="x", yref="y", x0=at - 0.45, x1=at + 0.45, y0=0, y1=float(totals[at]),
+                  line={"color": COLORS["black"], "width": 3})
+    ties = int(s["placement_ties"][row])
+    why = f"{ties} nodes tied at {int(totals.max())}: picked at random" if ties > 1 else "the highest total"
+    title = (f"{names[pods[row]]} at {s['placement_time_s'][row]:g} s went to node-{chosen} ({why})")
+    fig.update_layout(barmode="stack", yaxis_title="weighted score", xaxis_title="feasible node",
+                      xaxis_type="category", yaxis_range=[0, 420],
+                      legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"})
+    return apply_style(fig, title=title, height=420)

@@ -18,6 +18,7 @@ from labsupport.sim.serverless import (
     billed_ms,
     gb_seconds,
     init_s,
+    instance_stats,
     lambda_cost,
     lambda_monthly_usd,
     latency_percentiles,
@@ -235,3 +236,103 @@ def test_an_invocation_is_stopped_at_the_timeout() -> None:
     assert np.allclose(s["request_latency_s"][warm], 1.0) and (s["request_billed_ms"][warm] == 1000).all()
     with pytest.raises(ParameterError, match="timeout_s"):
         run_serverless(timeout_s=901)
+
+
+# ---- SimFaaS's model (service_time="exponential"): the anchor ------------------------------------------------
+
+def _simfaas(**overrides):
+    values = {"service_time": "exponential", "routing": "newest", "duration_ms": 1991.0, "cold_duration_ms": 2244.0,
+              "request_rate_per_s": 0.9, "burst_every_s": None, "idle_expiry_s": 600.0, **overrides}
+    return run_serverless(**values)
+
+
+def _idle_at(s, t, instances):
+    """The instances idle just before a request at ``t``: started, not expired, no request of theirs running."""
+    idle = []
+    for i in instances:
+        if s["instance_start_s"][i] >= t or s["instance_expire_s"][i] <= t:
+            continue
+        mine = s["request_instance"] == i
+        busy = mine & (s["request_time_s"] < t) & (s["request_busy_end_s"] > t)
+        if not busy.any():
+            idle.append(i)
+    return idle
+
+
+@pytest.mark.parametrize("routing", ["newest", "recent"])
+def test_simfaas_mode_follows_its_rules(routing) -> None:
+    trace = _simfaas(routing=routing, request_rate_per_s=2.0, idle_expiry_s=20.0, duration_s=600.0, seed=4)
+    s = trace.series
+    assert len(s["request_time_s"]) > 1000 and trace.events == () and not s["request_throttled"].any()
+    instances = range(len(s["instance_start_s"]))
+    for r, t in enumerate(s["request_time_s"]):
+        idle = _idle_at(s, t, instances)
+        i = int(s["request_instance"][r])
+        if s["request_cold"][r]:  # a cold start only when no instance is idle, and it makes a new one
+            assert not idle and s["instance_start_s"][i] == t
+        elif routing == "newest":
+            assert i == max(idle)  # SimFaaS's schedule_warm_instance: the latest creation time
+        else:
+            last_end = {j: s["request_busy_end_s"][(s["request_instance"] == j) & (s["request_time_s"] < t)].max()
+                        for j in idle}
+            assert last_end[i] == max(last_end.values())
+    # an instance expires idle_expiry_s after its last request ends (if that is within the run)
+    for i in instances:
+        end = s["request_busy_end_s"][s["request_instance"] == i].max() + 20.0
+        assert s["instance_expire_s"][i] == (end if end <= 600.0 else math.inf)
+
+
+def test_simfaas_mode_rejects_at_the_concurrency_limit() -> None:
+    s = _simfaas(concurrency_limit=2, request_rate_per_s=3.0, duration_s=200.0).series
+    assert s["request_throttled"].any() and s["running"].max() <= 2
+    starts, ends = s["request_time_s"][~s["request_throttled"]], s["request_busy_end_s"][~s["request_throttled"]]
+    for t in s["request_time_s"][s["request_throttled"]]:
+        assert np.count_nonzero((starts < t) & (ends > t)) == 2  # two running when the third was refused
+
+
+def test_simfaas_mode_reaches_a_million_seconds_and_a_million_requests() -> None:
+    with pytest.raises(ParameterError, match="duration_s must be at most 86400"):
+        run_serverless(duration_s=1e6)
+    with pytest.raises(ParameterError, match="under 1,000,000 requests"):
+        _simfaas(duration_s=1e6, request_rate_per_s=1.5)
+    with pytest.raises(ParameterError, match="needs cold_duration_ms"):
+        _simfaas(cold_duration_ms=None)
+    with pytest.raises(ParameterError, match="belongs to service_time='exponential'"):
+        run_serverless(cold_duration_ms=300.0)
+    with pytest.raises(ParameterError, match="routing must be one of 'recent', 'newest'"):
+        run_serverless(routing="oldest")
+
+
+def test_default_mode_routing_newest_picks_the_last_created_idle_instance() -> None:
+    # three requests at once start env-1..3; by 5 s all are idle again, and the next request goes to env-3
+    arrivals = (0.0, 0.0, 0.0, 5.0)
+    recent = run_serverless(arrivals_s=arrivals, duration_s=20, step_s=1.0, duration_jitter=0.0, init_s=0.5)
+    newest = run_serverless(arrivals_s=arrivals, duration_s=20, step_s=1.0, duration_jitter=0.0, init_s=0.5, routing="newest")
+    assert recent.series["request_instance"].tolist()[:3] == newest.series["request_instance"].tolist()[:3]
+    assert newest.series["request_instance"][3] == 2
+    assert recent.params["routing"] == "recent" and recent.params["service_time"] == "lognormal"
+
+
+def test_instance_stats_of_a_small_default_run_by_hand() -> None:
+    # one request at 1 s: init 0.5 s + 100 ms, then the instance idles for 5 s and expires at 6.6 s, of 20 s
+    trace = run_serverless(arrivals_s=(1.0,), duration_s=20, step_s=1.0, duration_jitter=0.0, duration_ms=100, init_s=0.5,
+                           idle_expiry_s=5)
+    stats = instance_stats(trace)
+    assert stats["p_cold"] == 1.0
+    assert stats["mean_instances"] == pytest.approx(5.6 / 20) and stats["mean_running"] == pytest.approx(0.6 / 20)
+
+
+#: SimFaaS 0.2.2's own figures for its README case (0.9 requests/s, warm mean 1.991 s, cold mean 2.244 s,
+#: expiry 600 s): (mean, standard error) over 6 runs of 1e6 s each, numpy seeds 0-5,
+#: made by ``python benchmarks/simfaas_reference.py 6 1e6`` (SimFaaS is not needed to run this test).
+#: Made on 2026-12-01; each run took 80-220 s on a busy 2-core machine. The model's mean over seeds 0-2 is
+#: 0.0013570, 7.7167 and 1.7940 (+0.4 %, +0.25 %, +0.17 %).
+SIMFAAS_REFERENCE = {"p_cold": (0.00135156, 1.25e-05), "mean_instances": (7.69724, 0.00506),
+                     "mean_running": (1.79104, 0.00097)}
+
+
+def test_simfaas_mode_matches_simfaas_on_its_readme_case() -> None:
+    runs = [instance_stats(_simfaas(duration_s=1e6, step_s=1000.0, seed=seed)) for seed in range(3)]
+    for name, (mean, error) in SIMFAAS_REFERENCE.items():
+        ours = sum(r[name] for r in runs) / len(runs)
+        assert abs(ours / mean - 1) < 0.03, (name, ours, mean, error)

@@ -27,4 +27,5 @@ def test_kubernetes_panel_reruns_and_explains() -> None:
     panel.controls["max_surge"].value = "0"
     assert panel.trace.params["max_surge"] == 0
     assert_bad_setting_is_explained(panel, "max_unavailable", "0", "may not be 0 when max_surge is 0", "1")
-    assert_bad_setting_is_explained(panel, "replicas", 50, "replicas must be at most 40", 4)
+    assert_bad_setting_is_explained(panel, "replicas", 1001, "replicas must be at most 1000", 4)
+
