@@ -21,7 +21,12 @@ import plotly.graph_objects as go
 
 from labsupport.sim import Event, Trace
 
-__all__ = ["Animation", "LivePanel", "Scene", "animate", "event_list_html", "reveal", "widget_safe"]
+__all__ = ["Animation", "LivePanel", "Scene", "animate", "event_list_html", "publishing", "reveal",
+           "text_alternative", "widget_safe"]
+
+#: Set by :func:`publishing`: live panels then show a recorded animation instead of widgets, and animations
+#: carry their text alternative in the output's metadata.
+_PUBLISHING = {"on": False}
 
 
 class Scene:
@@ -68,8 +73,9 @@ class Animation:
     ``write_html``, slides and tests: a test checks that the two agree).
     """
 
-    def __init__(self, spec: dict[str, Any]) -> None:
+    def __init__(self, spec: dict[str, Any], alt: str = "") -> None:
         self.spec = spec
+        self.alt = alt  #: an HTML text alternative: what the animation shows, step by step
 
     @property
     def frames(self) -> list[dict[str, Any]]:
@@ -91,11 +97,16 @@ class Animation:
 
         payload = json.loads(self.to_json())
         title = self.spec["layout"].get("title", {}).get("text", "")
-        return {"application/vnd.plotly.v1+json": payload,
+        data = {"application/vnd.plotly.v1+json": payload,
                 "text/plain": f"<Animation {title!r}: {len(self.spec['frames'])} frames>"}
+        if not _PUBLISHING["on"]:
+            return data
+        # for pages without a kernel: the text alternative travels in the output's metadata
+        return data, {"application/vnd.plotly.v1+json": {"labsupport": {"alt": self.alt}}}  # type: ignore[return-value]
 
     def __repr__(self) -> str:
-        return self._repr_mimebundle_()["text/plain"]
+        title = self.spec["layout"].get("title", {}).get("text", "")
+        return f"<Animation {title!r}: {len(self.spec['frames'])} frames>"
 
 
 def animate(scene: Scene, trace: Trace, *, every: int = 1, frame_ms: int = 150,
@@ -131,7 +142,34 @@ def animate(scene: Scene, trace: Trace, *, every: int = 1, frame_ms: int = 150,
     spec = first.to_plotly_json()
     spec["frames"] = [dict(data=scene.frame(trace, k), layout=scene.layout_at(trace, k), name=str(k))
                       for k in steps]
-    return Animation(spec)
+    return Animation(spec, alt=text_alternative(scene, trace, [float(times[k]) for k in steps], label))
+
+
+def text_alternative(scene: Scene, trace: Trace, times: Sequence[float],
+                     label: Callable[[float], str] = lambda t: f"{t:.0f} s", *, limit: int = 40) -> str:
+    """What an animation of ``trace`` shows, step by step, as HTML text: every event in time order.
+
+    A trace with no events (a sweep, say) is told by its scene's caption at the first and the last step.
+    """
+    title = html.escape(scene.title or trace.model)
+    span = f"from {html.escape(label(times[0]))} to {html.escape(label(times[-1]))}" if times else ""
+    if trace.events:
+        steps = event_list_html(trace.events, limit=limit, when=lambda e: f"{e.time_s:g} s")
+        return f"<p>{title}, {len(times)} steps {span}. What happens, in order:</p>{steps}"
+    n = len(scene.times(trace))
+    first, last = scene.caption(trace, 0), scene.caption(trace, n - 1)
+    told = "".join(f"<li>{text}</li>" for text in (first, last) if text)
+    return f"<p>{title}, {len(times)} steps {span}.</p>" + (f"<ul>{told}</ul>" if told else "")
+
+
+def publishing(on: bool = True) -> None:
+    """Display for pages without a kernel (the static site, slides), from now on in this process.
+
+    Every :class:`LivePanel` then shows a recorded animation of its current run (the same scene and trace,
+    played by plotly frames) with a note that the notebook lets you change it: no widget is displayed, so no
+    widget state can be saved. Every :class:`Animation` carries its text alternative in the output metadata.
+    """
+    _PUBLISHING["on"] = on
 
 
 class LivePanel:
@@ -203,10 +241,24 @@ class LivePanel:
         if self.rerun():
             self.show(self.time.value)
 
+    def recording(self, max_frames: int = 80) -> Animation:
+        """The current run as an animation (about ``max_frames`` steps), for pages without a kernel."""
+        n = len(self.scene.times(self.trace))
+        return animate(self.scene, self.trace, every=max(1, -(-n // max_frames)))
+
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        display(self.widget)
+        if not _PUBLISHING["on"]:
+            display(self.widget)
+            return
+        recording = self.recording()
+        names = ", ".join(html.escape(str(getattr(c, "description", name))) for name, c in self.controls.items())
+        note = (f"A recording of the live panel's default run. In the notebook the panel is live: change "
+                f"{names} and the model reruns.")
+        data, metadata = recording._repr_mimebundle_()  # type: ignore[misc]
+        metadata["application/vnd.plotly.v1+json"]["labsupport"]["live_panel"] = note
+        display(data, metadata=metadata, raw=True)
 
 
 def event_list_html(events: Sequence[Event], colors: Mapping[str, str] | None = None, *, limit: int | None = None,
