@@ -12,6 +12,7 @@ Scenes read traces only; they never simulate.
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -21,7 +22,7 @@ import plotly.graph_objects as go
 
 from labsupport.sim import Event, Trace
 
-__all__ = ["Animation", "LivePanel", "Scene", "animate", "event_list_html", "publishing", "reveal",
+__all__ = ["Animation", "LivePanel", "Scene", "animate", "event_list_html", "packed", "publishing", "reveal",
            "text_alternative", "widget_safe"]
 
 #: Set by :func:`publishing`: live panels then show a recorded animation instead of widgets, and animations
@@ -87,7 +88,7 @@ class Animation:
     def to_json(self) -> str:
         from plotly.io.json import to_json_plotly
 
-        return str(to_json_plotly(self.spec))
+        return str(to_json_plotly(_packed_spec(self.spec)))
 
     def write_html(self, path: str, **kwargs: Any) -> None:
         self.figure().write_html(path, **kwargs)
@@ -278,6 +279,95 @@ def event_list_html(events: Sequence[Event], colors: Mapping[str, str] | None = 
     if limit is not None and len(events) > limit:
         items.append(f"<li>… and {len(events) - limit} more</li>")
     return "<ul>" + "".join(items) + "</ul>"
+
+
+#: The trace attributes that :func:`packed` turns into typed arrays: plotly.js reads a typed array in each
+#: (they are data arrays), unlike a layout's ranges or a pie's domain.
+PACKED_KEYS = frozenset({"x", "y", "z", "base", "width", "size", "opacity", "customdata"})
+
+
+def packed(value: Any, key: str = "") -> Any:
+    """A trace's data with its numeric arrays as plotly.js typed arrays (``{"dtype": "f4", "bdata": base64}``).
+
+    About 5 characters a number instead of up to 18 as JSON text, and one line in a saved notebook instead of
+    one line a number: what keeps a lesson saved after "Run all" under 2 MB. float32 keeps 7 significant
+    digits, more than a figure can show. Only the attributes in :data:`PACKED_KEYS` are packed.
+    """
+    if isinstance(value, dict):
+        return {name: packed(item, name) for name, item in value.items()}
+    if key not in PACKED_KEYS:
+        if isinstance(value, list | tuple):
+            return [packed(item) for item in value]
+        return value
+    if isinstance(value, list | tuple) and len(value) >= 2 and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        value = np.asarray(value, dtype=float)
+    if isinstance(value, np.ndarray) and value.ndim == 1 and value.size:
+        if value.dtype.kind == "f":
+            array, dtype = value.astype("<f4"), "f4"
+        elif value.dtype.kind in "iu" and value.min() >= -2**31 and value.max() < 2**31:
+            array, dtype = value.astype("<i4"), "i4"
+        else:
+            return value
+        return {"dtype": dtype, "bdata": base64.b64encode(array.tobytes()).decode("ascii")}
+    return value
+
+
+def _uniform_x(traces: Sequence[Mapping[str, Any] | None]) -> tuple[float, float] | None:
+    """``(x0, dx)`` when every given ``x`` of one trace is ``x0, x0 + dx, x0 + 2 dx, ...`` (a line over time)."""
+    x0 = dx = None
+    for trace in traces:
+        if trace is None or "x" not in trace:
+            continue
+        x = trace["x"]
+        if isinstance(x, Mapping) and "bdata" in x and "shape" not in x:  # a typed array from a validated figure
+            try:
+                x = np.frombuffer(base64.b64decode(x["bdata"]), dtype=np.dtype(str(x["dtype"])).newbyteorder("<"))
+            except (TypeError, ValueError):
+                return None
+        if not isinstance(x, np.ndarray | list | tuple) or len(x) == 0:
+            return None
+        try:
+            values = np.asarray(x, dtype=float)
+        except (TypeError, ValueError):
+            return None
+        if values.ndim != 1 or not np.all(np.isfinite(values)):
+            return None
+        x0 = float(values[0]) if x0 is None else x0
+        if len(values) > 1:
+            dx = float(values[1] - values[0]) if dx is None else dx
+        if values[0] != x0 or (len(values) > 1 and not np.allclose(
+                values, x0 + (dx or 0.0) * np.arange(len(values)), rtol=0, atol=1e-9 * max(1.0, abs(dx or 0.0)))):
+            return None
+    return (x0, dx) if x0 is not None and dx else None
+
+
+def _packed_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec as plotly JSON wants it, small: typed arrays, and a line over evenly spaced x as ``x0``/``dx``.
+
+    A line that grows as an animation plays repeats its x values in every frame; when they are evenly spaced in
+    the figure and in every frame, plotly.js computes them from ``x0`` and ``dx`` and the frames carry y only.
+    """
+    data = [dict(trace) for trace in spec.get("data", [])]
+    frames = [dict(frame, data=[dict(trace) for trace in frame.get("data", [])]) for frame in spec.get("frames", [])]
+    for i, trace in enumerate(data):
+        if trace.get("type", "scatter") != "scatter":
+            continue
+        in_frames = [frame["data"][i] if i < len(frame["data"]) else None for frame in frames]
+        if not any(t is not None and "x" in t for t in in_frames):
+            continue
+        found = _uniform_x([trace, *in_frames])
+        if found is None:
+            continue
+        trace.pop("x", None)
+        trace["x0"], trace["dx"] = found
+        for t in in_frames:
+            if t is not None:
+                t.pop("x", None)
+    out = dict(spec, data=[packed(trace) for trace in data])
+    if "frames" in spec:
+        out["frames"] = [dict(frame, data=[packed(trace) for trace in frame["data"]]) for frame in frames]
+    return out
 
 
 def widget_safe(value: Any) -> Any:

@@ -4,6 +4,9 @@
 (function () {
   "use strict";
 
+  // plotly.js rejects the promise of an animation that another one interrupts (Pause, a new step): expected
+  function quiet() {}
+
   function stepLabels(spec) {
     var sliders = (spec.layout && spec.layout.sliders) || [];
     var steps = sliders.length ? sliders[0].steps || [] : [];
@@ -30,7 +33,7 @@
     }
     function show(i) {
       Plotly.animate(plot, [names[i]], {frame: {duration: 0, redraw: true}, transition: {duration: 0},
-                                        mode: "immediate"});
+                                        mode: "immediate"}).catch(quiet);
       say(i);
     }
     plot.on("plotly_animatingframe", function (event) {
@@ -40,11 +43,11 @@
     figure.querySelector(".ls-play").addEventListener("click", function () {
       var from = Number(step.value) >= names.length - 1 ? 0 : Number(step.value);
       Plotly.animate(plot, names.slice(from), {frame: {duration: ms, redraw: true}, transition: {duration: 0},
-                                               mode: "immediate"});
+                                               mode: "immediate"}).catch(quiet);
     });
     figure.querySelector(".ls-pause").addEventListener("click", function () {
       Plotly.animate(plot, [null], {frame: {duration: 0, redraw: false}, transition: {duration: 0},
-                                    mode: "immediate"});
+                                    mode: "immediate"}).catch(quiet);
     });
     step.addEventListener("input", function () { show(Number(step.value)); });
     // keys pressed on the controls belong to them, not to the slide show around them
