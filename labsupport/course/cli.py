@@ -127,31 +127,23 @@ def _cmd_grade_one(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_slides(args: argparse.Namespace) -> int:
-    from labsupport.course._build import BuildError, find_lessons
-    from labsupport.course._publish import select_lessons
-    from labsupport.course._slides import build_slides
-
-    try:
-        decks = build_slides(select_lessons(find_lessons(Path(args.lessons)), args.lesson), Path(args.out))
-    except BuildError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"slides: {len(decks)} decks in {args.out} (open one in a browser; S opens the speaker notes)")
-    return 0
-
-
-def _cmd_export(args: argparse.Namespace) -> int:
+def _cmd_publish(args: argparse.Namespace) -> int:
+    """``slides`` and ``export``: run the chosen lessons once and write decks or pages."""
     from labsupport.course._build import BuildError, find_lessons
     from labsupport.course._export import export_site
     from labsupport.course._publish import select_lessons
+    from labsupport.course._slides import build_slides
 
+    build = build_slides if args.command == "slides" else export_site
     try:
-        pages = export_site(select_lessons(find_lessons(Path(args.lessons)), args.lesson), Path(args.out))
+        written = build(select_lessons(find_lessons(Path(args.lessons)), args.lesson), Path(args.out))
     except BuildError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"site: {pages[0]} and {len(pages) - 1} lesson pages")
+    if args.command == "slides":
+        print(f"slides: {len(written)} decks in {args.out} (open one in a browser; S opens the speaker notes)")
+    else:
+        print(f"site: {written[0]} and {len(written) - 1} lesson pages")
     return 0
 
 
@@ -160,7 +152,7 @@ def _publish_parser(sub: argparse._SubParsersAction, name: str, help_text: str, 
     parser.add_argument("lesson", nargs="*", help="lessons to build, e.g. 00 or 00_overview (default: all)")
     parser.add_argument("--out", required=True, help="folder to write into")
     parser.add_argument("--lessons", default=str(root / "lessons"), help="folder of lesson .md files")
-    parser.set_defaults(func=_cmd_slides if name == "slides" else _cmd_export)
+    parser.set_defaults(func=_cmd_publish)
 
 
 def _grading_options(parser: argparse.ArgumentParser, root: Path) -> None:
