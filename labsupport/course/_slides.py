@@ -83,7 +83,7 @@ def deck_html(nb: nbformat.NotebookNode, slug: str) -> str:
                "  labsupportFigures.drawAll(slide).then(function () { labsupportFigures.resize(slide); });\n"
                "}\n"
                "Reveal.on('ready', lsShow);\nReveal.on('slidechanged', lsShow);\n"
-               "Reveal.initialize({hash: true, width: 1280, height: 900, margin: 0.03, keyboard: true,\n"
+               "Reveal.initialize({hash: true, width: 1280, height: 900, margin: 0.03, center: false, keyboard: true,\n"
                "                   plugins: [RevealNotes]});\n</script>")
     return page_shell(title, body, head=head, scripts=scripts)
 

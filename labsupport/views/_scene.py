@@ -155,7 +155,7 @@ def text_alternative(scene: Scene, trace: Trace, times: Sequence[float],
     title = html.escape(scene.title or trace.model)
     span = f"from {html.escape(label(times[0]))} to {html.escape(label(times[-1]))}" if times else ""
     if trace.events:
-        steps = event_list_html(trace.events, limit=limit, when=lambda e: f"{e.time_s:g} s")
+        steps = event_list_html(trace.events, limit=limit, when=lambda e: f"{e.time_s:.1f}".removesuffix(".0") + " s")
         return f"<p>{title}, {len(times)} steps {span}. What happens, in order:</p>{steps}"
     n = len(scene.times(trace))
     first, last = scene.caption(trace, 0), scene.caption(trace, n - 1)

@@ -63,6 +63,9 @@
     var spec = JSON.parse(figure.querySelector(".ls-spec").textContent);
     var plot = figure.querySelector(".ls-plot");
     var config = {displaylogo: false, responsive: true};
+    if (figure.closest(".reveal")) {  // a slide is 900 px high: leave room for the controls and the caption
+      spec.layout.height = Math.min(spec.layout.height || 450, 560);
+    }
     return Plotly.newPlot(plot, spec.data, spec.layout, config).then(function () {
       if (spec.frames && spec.frames.length) {
         return Plotly.addFrames(plot, spec.frames).then(function () { wire(figure, plot, spec); });
