@@ -206,7 +206,7 @@ def test_voila_shows_prose_figures_and_a_working_panel_without_code(voila: str, 
         page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {expect.plots}",
                                timeout=120_000)
         assert page.locator("h1").first.inner_text().strip().rstrip("¶").strip() == title
-        shown = [t for t in page.locator(".jp-InputArea").all_inner_texts() if t.strip()]
+        shown = [t for t in page.locator(".jp-CodeCell .jp-InputArea").all_inner_texts() if t.strip()]
         assert not shown, f"code is shown: {shown[:1]}"
         assert "import " not in page.locator("body").inner_text()
         slider = page.locator(".widget-slider", has=page.locator(".widget-label", has_text=expect.control)).first
