@@ -218,7 +218,7 @@ def test_voila_shows_prose_figures_and_a_working_panel_without_code(voila: str, 
         page.keyboard.type(expect.new_value)
         page.keyboard.press("Enter")
         page.wait_for_function("([i, t]) => document.querySelectorAll('.js-plotly-plot')[i].textContent.includes(t)",
-                               arg=[expect.plots - 1, expect.text_after], timeout=60_000)
+                               arg=[expect.plots - 1, expect.text_after], timeout=120_000)  # a shared machine is slow
         live.scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / f"voila-{slug}-after.png"))
 
