@@ -127,6 +127,34 @@ def _cmd_grade_one(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_publish(args: argparse.Namespace) -> int:
+    """``slides`` and ``export``: run the chosen lessons once and write decks or pages."""
+    from labsupport.course._build import BuildError, find_lessons
+    from labsupport.course._export import export_site
+    from labsupport.course._publish import select_lessons
+    from labsupport.course._slides import build_slides
+
+    build = build_slides if args.command == "slides" else export_site
+    try:
+        written = build(select_lessons(find_lessons(Path(args.lessons)), args.lesson), Path(args.out))
+    except BuildError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.command == "slides":
+        print(f"slides: {len(written)} decks in {args.out} (open one in a browser; S opens the speaker notes)")
+    else:
+        print(f"site: {written[0]} and {len(written) - 1} lesson pages")
+    return 0
+
+
+def _publish_parser(sub: argparse._SubParsersAction, name: str, help_text: str, root: Path) -> None:
+    parser = sub.add_parser(name, help=help_text)
+    parser.add_argument("lesson", nargs="*", help="lessons to build, e.g. 00 or 00_overview (default: all)")
+    parser.add_argument("--out", required=True, help="folder to write into")
+    parser.add_argument("--lessons", default=str(root / "lessons"), help="folder of lesson .md files")
+    parser.set_defaults(func=_cmd_publish)
+
+
 def _grading_options(parser: argparse.ArgumentParser, root: Path) -> None:
     parser.add_argument("--hidden", metavar="DIR", help="folder of hidden pytest tests (one sub-folder per lesson)")
     parser.add_argument("--lessons", default=str(root / "lessons"), help="folder of lesson .md files")
@@ -168,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="append GitHub Classroom's result=<base64 JSON> to FILE (use $GITHUB_OUTPUT)")
     _grading_options(one, root)
     one.set_defaults(func=_cmd_grade_one)
+    _publish_parser(sub, "slides", "build a reveal.js deck per lesson from its slide-tagged cells", root)
+    _publish_parser(sub, "export", "build the static course site: index.html and a page per lesson", root)
     return parser
 
 

@@ -31,7 +31,7 @@ from enum import IntEnum
 import numpy as np
 
 from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
-from labsupport.sim._trace import Event, Trace, generator, rng
+from labsupport.sim._trace import Event, Trace, rng
 
 __all__ = [
     "ACTORS",

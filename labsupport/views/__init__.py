@@ -1,9 +1,10 @@
 """Figures and panels built from traces. Views read traces; they hold no simulation logic."""
 
-from labsupport.views._scene import Animation, LivePanel, Scene, animate, reveal
+from labsupport.views._scene import Animation, LivePanel, Scene, animate, publishing, reveal
 from labsupport.views._startup import defer_slow_imports
 from labsupport.views._style import COLORS, FONT, SYMBOLS, apply_style, template
 
 defer_slow_imports()
 
-__all__ = ["Animation", "COLORS", "FONT", "SYMBOLS", "LivePanel", "Scene", "animate", "apply_style", "reveal", "template"]
+__all__ = ["Animation", "COLORS", "FONT", "SYMBOLS", "LivePanel", "Scene", "animate", "apply_style", "publishing", "reveal",
+           "template"]

@@ -26,6 +26,7 @@ Scenes read traces only; they never simulate.
 
 from __future__ import annotations
 
+import base64
 import functools
 import html
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -36,8 +37,8 @@ import plotly.graph_objects as go
 
 from labsupport.sim import Event, Trace
 
-__all__ = ["Animation", "LivePanel", "Scene", "animate", "apply_layout", "event_list_html", "reveal",
-           "step_events", "widget_safe"]
+__all__ = ["Animation", "LivePanel", "Scene", "animate", "apply_layout", "event_list_html", "packed", "publishing",
+           "reveal", "step_events", "text_alternative", "widget_safe"]
 
 #: The name given to the annotations and shapes :meth:`Scene.layout` draws, so that a rerun replaces them.
 LAYOUT_ITEM = "scene-layout"
@@ -46,6 +47,10 @@ LAYOUT_ITEM = "scene-layout"
 CONFIG = {"displayModeBar": "hover", "responsive": True, "displaylogo": False}
 #: Room under an animation's plot for the x axis' title, the play/pause buttons and the time slider (px).
 _CONTROLS_PX = 175
+
+#: Set by :func:`publishing`: live panels then show a recorded animation instead of widgets, and animations
+#: carry their text alternative in the output's metadata.
+_PUBLISHING = {"on": False}
 
 
 class Scene:
@@ -130,8 +135,9 @@ class Animation:
     ``write_html``, slides and tests: a test checks that the two agree).
     """
 
-    def __init__(self, spec: dict[str, Any]) -> None:
+    def __init__(self, spec: dict[str, Any], alt: str = "") -> None:
         self.spec = spec
+        self.alt = alt  #: an HTML text alternative: what the animation shows, step by step
 
     @property
     def frames(self) -> list[dict[str, Any]]:
@@ -143,7 +149,7 @@ class Animation:
     def to_json(self) -> str:
         from plotly.io.json import to_json_plotly
 
-        return str(to_json_plotly(self.spec))
+        return str(to_json_plotly(_packed_spec(self.spec)))
 
     def write_html(self, path: str, **kwargs: Any) -> None:
         kwargs.setdefault("config", CONFIG)
@@ -155,11 +161,16 @@ class Animation:
         payload = json.loads(self.to_json())
         payload["config"] = CONFIG
         title = self.spec["layout"].get("title", {}).get("text", "")
-        return {"application/vnd.plotly.v1+json": payload,
+        data = {"application/vnd.plotly.v1+json": payload,
                 "text/plain": f"<Animation {title!r}: {len(self.spec['frames'])} frames>"}
+        if not _PUBLISHING["on"]:
+            return data
+        # for pages without a kernel: the text alternative travels in the output's metadata
+        return data, {"application/vnd.plotly.v1+json": {"labsupport": {"alt": self.alt}}}  # type: ignore[return-value]
 
     def __repr__(self) -> str:
-        return self._repr_mimebundle_()["text/plain"]
+        title = self.spec["layout"].get("title", {}).get("text", "")
+        return f"<Animation {title!r}: {len(self.spec['frames'])} frames>"
 
 
 def animate(scene: Scene, trace: Trace, *, every: int = 1, frame_ms: int = 150,
@@ -200,7 +211,34 @@ def animate(scene: Scene, trace: Trace, *, every: int = 1, frame_ms: int = 150,
     spec = first.to_plotly_json()
     spec["frames"] = [dict(data=scene.frame(trace, k), layout=scene.layout_at(trace, k), name=str(k))
                       for k in steps]
-    return Animation(spec)
+    return Animation(spec, alt=text_alternative(scene, trace, [float(times[k]) for k in steps], label))
+
+
+def text_alternative(scene: Scene, trace: Trace, times: Sequence[float],
+                     label: Callable[[float], str] = lambda t: f"{t:.0f} s", *, limit: int = 40) -> str:
+    """What an animation of ``trace`` shows, step by step, as HTML text: every event in time order.
+
+    A trace with no events (a sweep, say) is told by its scene's caption at the first and the last step.
+    """
+    title = html.escape(scene.title or trace.model)
+    span = f"from {html.escape(label(times[0]))} to {html.escape(label(times[-1]))}" if times else ""
+    if trace.events:
+        steps = event_list_html(trace.events, limit=limit, when=lambda e: f"{e.time_s:.1f}".removesuffix(".0") + " s")
+        return f"<p>{title}, {len(times)} steps {span}. What happens, in order:</p>{steps}"
+    n = len(scene.times(trace))
+    first, last = scene.caption(trace, 0), scene.caption(trace, n - 1)
+    told = "".join(f"<li>{text}</li>" for text in (first, last) if text)
+    return f"<p>{title}, {len(times)} steps {span}.</p>" + (f"<ul>{told}</ul>" if told else "")
+
+
+def publishing(on: bool = True) -> None:
+    """Display for pages without a kernel (the static site, slides), from now on in this process.
+
+    Every :class:`LivePanel` then shows a recorded animation of its current run (the same scene and trace,
+    played by plotly frames) with a note that the notebook lets you change it: no widget is displayed, so no
+    widget state can be saved. Every :class:`Animation` carries its text alternative in the output metadata.
+    """
+    _PUBLISHING["on"] = on
 
 
 class LivePanel:
@@ -318,10 +356,24 @@ class LivePanel:
     def _on_control(self, _change: Mapping[str, Any]) -> None:
         self.rerun()
 
+    def recording(self, max_frames: int = 80) -> Animation:
+        """The current run as an animation (about ``max_frames`` steps), for pages without a kernel."""
+        n = len(self.scene.times(self.trace))
+        return animate(self.scene, self.trace, every=max(1, -(-n // max_frames)))
+
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        display(self.widget)
+        if not _PUBLISHING["on"]:
+            display(self.widget)
+            return
+        recording = self.recording()
+        names = ", ".join(html.escape(str(getattr(c, "description", name))) for name, c in self.controls.items())
+        note = (f"A recording of the live panel's default run. In the notebook the panel is live: change "
+                f"{names} and the model reruns.")
+        data, metadata = recording._repr_mimebundle_()  # type: ignore[misc]
+        metadata["application/vnd.plotly.v1+json"]["labsupport"]["live_panel"] = note
+        display(data, metadata=metadata, raw=True)
 
 
 #: The browser side of :func:`fit_to_cell`: when the panel's width changes (and a few times after it first
@@ -415,6 +467,95 @@ def step_events(trace: Trace, t: float, step_s: float, *, ignore: Collection[str
         words.append(html.escape(f"{who}{kind} {', '.join(s for s in named if s)}".strip()))
     lines = [" · ".join(words[i:i + per_line]) for i in range(0, len(words), per_line)]
     return f"{label}: " + "<br>".join(lines)
+
+
+#: The trace attributes that :func:`packed` turns into typed arrays: plotly.js reads a typed array in each
+#: (they are data arrays), unlike a layout's ranges or a pie's domain.
+PACKED_KEYS = frozenset({"x", "y", "z", "base", "width", "size", "opacity", "customdata"})
+
+
+def packed(value: Any, key: str = "") -> Any:
+    """A trace's data with its numeric arrays as plotly.js typed arrays (``{"dtype": "f4", "bdata": base64}``).
+
+    About 5 characters a number instead of up to 18 as JSON text, and one line in a saved notebook instead of
+    one line a number: what keeps a lesson saved after "Run all" under 2 MB. float32 keeps 7 significant
+    digits, more than a figure can show. Only the attributes in :data:`PACKED_KEYS` are packed.
+    """
+    if isinstance(value, dict):
+        return {name: packed(item, name) for name, item in value.items()}
+    if key not in PACKED_KEYS:
+        if isinstance(value, list | tuple):
+            return [packed(item) for item in value]
+        return value
+    if isinstance(value, list | tuple) and len(value) >= 2 and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        value = np.asarray(value, dtype=float)
+    if isinstance(value, np.ndarray) and value.ndim == 1 and value.size:
+        if value.dtype.kind == "f":
+            array, dtype = value.astype("<f4"), "f4"
+        elif value.dtype.kind in "iu" and value.min() >= -2**31 and value.max() < 2**31:
+            array, dtype = value.astype("<i4"), "i4"
+        else:
+            return value
+        return {"dtype": dtype, "bdata": base64.b64encode(array.tobytes()).decode("ascii")}
+    return value
+
+
+def _uniform_x(traces: Sequence[Mapping[str, Any] | None]) -> tuple[float, float] | None:
+    """``(x0, dx)`` when every given ``x`` of one trace is ``x0, x0 + dx, x0 + 2 dx, ...`` (a line over time)."""
+    x0 = dx = None
+    for trace in traces:
+        if trace is None or "x" not in trace:
+            continue
+        x = trace["x"]
+        if isinstance(x, Mapping) and "bdata" in x and "shape" not in x:  # a typed array from a validated figure
+            try:
+                x = np.frombuffer(base64.b64decode(x["bdata"]), dtype=np.dtype(str(x["dtype"])).newbyteorder("<"))
+            except (TypeError, ValueError):
+                return None
+        if not isinstance(x, np.ndarray | list | tuple) or len(x) == 0:
+            return None
+        try:
+            values = np.asarray(x, dtype=float)
+        except (TypeError, ValueError):
+            return None
+        if values.ndim != 1 or not np.all(np.isfinite(values)):
+            return None
+        x0 = float(values[0]) if x0 is None else x0
+        if len(values) > 1:
+            dx = float(values[1] - values[0]) if dx is None else dx
+        if values[0] != x0 or (len(values) > 1 and not np.allclose(
+                values, x0 + (dx or 0.0) * np.arange(len(values)), rtol=0, atol=1e-9 * max(1.0, abs(dx or 0.0)))):
+            return None
+    return (x0, dx) if x0 is not None and dx else None
+
+
+def _packed_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec as plotly JSON wants it, small: typed arrays, and a line over evenly spaced x as ``x0``/``dx``.
+
+    A line that grows as an animation plays repeats its x values in every frame; when they are evenly spaced in
+    the figure and in every frame, plotly.js computes them from ``x0`` and ``dx`` and the frames carry y only.
+    """
+    data = [dict(trace) for trace in spec.get("data", [])]
+    frames = [dict(frame, data=[dict(trace) for trace in frame.get("data", [])]) for frame in spec.get("frames", [])]
+    for i, trace in enumerate(data):
+        if trace.get("type", "scatter") != "scatter":
+            continue
+        in_frames = [frame["data"][i] if i < len(frame["data"]) else None for frame in frames]
+        if not any(t is not None and "x" in t for t in in_frames):
+            continue
+        found = _uniform_x([trace, *in_frames])
+        if found is None:
+            continue
+        trace.pop("x", None)
+        trace["x0"], trace["dx"] = found
+        for t in in_frames:
+            if t is not None:
+                t.pop("x", None)
+    out = dict(spec, data=[packed(trace) for trace in data])
+    if "frames" in spec:
+        out["frames"] = [dict(frame, data=[packed(trace) for trace in frame["data"]]) for frame in frames]
+    return out
 
 
 def widget_safe(value: Any) -> Any:

@@ -6,6 +6,7 @@ missing browser is a failure: CI must install it (``.ci/run`` does).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -75,20 +76,28 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(work / ".jupyter-config"), JUPYTER_RUNTIME_DIR=str(work / ".rt"))
-    log = open(work / "jupyter.log", "wb")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
+    with serve(cmd, f"{url}api/status?token={token}", work / "jupyter.log", env, "JupyterLab"):
+        yield Lab(url=url, token=token, root=work)
+
+
+@contextlib.contextmanager
+def serve(cmd: list[str], ready_url: str, log_path: Path, env: dict[str, str], name: str,
+          cwd: Path | None = None) -> Iterator[None]:
+    """Run a server (JupyterLab, Voilà) until the block ends; ready once ``ready_url`` answers."""
+    log = open(log_path, "wb")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     try:
         deadline = time.monotonic() + 90
         while True:
             try:
-                urllib.request.urlopen(f"{url}api/status?token={token}", timeout=2)
+                urllib.request.urlopen(ready_url, timeout=2)
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("JupyterLab did not start:\n" + (work / "jupyter.log").read_text()[-3000:]) from None
+                    raise RuntimeError(f"{name} did not start:\n" + log_path.read_text()[-3000:]) from None
                 time.sleep(0.5)
-        yield Lab(url=url, token=token, root=work)
+        yield
     finally:
         server.terminate()
         try:

@@ -5,6 +5,8 @@ A screenshot of every run lands in ``test-artifacts/browser/`` so a failing run 
 
 from __future__ import annotations
 
+import re
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -70,6 +72,27 @@ def _wait_until_idle(page, timeout_ms: int) -> None:
         }""", timeout=timeout_ms)
 
 
+SAVED_LIMIT = 2_000_000
+
+
+def _save_and_check_size(page, lab: Lab, slug: str) -> None:
+    """Saved from the File menu after "Run all" (JupyterLab does not save widget state unless told to), the
+    notebook stays under 2 MB; its size goes to ``saved-sizes.txt`` beside the screenshots."""
+    path = lab.root / f"{slug}.ipynb"
+    page.locator(".lm-MenuBar-itemLabel", has_text="File").first.click()
+    page.locator(".lm-Menu-item:not(.lm-mod-hidden) .lm-Menu-itemLabel", has_text=re.compile(r"^Save( Notebook)?$")) \
+        .first.click()
+    deadline = time.monotonic() + 60
+    while "application/vnd.plotly.v1+json" not in path.read_text(encoding="utf-8"):
+        assert time.monotonic() < deadline, "the notebook was not saved"
+        time.sleep(0.5)
+    size = path.stat().st_size
+    with open(ARTIFACTS / "saved-sizes.txt", "a", encoding="utf-8") as log:
+        log.write(f"{slug}: {size} bytes saved after Run all\n")
+    assert '"application/vnd.jupyter.widget-state+json"' not in path.read_text(encoding="utf-8")
+    assert size < SAVED_LIMIT, f"{slug}.ipynb saved after Run all is {size / 1e6:.2f} MB"
+
+
 @pytest.mark.parametrize("slug", sorted(LESSONS))
 def test_lesson_runs_and_its_widgets_respond(lab: Lab, browser, slug: str) -> None:
     expect = LESSONS[slug]
@@ -126,6 +149,7 @@ def test_lesson_runs_and_its_widgets_respond(lab: Lab, browser, slug: str) -> No
             arg=[expect.plots - 1, expect.text_after], timeout=30_000)
         live.scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / f"{slug}-after.png"), full_page=False)
+        _save_and_check_size(page, lab, slug)
 
         assert not [e for e in errors if "plotly" in e.lower() or "widget" in e.lower()], errors
     except Exception:

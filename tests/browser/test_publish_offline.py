@@ -1,0 +1,229 @@
+"""Slides, the static site and Voilà for every lesson, each opened in headless Chromium with the network cut.
+
+Every request that is not for a local file or for the local server is blocked and counted: there must be
+none. An animation's Play, pressed from the keyboard, changes the figure; every figure has its text
+alternative; each page stays under 3 MB. Screenshots land in ``test-artifacts/browser/publish/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from labsupport.course import Lesson, build_lesson, find_lessons
+from labsupport.course._export import export_site
+from labsupport.course._publish import lesson_title, run_lesson
+from labsupport.course._slides import build_slides
+from tests.browser.conftest import ARTIFACTS, ROOT, _free_port, serve
+from tests.browser.test_lessons_in_lab import LESSONS as LAB
+
+pytestmark = pytest.mark.browser
+
+SHOTS = ARTIFACTS / "publish"
+LESSONS = find_lessons(ROOT / "lessons")
+SLUGS = [lesson.slug for lesson in LESSONS]
+PAGE_LIMIT = 3_000_000
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every lesson run once, then built as a deck and as a page (``DIR/slides``, ``DIR/site``)."""
+    out = tmp_path_factory.mktemp("publish")
+    run = functools.cache(run_lesson)
+    build_slides(LESSONS, out / "slides", run=run)
+    export_site(LESSONS, out / "site", run=run)
+    return out
+
+
+#: Voilà 0.5's own page template links Font Awesome's stylesheets from a CDN (voila/templates/lab/index.html.j2);
+#: offline they fail and nothing is missing (Voilà's bundle carries the same icons). Only these may be asked for.
+VOILA_TEMPLATE_CDN = ("https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@%5E5/css/all.min.css",
+                      "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@%5E5/css/v4-shims.min.css")
+
+
+@contextlib.contextmanager
+def _offline(browser, name: str, *, page_errors: bool = True, allowed: tuple[str, ...] = ()) -> Iterator[object]:
+    """A page with every request leaving the machine blocked; on the way out: none was made, no script failed,
+    and a failure leaves ``SHOTS/<name>-failure.png``."""
+    blocked: list[str] = []
+    errors: list[str] = []
+    page = _offline_page(browser, blocked, errors)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        yield page
+        leaving = [url for url in blocked if url not in allowed]
+        assert not leaving, f"{name}: requests leaving the machine: {leaving}"
+        assert not (errors and page_errors), errors
+    except Exception:
+        page.screenshot(path=str(SHOTS / f"{name}-failure.png"), full_page=True)
+        raise
+    finally:
+        page.close()
+
+
+def _offline_page(browser, blocked: list[str], errors: list[str]):  # noqa: ANN202 - a Playwright page
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+    def route(r) -> None:  # noqa: ANN001
+        url = r.request.url
+        if url.startswith(("file://", "data:", "blob:", "http://127.0.0.1", "http://localhost", "ws://127.0.0.1")):
+            r.continue_()
+        else:
+            blocked.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return page
+
+
+def _title(page, figure: str) -> str:
+    return str(page.locator(f"{figure} .gtitle").first.text_content())
+
+
+def _press_play_and_see_it_change(page, figure: str) -> None:
+    page.wait_for_selector(f"{figure}[data-ready='1'] .gtitle", timeout=30_000)
+    before = _title(page, figure)
+    step = page.locator(f"{figure} .ls-step")
+    assert step.input_value() == "0"
+    page.locator(f"{figure} .ls-play").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("([f, t]) => document.querySelector(f + ' .gtitle').textContent !== t",
+                           arg=[figure, before], timeout=15_000)
+    page.locator(f"{figure} .ls-pause").focus()
+    page.keyboard.press("Enter")
+    assert int(step.input_value()) > 0
+    assert _title(page, figure) != before
+    # the step slider works from the keyboard too
+    step.focus()
+    page.keyboard.press("Home")
+    page.wait_for_function("([f, t]) => document.querySelector(f + ' .gtitle').textContent === t",
+                           arg=[figure, before], timeout=10_000)
+
+
+def test_assets_are_shared_once_per_folder(built: Path) -> None:
+    for folder in ("slides", "site"):
+        assert (built / folder / "assets" / "plotly.min.js").stat().st_size > 1_000_000
+        for page in (built / folder).glob("*.html"):
+            text = page.read_text(encoding="utf-8")
+            assert 'src="assets/plotly.min.js"' in text or page.name == "index.html"
+            assert "Plotly.register" not in text and "https://cdn" not in text  # plotly.js is not inlined
+    assert (built / "slides" / "assets" / "reveal.js" / "LICENSE").exists()
+    assert not (built / "site" / "assets" / "reveal.js").exists()
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_page_plays_offline_with_text_alternatives(built: Path, browser_only, slug: str) -> None:
+    path = built / "site" / f"{slug}.html"
+    size = path.stat().st_size
+    assert size < PAGE_LIMIT, f"{path.name} is {size / 1e6:.2f} MB"
+    with _offline(browser_only, f"page-{slug}") as page:
+        page.goto(path.as_uri())
+        figures = page.locator("figure.ls-figure")
+        count = figures.count()
+        assert count >= 2, f"{slug}: {count} figures"
+        page.wait_for_function(f"document.querySelectorAll('figure.ls-figure[data-ready=\"1\"]').length === {count}",
+                               timeout=60_000)
+        for i in range(count):
+            caption = figures.nth(i).locator("figcaption")
+            assert len(caption.inner_text().strip()) > 40, f"{slug}: figure {i + 1} has no real text alternative"
+            assert figures.nth(i).locator(".js-plotly-plot").count() == 1
+        recorded = page.locator("figure.ls-figure", has=page.locator(".ls-note"))
+        assert recorded.count() >= 1, f"{slug}: no live panel recorded"
+        assert "Live in the notebook" in recorded.first.inner_text()
+        animated = page.locator("figure.ls-figure", has=page.locator(".ls-play"))
+        assert animated.count() >= 1
+        animated.first.scroll_into_view_if_needed()
+        _press_play_and_see_it_change(page, "#" + str(animated.first.get_attribute("id")))
+        page.screenshot(path=str(SHOTS / f"page-{slug}.png"))
+
+
+def test_index_lists_every_lesson_with_goals(built: Path, browser_only) -> None:
+    with _offline(browser_only, "index") as page:
+        page.goto((built / "site" / "index.html").as_uri())
+        links = page.locator("ul.ls-toc > li > a")
+        assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [f"{s}.html" for s in SLUGS]
+        for i in range(links.count()):
+            assert page.locator("ul.ls-toc > li").nth(i).locator("ol > li").count() >= 2
+        page.screenshot(path=str(SHOTS / "index.png"), full_page=True)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_deck_plays_offline_from_the_keyboard(built: Path, browser_only, slug: str) -> None:
+    path = built / "slides" / f"{slug}.html"
+    assert path.stat().st_size < PAGE_LIMIT
+    with _offline(browser_only, f"deck-{slug}") as page:
+        page.goto(path.as_uri())
+        page.wait_for_function("window.Reveal && Reveal.isReady()", timeout=30_000)
+        total = page.evaluate("Reveal.getTotalSlides()")
+        assert total >= 6, f"{slug}: {total} slides"
+        assert page.locator(".reveal aside.notes").count() >= 2, "speaker notes"
+        page.screenshot(path=str(SHOTS / f"deck-{slug}-title.png"))
+        # walk the deck with the keyboard until a slide holds an animation
+        for _ in range(total * 3):
+            if page.locator(".reveal section.present figure.ls-figure .ls-play").count():
+                break
+            page.keyboard.press("ArrowRight" if page.evaluate("Reveal.availableRoutes().right") else "Space")
+            page.wait_for_timeout(150)
+        figure = page.locator(".reveal section.present figure.ls-figure", has=page.locator(".ls-play")).first
+        assert figure.count(), f"{slug}: no animation reached with the keyboard"
+        _press_play_and_see_it_change(page, "#" + str(figure.get_attribute("id")))
+        page.screenshot(path=str(SHOTS / f"deck-{slug}-animation.png"))
+
+
+@pytest.fixture(scope="module")
+def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if shutil.which("voila", path=str(Path(sys.executable).parent)) is None:
+        pytest.skip("voila is not installed")
+    work = tmp_path_factory.mktemp("voila")
+    for nb in (ROOT / "notebooks").glob("*.ipynb"):
+        shutil.copy(nb, work / nb.name)
+    port = _free_port()
+    cmd = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+           f"--Voila.root_dir={work}", "--VoilaConfiguration.file_allowlist=['.*']"]
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(work / ".jupyter-config"), JUPYTER_RUNTIME_DIR=str(work / ".rt"))
+    url = f"http://127.0.0.1:{port}/"
+    with serve(cmd, url, work / "voila.log", env, "Voilà", cwd=work):
+        yield url
+
+
+@pytest.mark.parametrize("slug", sorted(LAB))
+def test_voila_shows_prose_figures_and_a_working_panel_without_code(voila: str, browser_only, slug: str) -> None:
+    """The same checks as in JupyterLab (``test_lessons_in_lab.LESSONS``), in Voilà: no code, the panel works."""
+    expect = LAB[slug]
+    # Voilà's own scripts may log a harmless error; what must hold is no network, no code, a working panel
+    title = lesson_title(build_lesson(Lesson(ROOT / "lessons" / f"{slug}.md"), "student"))
+    with _offline(browser_only, f"voila-{slug}", page_errors=False, allowed=VOILA_TEMPLATE_CDN) as page:
+        page.goto(f"{voila}voila/render/{slug}.ipynb", timeout=300_000)
+        page.wait_for_selector(".widget-slider", timeout=300_000)
+        page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {expect.plots}",
+                               timeout=120_000)
+        assert page.locator("h1").first.inner_text().strip().rstrip("¶").strip() == title
+        shown = [t for t in page.locator(".jp-CodeCell .jp-InputArea").all_inner_texts() if t.strip()]
+        assert not shown, f"code is shown: {shown[:1]}"
+        slider = page.locator(".widget-slider", has=page.locator(".widget-label", has_text=expect.control)).first
+        slider.scroll_into_view_if_needed()
+        live = page.locator(".js-plotly-plot").nth(expect.plots - 1)
+        assert expect.text_after not in live.inner_text()
+        page.screenshot(path=str(SHOTS / f"voila-{slug}-before.png"))
+        slider.locator(".widget-readout").click()
+        page.keyboard.press("Control+A")
+        page.keyboard.type(expect.new_value)
+        page.keyboard.press("Enter")
+        page.wait_for_function("([i, t]) => document.querySelectorAll('.js-plotly-plot')[i].textContent.includes(t)",
+                               arg=[expect.plots - 1, expect.text_after], timeout=120_000)  # a shared machine is slow
+        live.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / f"voila-{slug}-after.png"))
+
+
+def test_every_lesson_is_found(built: Path) -> None:
+    assert SLUGS and all(isinstance(lesson, Lesson) for lesson in LESSONS)
+    assert sorted(p.stem for p in (built / "site").glob("*.html")) == sorted([*SLUGS, "index"])
+    assert sorted(p.stem for p in (built / "slides").glob("*.html")) == sorted(SLUGS)
