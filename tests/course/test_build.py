@@ -9,7 +9,7 @@ import pytest
 
 from labsupport.course import BuildError, Lesson, build_all, build_lesson, find_lessons, stale_notebooks
 from labsupport.course._build import NOT_ATTEMPTED, render, stub_for
-from labsupport.course.cli import main
+from labsupport.cli import main
 from labsupport.grading import all_exercises
 
 LESSON = """---
