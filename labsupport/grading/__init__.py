@@ -23,8 +23,15 @@ from labsupport.grading._result import CheckResult, Status, TestOutcome
 
 if TYPE_CHECKING:
     from labsupport.grading._feedback import feedback_html
-    from labsupport.grading._grader import (ExerciseGrade, Gradebook, NotebookGrade, classroom_result,
-                                            course_lessons, grade, grade_one)
+    from labsupport.grading._grader import (
+        ExerciseGrade,
+        Gradebook,
+        NotebookGrade,
+        classroom_result,
+        course_lessons,
+        grade,
+        grade_one,
+    )
     from labsupport.grading._hidden import HiddenOutcome
     from labsupport.grading._sandbox import Limits
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from labsupport.grading._check import run_tests
-from labsupport.grading._context import Cell, LessonPlan, NotebookError, code_of, find_answer, names_of, read_notebook
+from labsupport.grading._context import LessonPlan, NotebookError, code_of, find_answer, names_of, read_notebook
 from labsupport.grading._hidden import HiddenOutcome, HiddenTest, collect_hidden, hidden_folder, run_hidden
 from labsupport.grading._registry import get, lesson_exercises
 from labsupport.grading._result import CheckResult, Status
@@ -100,6 +100,10 @@ class LessonSpec:
         ex = get(exercise_id)
         hidden = sum(t.points for t in self.hidden_tests if t.exercise_id == exercise_id)
         return (ex.max_points if ex else 0.0) + hidden
+
+
+_NO_COURSE = ("{} holds no student notebook built by the course, with its recorded set-up (`labsupport build` "
+              "writes them into notebooks/; a solution build has none)")
 
 
 def course_lessons(notebooks: Path) -> dict[str, Path]:
@@ -219,10 +223,12 @@ def grade_one(notebook: Path, notebooks: Path, hidden: Path | None = None, limit
     when ``notebooks`` has no such lesson.
     """
     available = course_lessons(notebooks)
+    if not available:
+        raise ValueError(_NO_COURSE.format(notebooks))
     slug = lesson or notebook.stem
     if slug not in available:
-        known = ", ".join(available) or f"none: {notebooks} holds no notebook built by the course"
-        raise ValueError(f"{notebook.name} is not named after a lesson ({known}); name the lesson with --lesson")
+        raise ValueError(f"{notebook.name} is not named after a lesson ({', '.join(available)}); "
+                         "name the lesson with --lesson")
     folders, _ = hidden_paths([notebook.resolve().parent, *([hidden] if hidden else []), *(hide or [])])
     spec = lesson_spec(available[slug], hidden.resolve() if hidden else None)
     return grade_notebook(student, notebook, spec, limits or Limits(), folders, notebook.name)
@@ -414,7 +420,7 @@ def grade(submissions: Path, out: Path, notebooks: Path, hidden: Path | None = N
     submissions, out = submissions.resolve(), out.resolve()
     available = course_lessons(notebooks)
     if not available:
-        raise ValueError(f"{notebooks} holds no notebook built by the course (run `labsupport build`)")
+        raise ValueError(_NO_COURSE.format(notebooks))
     found, log = _discover(submissions, set(available))
     wanted = sorted(set(lessons) if lessons else {slug for mine in found.values() for slug in mine})
     unknown = [s for s in wanted if s not in available]

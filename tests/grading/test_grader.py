@@ -370,3 +370,16 @@ def test_grading_after_native_code_was_loaded_here_does_not_hang(tmp_path) -> No
                           timeout=300)
     assert "graded" in done.stdout, done.stderr[-2000:]
     assert "03.better_dockerfile" in (tmp_path / "results" / "grades.csv").read_text()
+
+
+def test_the_course_notebooks_must_carry_the_build_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    build_all(ROOT / "lessons", tmp_path / "solutions", "solution")  # no recorded set-up in a solution build
+    (tmp_path / "subs" / "ada").mkdir(parents=True)
+    shutil.copy(tmp_path / "solutions" / "00_overview.ipynb", tmp_path / "subs" / "ada")
+    with pytest.raises(ValueError, match="holds no student notebook built by the course"):
+        grade(tmp_path / "subs", tmp_path / "out", tmp_path / "solutions")
+    notebook = str(tmp_path / "subs" / "ada" / "00_overview.ipynb")
+    assert main(["grade-one", notebook, "--notebooks", str(tmp_path / "solutions")]) == 2
+    assert "holds no student notebook built by the course" in capsys.readouterr().err
+    assert main(["grade-one", notebook, "--notebooks", str(tmp_path / "nowhere")]) == 2
+    assert "give the folder of the course's student notebooks with --notebooks" in capsys.readouterr().err

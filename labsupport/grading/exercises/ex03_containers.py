@@ -46,7 +46,7 @@ def _keeps_the_service(answer: str) -> None:
                     "Keep the CMD line unchanged, in its JSON form.")
     if not any(is_dependency_install(i) for i in instructions):
         raise Wrong("nothing installs the service's dependencies any more",
-                    "Keep RUN pip install --no-cache-dir -r requirements.txt.")
+                    "Keep the naive Dockerfile's RUN pip install line, which installs from requirements.txt.")
     steps = build_steps(instructions)
     if not any(copies_changed(s, [SOURCE_FILE]) for s in steps):
         raise Wrong(f"no COPY brings the service's source ({SOURCE_FILE}) into the image",
