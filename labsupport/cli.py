@@ -105,13 +105,18 @@ def _hide(args: argparse.Namespace) -> list[Path]:
                                                                    if (root / name).is_dir()]
 
 
-def _reference(args: argparse.Namespace) -> Path | None:
+def _folders(args: argparse.Namespace) -> tuple[Path | None, Path] | None:
+    """(the hidden tests, the course's student notebooks), or None once it said which one does not exist."""
+    hidden = Path(args.hidden) if args.hidden else None
+    if hidden is not None and not hidden.is_dir():
+        print(f"error: hidden tests folder {hidden} does not exist", file=sys.stderr)
+        return None
     notebooks = Path(args.reference)
     if not notebooks.is_dir():
         print(f"error: {notebooks} does not exist: give the folder of the course's student notebooks with "
               "--notebooks (`labsupport build` writes them)", file=sys.stderr)
         return None
-    return notebooks
+    return hidden, notebooks
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
@@ -121,13 +126,10 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if not submissions.is_dir():
         print(f"error: {submissions} is not a folder of students' folders", file=sys.stderr)
         return 2
-    hidden = Path(args.hidden) if args.hidden else None
-    if hidden is not None and not hidden.is_dir():
-        print(f"error: hidden tests folder {hidden} does not exist", file=sys.stderr)
+    folders = _folders(args)
+    if folders is None:
         return 2
-    notebooks = _reference(args)
-    if notebooks is None:
-        return 2
+    hidden, notebooks = folders
     try:
         book = grade(submissions, out, notebooks, hidden=hidden, jobs=args.jobs, limits=_limits(args),
                      lessons=args.lesson or None, hide=_hide(args), progress=_progress)
@@ -144,13 +146,10 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 def _cmd_grade_one(args: argparse.Namespace) -> int:
     from labsupport.grading import classroom_result, feedback_html, grade_one
 
-    hidden = Path(args.hidden) if args.hidden else None
-    if hidden is not None and not hidden.is_dir():
-        print(f"error: hidden tests folder {hidden} does not exist", file=sys.stderr)
+    folders = _folders(args)
+    if folders is None:
         return 2
-    notebooks = _reference(args)
-    if notebooks is None:
-        return 2
+    hidden, notebooks = folders
     graded = []
     for name in args.files:
         path = Path(name)
