@@ -94,12 +94,13 @@ def test_lesson_runs_and_its_widgets_respond(lab: Lab, browser, slug: str) -> No
         live = page.locator(".js-plotly-plot").nth(expect.plots - 1)
         assert expect.text_after not in live.inner_text()
         # plotly.js drops a trace with data it cannot read without a word: count the markers actually drawn
+        # (waiting up to a minute: a FigureWidget can take many seconds to draw on a loaded, shared machine)
         live.scroll_into_view_if_needed()
         try:
             page.wait_for_function(
                 "([i, n]) => document.querySelectorAll('.js-plotly-plot')[i]"
                 ".querySelectorAll('.point').length >= n",
-                arg=[expect.plots - 1, expect.live_markers], timeout=15_000)
+                arg=[expect.plots - 1, expect.live_markers], timeout=60_000)
         except Exception:  # noqa: BLE001 - the assertion below says what is wrong
             pass
         drawn = live.locator(".point").count()
