@@ -65,6 +65,9 @@ def make_server(service: RestaurantService, port: int, host: str = HOST) -> Thre
         def _answer(self) -> None:
             length = self.headers.get("Content-Length") or "0"
             if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+                if length.isdigit() and int(length) <= 4 * MAX_BODY_BYTES:
+                    # read what the client is sending, so that it hears the 413 instead of a reset connection
+                    self.rfile.read(int(length))
                 self.send_error(413 if length.isdigit() else 400, "bad or too large Content-Length")
                 return
             body = self.rfile.read(int(length)) if int(length) else None

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.browser
 
 def test_saved_animation_plays_offline(browser_only, tmp_path: Path) -> None:
     page_path = tmp_path / "overview.html"
-    animate(OverviewScene(), run_overview(seed=0)).write_html(str(page_path), include_plotlyjs=True)
+    animate(OverviewScene(), run_overview(seed=0)).write_html(str(page_path), include_plotlyjs=True,
+                                                                   auto_play=False)  # it waits for ▶ Play
     page = browser_only.new_page(viewport={"width": 1200, "height": 800})
     try:
         page.goto(page_path.as_uri())
