@@ -3,8 +3,11 @@
 
     python3 course.py lab     # set up if needed, then open the course in JupyterLab (prints the URL)
     python3 course.py test    # set up if needed, then run every test (extra arguments go to pytest)
+    python3 course.py grade   # set up if needed, then grade notebooks/ with the public checks
     python3 course.py setup   # only set up: a virtual environment in .venv with pinned packages
     python3 course.py bench   # print the benchmark figures
+
+In a student release (no lessons/ and no tests/), ``test`` grades the notebooks, as ``grade`` does.
 
 Set-up creates ``.venv`` next to this file and installs the course with the versions pinned in
 ``requirements/constraints.txt``, so every learner of a class runs the same packages. It reinstalls only
@@ -64,7 +67,16 @@ def lab(args: list[str]) -> int:
     return _run(PYTHON, "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT / 'notebooks'}", *extra, *args)
 
 
+def grade(args: list[str]) -> int:
+    setup()
+    notebooks = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("*.ipynb"))
+    return _run(PYTHON, "-m", "labsupport", "grade-one", *(args or notebooks))
+
+
 def test(args: list[str]) -> int:
+    if not (ROOT / "lessons").is_dir() or not (ROOT / "tests").is_dir():
+        print("This is a student release: it has no test suite; grading your notebooks instead.", flush=True)
+        return grade(args)
     setup()
     solutions = ROOT / "build" / "solutions"
     if _run(PYTHON, "-m", "labsupport", "build", "--check") != 0:
@@ -76,12 +88,15 @@ def test(args: list[str]) -> int:
 
 
 def bench(args: list[str]) -> int:
+    if not (ROOT / "benchmarks").is_dir():
+        print("This is a student release: it has no benchmarks.")
+        return 2
     setup()
     return _run(PYTHON, ROOT / "benchmarks" / "bench.py", *args)
 
 
 def main(argv: list[str]) -> int:
-    commands = {"lab": lab, "test": test, "bench": bench}
+    commands = {"lab": lab, "test": test, "grade": grade, "bench": bench}
     if not argv or argv[0] not in (*commands, "setup"):
         print(__doc__)
         return 2

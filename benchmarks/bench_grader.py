@@ -18,7 +18,7 @@ def grade_copies(count: int = 100, jobs: int | None = None) -> tuple[float, floa
     """(seconds for the whole class, mean seconds one notebook took in its grader process)."""
     from labsupport.course import Lesson, build_lesson
     from labsupport.course._build import render
-    from labsupport.grading._grader import grade_class
+    from labsupport.grading import grade
 
     text = render(build_lesson(Lesson(ROOT / "lessons" / "00_overview.md"), "solution"))
     with tempfile.TemporaryDirectory(prefix="bench-grader-") as tmp:
@@ -28,8 +28,8 @@ def grade_copies(count: int = 100, jobs: int | None = None) -> tuple[float, floa
             folder.mkdir(parents=True)
             (folder / "00_overview.ipynb").write_text(text, encoding="utf-8")
         started = time.perf_counter()
-        book = grade_class(submissions, Path(tmp) / "results", ROOT / "lessons",
-                           hidden=ROOT / "instructor" / "hidden_tests", jobs=jobs)
+        book = grade(submissions, Path(tmp) / "results", ROOT / "notebooks",
+                     hidden=ROOT / "instructor" / "hidden_tests", jobs=jobs)
         seconds = time.perf_counter() - started
         assert all(book.total(s) == book.max_points for s in book.grades), "the benchmark's copies must score full"
         each = [nb.seconds for notebooks in book.grades.values() for nb in notebooks]

@@ -1,3 +1,3 @@
-from labsupport.course.cli import main
+from labsupport.cli import main
 
 raise SystemExit(main())

@@ -5,6 +5,9 @@
   working: the region's ``#> `` lines uncommented when it has any, otherwise ``name = ...`` for each name the
   region assigns at top level, or ``raise NotImplementedError`` inside a function body.
 * Cells tagged ``instructor`` are dropped from the student build.
+* The student build records its code cells (exercise stubs included) in the notebook's metadata, as
+  ``labsupport.setup``: the grader slices each exercise's set-up from that record, so it needs no ``lessons/``
+  and ignores how a learner edited the cells.
 * Outputs are cleared and cell ids are derived from the lesson and the cell's position, so a rebuild of an
   unchanged lesson gives the same bytes (a test compares ``notebooks/`` with a fresh build).
 """
@@ -20,6 +23,8 @@ from typing import Literal
 
 import jupytext
 import nbformat
+
+from labsupport.grading import setup_record
 
 __all__ = ["BuildError", "Lesson", "build_lesson", "build_all", "find_lessons", "stale_notebooks", "stub_for"]
 
@@ -132,6 +137,8 @@ def build_lesson(lesson: Lesson, flavour: Flavour) -> nbformat.NotebookNode:
         "language_info": {"name": "python"},
         "labsupport": {"lesson": lesson.slug, "build": flavour},
     }
+    if flavour == "student":
+        nb.metadata["labsupport"]["setup"] = setup_record(nb.cells)
     nbformat.validate(nb)
     return nb
 

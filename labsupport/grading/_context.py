@@ -5,6 +5,10 @@ The grader never runs a submission's cells in order. For each exercise it runs o
 the earlier top-level statements that bind the names the cell uses (imports trimmed to those names), found by
 following names backwards. Cells that only display something bind nothing and are never run. When the context
 needs another exercise's answer, the learner's own cell for that exercise is used.
+
+The course's build records, in each student notebook's metadata (``labsupport.setup``, written by
+:func:`setup_record`), the code cells of the lesson as built: that record, not the cells a learner may have
+edited, and never the lesson's source, is what the context is sliced from.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Cell", "LessonPlan", "NotebookError", "code_of", "find_answer", "names_of", "read_notebook"]
+__all__ = ["Cell", "LessonPlan", "NotebookError", "code_of", "find_answer", "names_of", "read_notebook",
+           "setup_record"]
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 _BUILTINS = set(dir(builtins)) | {"__name__", "__file__", "__builtins__", "__doc__"}
@@ -39,6 +44,38 @@ class Cell:
 class Notebook:
     cells: list[Cell]
     lesson: str | None  # what the notebook's metadata says it is
+    setup: list[Cell] | None = None  # the code cells the course's build recorded (None: no record)
+
+
+def setup_record(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a student build records for the grader: each code cell's source, with its exercise tags.
+
+    ``cells`` are notebook cells as built (nbformat dicts); the record goes into the notebook's metadata as
+    ``labsupport.setup`` and is read back by :func:`read_notebook`.
+    """
+    record = []
+    for cell in cells:
+        if cell.get("cell_type") != "code":
+            continue
+        entry: dict[str, Any] = {"source": _text(cell.get("source"))}
+        tags = [t for t in (cell.get("metadata") or {}).get("tags", []) if str(t).startswith("exercise:")]
+        if tags:
+            entry["tags"] = tags
+        record.append(entry)
+    return record
+
+
+def _read_setup(own: dict[str, Any]) -> list[Cell] | None:
+    raw = own.get("setup")
+    if not isinstance(raw, list):
+        return None
+    cells = []
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, dict) or not isinstance(entry.get("source"), str):
+            return None
+        tags = entry.get("tags") if isinstance(entry.get("tags"), list) else []
+        cells.append(Cell(index, "code", entry["source"], tuple(str(t) for t in tags if isinstance(t, str))))
+    return cells
 
 
 def _text(value: Any) -> str:
@@ -74,7 +111,7 @@ def read_notebook(path: Path) -> Notebook:
     meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     own = meta.get("labsupport") if isinstance(meta.get("labsupport"), dict) else {}
     lesson = own.get("lesson") if isinstance(own.get("lesson"), str) else None
-    return Notebook(cells, lesson)
+    return Notebook(cells, lesson, _read_setup(own))
 
 
 def code_of(source: str) -> str:

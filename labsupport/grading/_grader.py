@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from labsupport.grading._check import run_tests
-from labsupport.grading._context import Cell, LessonPlan, NotebookError, code_of, find_answer, names_of, read_notebook
+from labsupport.grading._context import LessonPlan, NotebookError, code_of, find_answer, names_of, read_notebook
 from labsupport.grading._hidden import HiddenOutcome, HiddenTest, collect_hidden, hidden_folder, run_hidden
 from labsupport.grading._registry import get, lesson_exercises
 from labsupport.grading._result import CheckResult, Status
 from labsupport.grading._sandbox import Limits, Sandbox, SubmissionFailed, Zygote
 
-__all__ = ["ExerciseGrade", "Gradebook", "LessonSpec", "NotebookGrade", "grade_class", "grade_notebook",
-           "lesson_spec"]
+__all__ = ["ExerciseGrade", "Gradebook", "LessonSpec", "NotebookGrade", "classroom_result", "course_lessons",
+           "grade", "grade_notebook", "grade_one", "hidden_paths", "lesson_spec"]
 
 
 @dataclass
@@ -102,15 +102,37 @@ class LessonSpec:
         return (ex.max_points if ex else 0.0) + hidden
 
 
-def lesson_spec(lesson_path: Path, hidden: Path | None = None) -> LessonSpec:
-    from labsupport.course import Lesson, build_lesson
+_NO_COURSE = ("{} holds no student notebook built by the course, with its recorded set-up (`labsupport build` "
+              "writes them into notebooks/; a solution build has none)")
 
-    lesson = Lesson(lesson_path)
-    nb = build_lesson(lesson, "student")
-    cells = [Cell(i, c.cell_type, c.source, tuple(c.metadata.get("tags", []))) for i, c in enumerate(nb.cells)]
-    exercises = [ex.id for ex in lesson_exercises(lesson.number)]
-    folder = hidden_folder(hidden, lesson.slug)
-    spec = LessonSpec(lesson.slug, exercises, LessonPlan.from_cells(lesson.slug, cells), folder, [], [])
+
+def course_lessons(notebooks: Path) -> dict[str, Path]:
+    """The lessons the course's student notebooks in ``notebooks`` hold: slug -> notebook.
+
+    A notebook counts when the course's build recorded its set-up in it (see :func:`setup_record`); the
+    slug is the one its metadata names, so any lesson the course builds is found, whatever its number.
+    """
+    found: dict[str, Path] = {}
+    for path in sorted(Path(notebooks).glob("*.ipynb")):
+        try:
+            notebook = read_notebook(path)
+        except NotebookError:
+            continue
+        if notebook.setup is not None and notebook.lesson and notebook.lesson not in found:
+            found[notebook.lesson] = path
+    return found
+
+
+def lesson_spec(notebook: Path, hidden: Path | None = None) -> LessonSpec:
+    """Prepare the grading of one lesson from the course's student notebook of it (and its hidden tests)."""
+    built = read_notebook(notebook)
+    if built.setup is None or not built.lesson:
+        raise NotebookError(f"{notebook.name} carries no set-up recorded by the course's build; "
+                            "rebuild it with `labsupport build`")
+    slug = built.lesson
+    exercises = [ex.id for ex in lesson_exercises(slug)]
+    folder = hidden_folder(hidden, slug)
+    spec = LessonSpec(slug, exercises, LessonPlan.from_cells(slug, built.setup), folder, [], [])
     spec.hidden_tests, spec.problems = collect_hidden(folder, spec.fixture_names)
     return spec
 
@@ -190,6 +212,35 @@ def grade_notebook(student: str, path: Path | None, spec: LessonSpec, limits: Li
         g.points = 0.0 if g.reason else public_points + sum(o.points for o in g.hidden)
     result.seconds = time.monotonic() - started
     return result
+
+
+def grade_one(notebook: Path, notebooks: Path, hidden: Path | None = None, limits: Limits | None = None,
+              lesson: str | None = None, hide: list[Path] | None = None, student: str = "you") -> NotebookGrade:
+    """Grade one learner's notebook, as classroom CI does: its lesson is ``lesson``, or its file's name.
+
+    The set-up comes from the course's student notebook of that lesson in ``notebooks`` (in a learner's own
+    repository, that is the notebook itself: its metadata keeps what the build recorded). Raises ValueError
+    when ``notebooks`` has no such lesson.
+    """
+    available = course_lessons(notebooks)
+    if not available:
+        raise ValueError(_NO_COURSE.format(notebooks))
+    slug = lesson or notebook.stem
+    if slug not in available:
+        raise ValueError(f"{notebook.name} is not named after a lesson ({', '.join(available)}); "
+                         "name the lesson with --lesson")
+    folders, _ = hidden_paths([notebook.resolve().parent, *([hidden] if hidden else []), *(hide or [])])
+    spec = lesson_spec(available[slug], hidden.resolve() if hidden else None)
+    return grade_notebook(student, notebook, spec, limits or Limits(), folders, notebook.name)
+
+
+def classroom_result(graded: list[NotebookGrade]) -> dict[str, Any]:
+    """GitHub Classroom's grading-reporter result: one test per exercise, with partial credit."""
+    tests = [{"name": f"{ex.exercise_id}: {ex.title}", "status": "pass" if ex.points == ex.max_points else "fail",
+              "score": ex.points, "max_score": ex.max_points, "message": ex.reason or ex.summary, "line_no": 0,
+              "test_code": ""} for grade in graded for ex in grade.exercises]
+    total, maximum = sum(g.points for g in graded), sum(g.max_points for g in graded)
+    return {"version": 1, "status": "pass" if total == maximum else "fail", "max_score": maximum, "tests": tests}
 
 
 _NONE = object()
@@ -351,30 +402,33 @@ def hidden_paths(paths: list[Path]) -> tuple[list[Path], list[str]]:
     return keep, problems
 
 
-def grade_class(submissions: Path, out: Path, lessons_dir: Path, hidden: Path | None = None,
-                jobs: int | None = None, limits: Limits | None = None,
-                lessons: list[str] | None = None, hide: list[Path] | None = None,
-                progress: Callable[[int, int], None] | None = None) -> Gradebook:
+def grade(submissions: Path, out: Path, notebooks: Path, hidden: Path | None = None,
+          jobs: int | None = None, limits: Limits | None = None,
+          lessons: list[str] | None = None, hide: list[Path] | None = None,
+          progress: Callable[[int, int], None] | None = None) -> Gradebook:
     """Grade every student's notebooks; write grades.csv, <student>/feedback.html and grading.log into ``out``.
 
-    Sandboxes see neither the submissions, the results, the lessons (they hold the solutions), the hidden tests
-    nor the folders in ``hide`` (say, where the solution notebooks are), where the machine allows it.
+    ``notebooks`` is the folder of the course's own student notebooks (``labsupport build`` writes them): each
+    lesson's set-up is read from there, never from a submission. Sandboxes see neither the submissions, the
+    results, the hidden tests nor the folders in ``hide`` (the lessons, the solution notebooks, the instructor's
+    tests: anything that holds a solution), where the machine allows it.
     """
-    from labsupport.course import find_lessons
     from labsupport.grading._feedback import feedback_html
 
     started = time.monotonic()
     limits = limits or Limits()
     submissions, out = submissions.resolve(), out.resolve()
-    available = {lesson.slug: lesson for lesson in find_lessons(lessons_dir)}
+    available = course_lessons(notebooks)
+    if not available:
+        raise ValueError(_NO_COURSE.format(notebooks))
     found, log = _discover(submissions, set(available))
     wanted = sorted(set(lessons) if lessons else {slug for mine in found.values() for slug in mine})
     unknown = [s for s in wanted if s not in available]
     if unknown:
         raise ValueError(f"no such lesson: {', '.join(unknown)} (lessons: {', '.join(available)})")
-    hide, problems = hidden_paths([submissions, out, lessons_dir, *([hidden] if hidden else []), *(hide or [])])
+    hide, problems = hidden_paths([submissions, out, *([hidden] if hidden else []), *(hide or [])])
     log.extend(("", p) for p in problems)
-    specs = {slug: lesson_spec(available[slug].path, hidden.resolve() if hidden else None) for slug in wanted}
+    specs = {slug: lesson_spec(available[slug], hidden.resolve() if hidden else None) for slug in wanted}
     for spec in specs.values():
         log.extend(("", p) for p in spec.problems)
     isolation = probe_isolation(limits, hide)

@@ -65,6 +65,7 @@ def make_server(service: RestaurantService, port: int, host: str = HOST) -> Thre
         protocol_version = "HTTP/1.1"
 
         def _drain(self, length: int) -> None:
+            """Read and drop ``length`` bytes of a refused body, waiting at most 2 s for each chunk."""
             try:
                 self.connection.settimeout(2.0)
                 while length > 0:
@@ -78,9 +79,9 @@ def make_server(service: RestaurantService, port: int, host: str = HOST) -> Thre
         def _answer(self) -> None:
             length = self.headers.get("Content-Length") or "0"
             if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-                self.send_error(413 if length.isdigit() else 400, "bad or too large Content-Length")
                 if length.isdigit() and int(length) <= DRAIN_BYTES:
-                    self._drain(int(length))  # so a client still writing its body reads the 413, not a reset
+                    self._drain(int(length))  # so a client still writing its body hears the 413, not a reset
+                self.send_error(413 if length.isdigit() else 400, "bad or too large Content-Length")
                 return
             body = self.rfile.read(int(length)) if int(length) else None
             response = service.handle(self.command, self.path, body)

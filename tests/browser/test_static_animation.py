@@ -16,7 +16,8 @@ pytestmark = pytest.mark.browser
 
 def test_saved_animation_plays_offline(browser_only, tmp_path: Path) -> None:
     page_path = tmp_path / "overview.html"
-    animate(OverviewScene(), run_overview(seed=0)).write_html(str(page_path), include_plotlyjs=True)
+    animate(OverviewScene(), run_overview(seed=0)).write_html(str(page_path), include_plotlyjs=True,
+                                                                   auto_play=False)  # it waits for ▶ Play
     page = browser_only.new_page(viewport={"width": 1200, "height": 800})
     try:
         page.goto(page_path.as_uri())
@@ -24,7 +25,9 @@ def test_saved_animation_plays_offline(browser_only, tmp_path: Path) -> None:
         assert "t = 0 s" in page.locator(".gtitle").text_content()
         page.locator("text=▶ Play").click()
         page.wait_for_function("!document.querySelector('.gtitle').textContent.includes('t = 0 s')", timeout=10_000)
-        page.wait_for_timeout(1500)
+        first = page.locator(".gtitle").text_content()
+        page.wait_for_function("t => document.querySelector('.gtitle').textContent !== t", arg=first,
+                               timeout=10_000)  # it plays on: a second frame after the first
         page.locator("text=❚❚ Pause").click()
         title = page.locator(".gtitle").text_content()
         assert "t = " in title and "t = 0 s" not in title

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from labsupport.cli import main
 from labsupport.course import BuildError, Lesson, build_all, build_lesson, find_lessons, stale_notebooks
 from labsupport.course._build import NOT_ATTEMPTED, render, stub_for
-from labsupport.course.cli import main
 from labsupport.grading import all_exercises
 
 LESSON = """---
@@ -136,3 +136,15 @@ def test_cli_builds_solutions(tmp_path: Path, root: Path, capsys) -> None:
     assert "solution notebooks" in capsys.readouterr().out
     assert main(["exercises"]) == 0
     assert "00.alert_rule" in capsys.readouterr().out
+
+
+def test_student_build_records_its_code_cells_for_the_grader(root: Path) -> None:
+    lesson = Lesson(root / "lessons" / "00_overview.md")
+    nb = build_lesson(lesson, "student")
+    record = nb.metadata["labsupport"]["setup"]
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [r["source"] for r in record] == [c.source for c in code]
+    assert [r.get("tags", []) for r in record] == [[t for t in c.metadata.get("tags", []) if t.startswith("exercise:")]
+                                                   for c in code]
+    assert any(r.get("tags") == ["exercise:00.alert_rule"] for r in record)
+    assert "setup" not in build_lesson(lesson, "solution").metadata["labsupport"]

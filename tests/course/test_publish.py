@@ -9,10 +9,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from labsupport.cli import main
 from labsupport.course import BuildError, Lesson, build_lesson, find_lessons
 from labsupport.course._publish import PLOTLY_MIME, Figures, compact, lesson_goals, markdown_html, select_lessons
 from labsupport.course._slides import deck_html, slide_plan
-from labsupport.course.cli import main
 from labsupport.sim.overview import run_overview
 from labsupport.views import animate, publishing
 from labsupport.views._scene import text_alternative

@@ -19,12 +19,11 @@ from typing import Any
 
 import pytest
 
-from labsupport.course import build_lesson, find_lessons
+from labsupport.cli import main
+from labsupport.course import build_all, build_lesson, find_lessons
 from labsupport.course._build import render
-from labsupport.course.cli import main
-from labsupport.grading import get
-from labsupport.grading._grader import grade_class, hidden_paths
-from labsupport.grading._sandbox import Limits
+from labsupport.grading import Limits, grade
+from labsupport.grading._grader import hidden_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 HIDDEN = ROOT / "instructor" / "hidden_tests"
@@ -39,6 +38,14 @@ ALERT_RIGHT = """def alert_rule(window: MonitoringWindow) -> bool:
     if window.requests == 0:
         return False
     return window.errors / window.requests > 0.05 or window.p95_latency_s > 0.5"""
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The course's student notebooks, freshly built: the set-up the grader runs is read from them."""
+    folder = tmp_path_factory.mktemp("course") / "notebooks"
+    build_all(ROOT / "lessons", folder, "student")
+    return folder
 
 
 def _notebook(flavour: str) -> dict[str, Any]:
@@ -66,6 +73,8 @@ def _corpus(solution: dict[str, Any], student: dict[str, Any], paths: dict[str, 
         '"restart": "runtime-service-management"', '"restart": "request-routing"')
     corpus["partial"] = _with(partial, "00.who_acts", swapped)
     corpus["boundary"] = _with(solution, "00.alert_rule", ALERT_RIGHT.replace(" > ", " >= "))
+    corpus["small_windows"] = _with(solution, "00.alert_rule", ALERT_RIGHT.replace(
+        "if window.requests == 0:", "if window.requests < 10:"))
     corpus["loops_in_cell"] = _with(solution, "00.alert_rule", "while True:\n    pass")
     corpus["loops_when_called"] = _with(solution, "00.removed_at_s",
                                         "def removed_at_s(crash_at_s, interval_s, threshold):\n    while True:\n"
@@ -135,34 +144,35 @@ def alert_rule(window: MonitoringWindow) -> bool:
     return corpus
 
 
-# exact grades: (alert_rule, removed_at_s, who_acts); maxima 5+3 hidden, 3+6 hidden, 4+1 hidden
+# exact grades: (alert_rule, removed_at_s, who_acts); maxima 6+3 hidden, 3+6 hidden, 4+1 hidden
 EXPECTED = {
-    "correct": (8, 9, 5),
+    "correct": (9, 9, 5),
     "empty": (0, 0, 0),
-    "partial": (5, 9, 1),  # no latency check (public 4/5, hidden 1/3); one event misplaced (1/4, hidden 0/1)
-    "boundary": (6, 9, 5),  # >= instead of >: every public check passes, a hidden one does not
+    "partial": (5, 9, 1),  # no latency check (public 4/6, hidden 1/3); one event misplaced (1/4, hidden 0/1)
+    "boundary": (6, 9, 5),  # >= instead of >: a public check (at the thresholds) fails, and a hidden one
+    "small_windows": (7, 9, 5),  # silent below 10 requests: every public check passes, a hidden one does not
     "loops_in_cell": (0, 9, 5),
-    "loops_when_called": (8, 0, 5),
-    "memory_hog": (8, 9, 0),
-    "exits": (8, 0, 5),  # sys.exit() after the answer was defined: graded; os._exit() before: nothing
-    "kills_itself": (8, 9, 0),
-    "kills_the_sandbox": (8, 9, 0),  # and its zygote: the other exercises' processes live on
-    "writes_files": (8, 9, 5),
-    "redefines_check": (8, 9, 1),
+    "loops_when_called": (9, 0, 5),
+    "memory_hog": (9, 9, 0),
+    "exits": (9, 0, 5),  # sys.exit() after the answer was defined: graded; os._exit() before: nothing
+    "kills_itself": (9, 9, 0),
+    "kills_the_sandbox": (9, 9, 0),  # and its zygote: the other exercises' processes live on
+    "writes_files": (9, 9, 5),
+    "redefines_check": (9, 9, 1),
     "reads_tests": (0, 9, 5),
     "malformed_json": (0, 0, 0),
     "other_lesson": (0, 0, 0),
-    "retyped_and_reordered": (8, 9, 5),
-    "deleted_cell": (8, 0, 5),
-    "duplicated_tags": (8, 9, 0),
+    "retyped_and_reordered": (9, 9, 5),
+    "deleted_cell": (9, 0, 5),
+    "duplicated_tags": (9, 9, 0),
     "syntax_error": (0, 9, 5),
-    "renamed_file": (8, 9, 5),
+    "renamed_file": (9, 9, 5),
 }
 EXPECTED_COLUMNS = ("00.alert_rule", "00.removed_at_s", "00.who_acts")
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def graded(tmp_path_factory: pytest.TempPathFactory, course: Path) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("grading")
     submissions, out, hidden = base / "submissions", base / "results", base / "hidden"
     shutil.copytree(HIDDEN, hidden)
@@ -181,7 +191,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     (submissions / "renamed_file" / "notes.txt").write_text("my notes", encoding="utf-8")
     (submissions / "stray.txt").write_text("not a student", encoding="utf-8")
     submitted = {p: p.read_bytes() for p in submissions.rglob("*") if p.is_file()}
-    book = grade_class(submissions, out, ROOT / "lessons", hidden=hidden, jobs=2, limits=LIMITS)
+    book = grade(submissions, out, course, hidden=hidden, jobs=2, limits=LIMITS, hide=[ROOT / "lessons"])
     with (out / "grades.csv").open(encoding="utf-8") as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
     return {"book": book, "rows": rows, "out": out, "hidden_file": hidden_file, "before": before,
@@ -194,7 +204,7 @@ def test_gradebook_has_the_exact_grades(graded: dict[str, Any]) -> None:
     got = {s: (float(r["00.alert_rule"]), float(r["00.removed_at_s"]), float(r["00.who_acts"])) for s, r in rows.items()}
     assert got == {s: tuple(float(v) for v in e) for s, e in EXPECTED.items()}
     for student, row in rows.items():
-        assert float(row["total"]) == sum(EXPECTED[student]) and float(row["max"]) == 22
+        assert float(row["total"]) == sum(EXPECTED[student]) and float(row["max"]) == 23
 
 
 def test_csv_columns_are_stable(graded: dict[str, Any]) -> None:
@@ -246,11 +256,13 @@ def _summaries(graded: dict[str, Any], student: str) -> dict[str, str]:
 
 def test_all_checks_passed_only_when_hidden_tests_passed(graded: dict[str, Any]) -> None:
     assert _feedback(graded, "correct").count("all checks passed (and all") == 3
+    small = _summaries(graded, "small_windows")["00.alert_rule"]
+    assert small == "public checks passed; 1 of 2 hidden tests failed"
+    assert "all checks passed" not in _feedback(graded, "small_windows").split("00.removed_at_s")[0]
     boundary = _summaries(graded, "boundary")["00.alert_rule"]
-    assert boundary == "public checks passed; 1 of 2 hidden tests failed"
-    assert "all checks passed" not in _feedback(graded, "boundary").split("00.removed_at_s")[0]
+    assert boundary == "1 of 6 public checks failed; 1 of 2 hidden tests failed"
     partial = _summaries(graded, "partial")
-    assert partial["00.alert_rule"] == "1 of 5 public checks failed; 1 of 2 hidden tests failed"
+    assert partial["00.alert_rule"] == "2 of 6 public checks failed; 1 of 2 hidden tests failed"
     assert partial["00.who_acts"] == "1 of 2 public checks failed; 1 of 1 hidden tests failed"
     assert _summaries(graded, "empty") == dict.fromkeys(EXPECTED_COLUMNS, "not attempted")
 
@@ -263,7 +275,7 @@ def test_hidden_tests_never_reach_feedback(graded: dict[str, Any]) -> None:
         text = _feedback(graded, student)
         leaked = [line for line in code_lines if line in text or line.replace("'", "&#x27;") in text]
         assert not leaked, f"{student}'s feedback shows hidden test code: {leaked[:2]}"
-        assert "0.51" not in text and "approx" not in text and "AssertionError" not in text
+        assert "0.5001" not in text and "approx" not in text and "AssertionError" not in text
 
 
 def test_hostile_submissions_change_nothing(graded: dict[str, Any]) -> None:
@@ -272,7 +284,7 @@ def test_hostile_submissions_change_nothing(graded: dict[str, Any]) -> None:
     for path, content in graded["submitted"].items():
         assert path.read_bytes() == content, f"{path} was changed by a submission"
     rows = graded["rows"]
-    assert "pwned" not in (graded["out"] / "grades.csv").read_text() and rows["correct"]["total"] == "22"
+    assert "pwned" not in (graded["out"] / "grades.csv").read_text() and rows["correct"]["total"] == "23"
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert SLEEP_MARK not in ps, "a process a submission started outlived grading"
 
@@ -289,7 +301,7 @@ def test_isolation_where_the_machine_allows_it(graded: dict[str, Any]) -> None:
     assert isolation.get("network")
 
 
-def test_solution_full_marks_and_student_zero_on_every_lesson(tmp_path: Path) -> None:
+def test_solution_full_marks_and_student_zero_on_every_lesson(tmp_path: Path, course: Path) -> None:
     lessons = find_lessons(ROOT / "lessons")
     assert lessons
     for flavour in ("solution", "student"):
@@ -298,42 +310,32 @@ def test_solution_full_marks_and_student_zero_on_every_lesson(tmp_path: Path) ->
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{lesson.slug}.ipynb").write_text(render(build_lesson(lesson, flavour)), encoding="utf-8")
     generous = Limits(timeout_s=60.0)  # a lesson's exercise may start real processes: no limit should bite here
-    book = grade_class(tmp_path / "in", tmp_path / "out", ROOT / "lessons", hidden=HIDDEN, jobs=2, limits=generous)
+    book = grade(tmp_path / "in", tmp_path / "out", course, hidden=HIDDEN, jobs=2, limits=generous)
     for nb in book.grades["solution"]:
         assert nb.points == nb.max_points > 0, [(e.exercise_id, e.points, e.summary, e.reason) for e in nb.exercises]
-    for nb in book.grades["student"]:
+    for nb in book.grades["student"]:  # the untouched notebooks: no public and no hidden point
         assert nb.points == 0 and nb.max_points > 0
+        assert sum(o.points for e in nb.exercises for o in e.hidden) == 0
         assert all(e.summary == "not attempted" for e in nb.exercises), [e.summary for e in nb.exercises]
     assert [c for c in book.columns if c.startswith("00.")] == ["00.alert_rule", "00.removed_at_s", "00.who_acts"]
 
 
-def test_cli_grade_and_grade_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_grade_and_grade_one(tmp_path: Path, course: Path, capsys: pytest.CaptureFixture[str]) -> None:
     notebook = tmp_path / "in" / "ada" / "00_overview.ipynb"
     notebook.parent.mkdir(parents=True)
     notebook.write_text(json.dumps(_with(_notebook("solution"), "00.alert_rule", ALERT_ERRORS_ONLY)), encoding="utf-8")
     assert main(["grade", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--jobs", "1",
-                 "--lessons", str(ROOT / "lessons"), "--timeout", "6"]) == 0
+                 "--notebooks", str(course), "--timeout", "6"]) == 0
     assert "graded 1 students" in capsys.readouterr().out
-    assert (tmp_path / "out" / "grades.csv").read_text().splitlines()[1] == "ada,4,3,4,11,12"
+    assert (tmp_path / "out" / "grades.csv").read_text().splitlines()[1] == "ada,4,3,4,11,13"
     output = tmp_path / "github_output"
-    assert main(["grade-one", str(notebook), "--lessons", str(ROOT / "lessons"), "--classroom", str(output),
+    assert main(["grade-one", str(notebook), "--notebooks", str(course), "--classroom", str(output),
                  "--out", str(tmp_path / "one"), "--timeout", "6"]) == 0
-    assert "total: 11/12" in capsys.readouterr().out
+    assert "total: 11/13" in capsys.readouterr().out
     result = json.loads(base64.b64decode(output.read_text().split("=", 1)[1]))
-    assert result["max_score"] == 12 and sum(t["score"] for t in result["tests"]) == 11
+    assert result["max_score"] == 13 and sum(t["score"] for t in result["tests"]) == 11
     assert (tmp_path / "one" / "feedback.html").exists()
     assert main(["grade", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")]) == 2
-
-
-def test_classroom_workflow_runs_grade_one() -> None:
-    workflow = (ROOT / ".github" / "workflows" / "classroom.yml").read_text(encoding="utf-8")
-    assert "labsupport grade-one" in workflow and "autograding-grading-reporter" in workflow
-    config = json.loads((ROOT / ".github" / "classroom" / "autograding.json").read_text(encoding="utf-8"))
-    for test in config["tests"]:  # each entry names a registered exercise and its full points
-        exercise_id = test["output"].split(":", 1)[0]
-        ex = get(exercise_id)
-        assert ex is not None and test["points"] == ex.max_points
-        assert test["output"] == f"{exercise_id}: {ex.max_points:g}/{ex.max_points:g} points"
 
 
 def test_folders_python_needs_are_never_hidden(tmp_path: Path) -> None:
@@ -350,15 +352,17 @@ def test_grading_after_native_code_was_loaded_here_does_not_hang(tmp_path) -> No
         "from labsupport.artifacts.dockerfile import parse_dockerfile, render_dockerfile\n"
         "parse_dockerfile(render_dockerfile())  # the Go runtime now runs in this process\n"
         "from labsupport.course import Lesson, build_lesson\n"
+        "from labsupport.course import build_all\n"
         "from labsupport.course._build import render\n"
-        "from labsupport.grading._grader import grade_class\n"
+        "from labsupport.grading import grade\n"
         "root, out = Path(sys.argv[1]), Path(sys.argv[2])\n"
         "for student in ('a', 'b'):\n"
         "    (out / 'subs' / student).mkdir(parents=True)\n"
         "    nb = build_lesson(Lesson(root / 'lessons' / '03_containers.md'), 'solution')\n"
         "    (out / 'subs' / student / '03_containers.ipynb').write_text(render(nb))\n"
-        "book = grade_class(out / 'subs', out / 'results', root / 'lessons', hidden=root / 'instructor' / 'hidden_tests',\n"
-        "                  jobs=2)\n"
+        "build_all(root / 'lessons', out / 'course', 'student')\n"
+        "book = grade(out / 'subs', out / 'results', out / 'course', hidden=root / 'instructor' / 'hidden_tests',\n"
+        "             jobs=2)\n"
         "print('graded')\n"
     )
     root = Path(__file__).resolve().parents[2]
@@ -366,3 +370,16 @@ def test_grading_after_native_code_was_loaded_here_does_not_hang(tmp_path) -> No
                           timeout=300)
     assert "graded" in done.stdout, done.stderr[-2000:]
     assert "03.better_dockerfile" in (tmp_path / "results" / "grades.csv").read_text()
+
+
+def test_the_course_notebooks_must_carry_the_build_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    build_all(ROOT / "lessons", tmp_path / "solutions", "solution")  # no recorded set-up in a solution build
+    (tmp_path / "subs" / "ada").mkdir(parents=True)
+    shutil.copy(tmp_path / "solutions" / "00_overview.ipynb", tmp_path / "subs" / "ada")
+    with pytest.raises(ValueError, match="holds no student notebook built by the course"):
+        grade(tmp_path / "subs", tmp_path / "out", tmp_path / "solutions")
+    notebook = str(tmp_path / "subs" / "ada" / "00_overview.ipynb")
+    assert main(["grade-one", notebook, "--notebooks", str(tmp_path / "solutions")]) == 2
+    assert "holds no student notebook built by the course" in capsys.readouterr().err
+    assert main(["grade-one", notebook, "--notebooks", str(tmp_path / "nowhere")]) == 2
+    assert "give the folder of the course's student notebooks with --notebooks" in capsys.readouterr().err

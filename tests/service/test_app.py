@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from labsupport.service import MAX_LEAK_MB, Misbehaviour, RestaurantService
+from labsupport.service import MAX_LEAK_MB, Misbehaviour, RestaurantService, _app
 
 
 @pytest.fixture
@@ -83,14 +83,26 @@ def test_fail_share_is_seeded() -> None:
     assert 5 < statuses(3).count(503) < 35
 
 
-def test_leak_and_burn_are_real_and_bounded() -> None:
-    service = RestaurantService(misbehaviour=Misbehaviour(leak_mb_per_request=200, cpu_burn_ms=20))
-    import time
+class _Clock:
+    """A clock that moves 1 ms each time it is read, counting the reads: the burn loop's only view of time."""
 
-    started = time.perf_counter()
+    def __init__(self) -> None:
+        self.now, self.reads = 0.0, 0
+
+    def perf_counter(self) -> float:
+        self.reads += 1
+        self.now += 0.001
+        return self.now
+
+
+def test_leak_and_burn_are_real_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = _Clock()
+    monkeypatch.setattr(_app, "time", clock)
+    service = RestaurantService(misbehaviour=Misbehaviour(leak_mb_per_request=200, cpu_burn_ms=20))
     for _ in range(4):
         service.handle("GET", "/health")
-    assert time.perf_counter() - started >= 0.08
+    assert clock.now == pytest.approx(0.084)  # each request spins until 20 ms have passed on its clock: 21 reads
+    assert clock.reads == 4 * 21
     assert service.leaked_mb == MAX_LEAK_MB  # 800 MB asked, capped
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from labsupport.grading.exercises.ex00_overview import WHO_ACTS_EVENTS
 from labsupport.sim.overview import MonitoringWindow, run_overview
 
 
@@ -18,11 +19,11 @@ def _window(requests: int, errors: int, p95: float) -> MonitoringWindow:
 
 @pytest.mark.points(2)
 def test_alert_rule_thresholds_are_strict(alert_rule):
-    """the alert rule at exactly 5 % errors and exactly 0.5 s"""
-    assert alert_rule(_window(200, 10, 0.2)) is False
-    assert alert_rule(_window(200, 11, 0.2)) is True
-    assert alert_rule(_window(200, 0, 0.5)) is False
-    assert alert_rule(_window(200, 0, 0.51)) is True
+    """the alert rule at exactly 5 % errors and exactly 0.5 s, in windows the public checks do not try"""
+    assert alert_rule(_window(1000, 50, 0.1)) is False
+    assert alert_rule(_window(1000, 51, 0.1)) is True
+    assert alert_rule(_window(7, 0, 0.5)) is False
+    assert alert_rule(_window(7, 0, 0.5001)) is True
 
 
 def test_alert_rule_with_another_seed(alert_rule):
@@ -46,6 +47,6 @@ def test_removed_at_s_on_a_check(removed_at_s, crash, interval, threshold):
 def test_who_acts_matches_another_run(who_acts):
     """who acts, checked against a run with four instances"""
     trace = run_overview(instances=4, seed=5)
-    for kind, part in who_acts.items():
+    for kind in WHO_ACTS_EVENTS:  # every event of the exercise, so that an empty answer fails
         actors = {e.actor for e in trace.events if e.kind == kind}
-        assert actors == {part}
+        assert actors == {who_acts.get(kind)}

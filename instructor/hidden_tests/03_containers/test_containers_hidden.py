@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from labsupport.artifacts.dockerfile import build_steps, lint_dockerfile, render_dockerfile
-from labsupport.grading.exercises.ex03_containers import LIMIT_SCENARIO
+from labsupport.grading.exercises.ex03_containers import LIMIT_SCENARIO, NAIVE_DOCKERFILE, SOURCE_FILE
 from labsupport.sim.containers import run_build, run_host
 
 
@@ -18,8 +18,11 @@ from labsupport.sim.containers import run_build, run_host
 @pytest.mark.parametrize("changed", ["labsupport/__init__.py", "labsupport/service/_server.py"])
 def test_other_source_changes_keep_the_dependencies(better_dockerfile, changed):
     """other source files change without reinstalling the dependencies"""
-    mine = run_build(build_steps(better_dockerfile), [changed])
+    steps = build_steps(better_dockerfile)
+    mine = run_build(steps, [changed])
     ours = run_build(build_steps(render_dockerfile()), [changed])
+    install = next(i for i, s in enumerate(steps) if s.instruction == "RUN" and "pip install" in s.arguments)
+    assert mine.series["step_reused"][install]  # so that an empty Dockerfile, which builds at once, fails
     assert mine.params["total_s"] <= ours.params["total_s"] + 0.5
 
 
@@ -29,10 +32,13 @@ def test_a_requirements_change_still_reinstalls(better_dockerfile):
     trace = run_build(steps, ["requirements.txt"])
     install = next(i for i, s in enumerate(steps) if s.instruction == "RUN" and "pip install" in s.arguments)
     assert not trace.series["step_reused"][install]
+    # and still reordered: the naive Dockerfile (the stub) reinstalls on every change, so it earns nothing here
+    assert run_build(steps, [SOURCE_FILE]).series["step_reused"][install]
 
 
 def test_the_dockerfile_has_no_errors(better_dockerfile):
-    """the Dockerfile lints without errors"""
+    """the reordered Dockerfile lints without errors"""
+    assert better_dockerfile.split() != NAIVE_DOCKERFILE.split(), "the naive Dockerfile, unchanged"
     assert lint_dockerfile(better_dockerfile).ok
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from labsupport.grading.exercises.ex04_kubernetes import WHO_ACTS_EVENTS
 from labsupport.sim.kubernetes import run_cluster
 
 
@@ -40,7 +41,8 @@ def test_pending_other_clusters(pending_after_node_dies, case):
 def test_who_acts_matches_another_run(who_acts):
     """who acts, checked against a cluster with five nodes and no failure"""
     trace = run_cluster(nodes=5, kill_node=None, replicas=9)
-    assert set(who_acts) == {"apply", "create-pod", "bind", "pod-ready", "program-rules", "mark-not-ready"}
-    for kind, actor in who_acts.items():
-        actors = {e.actor for e in trace.events if e.kind == kind}
-        assert actors <= {actor}
+    seen = [kind for kind in WHO_ACTS_EVENTS if any(e.kind == kind for e in trace.events)]
+    assert seen  # every event of the exercise that happens in this run, so that an empty answer fails
+    for kind in seen:
+        assert {e.actor for e in trace.events if e.kind == kind} == {who_acts.get(kind)}
+

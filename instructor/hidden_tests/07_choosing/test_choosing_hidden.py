@@ -29,3 +29,6 @@ def test_pick_is_complete(pick):
 def test_decide_other_workloads(decide, workload):
     """decide agrees with the model on other workloads, including one where nothing fits"""
     assert decide(workload, measures(compare(workload))) == model_decide(workload)
+    lesson = Workload()  # a workload something fits: "nothing fits" for every workload must not score
+    expected = model_decide(lesson)
+    assert expected is not None and decide(lesson, measures(compare(lesson))) == expected

@@ -10,7 +10,7 @@ import numpy as np
 
 from labsupport.grading._choices import choice_map_tests
 from labsupport.grading._registry import PublicTest, Wrong, exercise
-from labsupport.sim.overview import PARTS, MonitoringWindow, run_overview
+from labsupport.sim.overview import PARTS, MonitoringWindow, OverviewParams, default_alert_rule, run_overview
 
 
 def _is_function_of_one(answer: Any) -> bool:
@@ -38,36 +38,74 @@ def _window(requests: int, errors: int, p95: float) -> MonitoringWindow:
 
 
 # ---- 00.alert_rule ---------------------------------------------------------------------------------------
+# The thresholds and the verdicts come from the model's own default rule: change the model's defaults and the
+# checks follow.
+
+_PARAMS = OverviewParams()
+_RATE, _P95 = _PARAMS.alert_error_rate, _PARAMS.alert_p95_latency_s
+_MODEL_RULE = default_alert_rule(_PARAMS)
+_RULE_IN_WORDS = f"Fire only when the error rate is above {_RATE * 100:g} % or the p95 latency is above {_P95:g} s."
+
+
+def _errors_below(requests: int) -> int:
+    """The most errors among ``requests`` that still leave the error rate below the threshold."""
+    return math.ceil(requests * _RATE) - 1
+
+
+def _at_the_rate() -> MonitoringWindow:
+    """A window whose error rate is exactly the threshold, in floating point too."""
+    requests = next(n for n in range(200, 100_001, 20) if round(n * _RATE) / n == _RATE)
+    return _window(requests, round(requests * _RATE), _P95 / 2)
+
+
+def _expect(rule: Any, window: MonitoringWindow, fires: bool, message: str, hint: str) -> None:
+    assert _MODEL_RULE(window) is fires, f"the model's rule disagrees on {window}"
+    if _verdict(rule, window) is not fires:
+        raise Wrong(message, hint)
+
 
 def _quiet(rule: Any) -> None:
-    for window in (_window(300, 0, 0.18), _window(300, 3, 0.30), _window(250, 12, 0.45)):
-        if _verdict(rule, window):
-            raise Wrong(f"your rule fires for a healthy window: {window.errors} errors in {window.requests} requests, "
-                        f"p95 latency {window.p95_latency_s} s",
-                        "Fire only when the error rate is above 5 % or the p95 latency is above 0.5 s.")
+    for window in (_window(300, 0, _P95 * 0.36), _window(300, _errors_below(300) // 4, _P95 * 0.6),
+                   _window(250, _errors_below(250), _P95 * 0.9)):
+        _expect(rule, window, False, f"your rule fires for a healthy window: {window.errors} errors in "
+                f"{window.requests} requests, p95 latency {window.p95_latency_s:g} s", _RULE_IN_WORDS)
 
 
 def _errors(rule: Any) -> None:
-    for window in (_window(300, 30, 0.18), _window(40, 12, 0.1)):
-        if not _verdict(rule, window):
-            raise Wrong(f"your rule stays silent when {window.errors} of {window.requests} requests fail",
-                        "The error rate is errors / requests; compare it with 5 % (0.05).")
+    for window in (_window(300, math.ceil(300 * _RATE * 2), _P95 * 0.36), _window(40, 12, _P95 / 5)):
+        _expect(rule, window, True, f"your rule stays silent when {window.errors} of {window.requests} requests fail",
+                f"The error rate is errors / requests; compare it with {_RATE * 100:g} % ({_RATE:g}).")
 
 
 def _latency(rule: Any) -> None:
-    window = _window(300, 0, 0.9)
-    if not _verdict(rule, window):
-        raise Wrong("your rule stays silent when the 95th percentile latency is 0.9 s",
-                    "Users feel slowness as much as errors: compare p95_latency_s with 0.5.")
+    window = _window(300, 0, _P95 * 1.8)
+    _expect(rule, window, True, f"your rule stays silent when the 95th percentile latency is {window.p95_latency_s:g} s",
+            f"Users feel slowness as much as errors: compare p95_latency_s with {_P95:g}.")
+
+
+def _at_the_thresholds(rule: Any) -> None:
+    rate = _at_the_rate()
+    strictly = "Above means strictly greater: use > rather than >=."
+    _expect(rule, rate, False, f"your rule fires at exactly {_RATE * 100:g} % errors ({rate.errors} of {rate.requests} "
+            "requests)", strictly)
+    latency = _window(rate.requests, 0, _P95)
+    _expect(rule, latency, False, f"your rule fires when the p95 latency is exactly {_P95:g} s", strictly)
+    more = _window(rate.requests, rate.errors + 1, _P95 / 2)
+    _expect(rule, more, True, f"your rule stays silent at {more.errors} errors in {more.requests} requests, just above "
+            f"{_RATE * 100:g} %", _RULE_IN_WORDS)
+    slower = _window(rate.requests, 0, _P95 * 1.02)
+    _expect(rule, slower, True, f"your rule stays silent when the p95 latency is {slower.p95_latency_s:g} s, just above "
+            f"{_P95:g} s", _RULE_IN_WORDS)
 
 
 def _empty(rule: Any) -> None:
+    window = _window(0, 0, 0.0)
     try:
-        fired = _verdict(rule, _window(0, 0, 0.0))
+        fired = _verdict(rule, window)
     except ZeroDivisionError:
         raise Wrong("your rule divides by zero when the window holds no requests",
                     "Before any traffic arrives, requests is 0: decide what to do before dividing.") from None
-    if fired:
+    if fired is not _MODEL_RULE(window):
         raise Wrong("your rule fires when there is no traffic at all", "No requests means no errors to alert on.")
 
 
@@ -75,10 +113,10 @@ def _in_the_model(rule: Any) -> None:
     trace = run_overview(alert_rule=rule, seed=7)
     crash = trace.first("crash")
     firing = trace.of_kind("alert-firing")
-    if not firing:
-        raise Wrong("plugged into the model, your rule never fires, although an instance crashes at 42 s",
-                    "Run the model with your rule and watch the error-rate plot.")
     assert crash is not None
+    if not firing:
+        raise Wrong(f"plugged into the model, your rule never fires, although an instance crashes at "
+                    f"{crash.time_s:g} s", "Run the model with your rule and watch the error-rate plot.")
     if firing[0].time_s < crash.time_s:
         raise Wrong(f"plugged into the model, your rule fires at {firing[0].time_s:g} s, before anything went wrong")
 
@@ -90,6 +128,7 @@ def _alert_rule_tests() -> list[PublicTest]:
         PublicTest("silent while the service is healthy", 1, _quiet),
         PublicTest("fires on a high error rate", 1, _errors),
         PublicTest("fires on high latency", 1, _latency),
+        PublicTest("silent at exactly the thresholds, fires just above", 1, _at_the_thresholds),
         PublicTest("copes with a window with no requests", 1, _empty),
         PublicTest("fires after the crash in the model, not before", 1, _in_the_model),
     ]

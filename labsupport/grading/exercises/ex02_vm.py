@@ -104,9 +104,9 @@ def _cheapest_cases(cases: tuple[tuple[float, float, int], ...]) -> Any:
                             f"Each VM loses {os.os_vcpu} vCPU and {os.os_memory_gib} GiB to its OS.")
             best = float(run_packing(need_vcpu=need_vcpu, need_memory_gib=need_mem,
                                      min_instances=min_instances).series["usd_per_hour"][0])
-            cost = count * t.usd_per_hour
-            if cost > best + 1e-9:
-                raise Wrong(f"{where}, {count} × {name} carries the workload for ${cost:.3f}/h, but a cheaper "
+            price = count * t.usd_per_hour  # of the learner's choice; the cheapest comes from the model
+            if price > best + 1e-9:
+                raise Wrong(f"{where}, {count} × {name} carries the workload for ${price:.3f}/h, but a cheaper "
                             "choice exists",
                             "Try every type: for each, the count is the largest of the minimum, the count the "
                             "vCPUs need and the count the memory needs; then compare the prices.")

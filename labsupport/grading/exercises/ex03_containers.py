@@ -70,7 +70,7 @@ def _keeps_the_service(answer: str) -> None:
         hints.append("keep the CMD line unchanged, in its JSON form")
     if not any(is_dependency_install(i) for i in instructions):
         problems.append("nothing installs the service's dependencies any more")
-        hints.append("keep RUN pip install --no-cache-dir -r requirements.txt")
+        hints.append("keep the naive Dockerfile's pip install line, which installs from requirements.txt")
     if not any(copies_changed(s, [SOURCE_FILE]) for s in build_steps(instructions)):
         problems.append(f"no COPY brings the service's source ({SOURCE_FILE}) into the image")
         hints.append("the service is the folder labsupport/ (labsupport/__init__.py and labsupport/service/)")

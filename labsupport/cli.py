@@ -1,27 +1,46 @@
-"""The ``labsupport`` command (also ``python -m labsupport``)."""
+"""The ``labsupport`` command (also ``python -m labsupport``): above ``course`` and ``grading``, which it uses.
+
+In the course's source it builds notebooks from ``lessons/`` and writes the student release; in a release (no
+``lessons/``) only the grading commands apply, and they work the same in both.
+"""
 
 from __future__ import annotations
 
 import argparse
+import base64
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["main"]
 
+# Folders of the course's source that hold solutions: sandboxes never see them, wherever the grader runs.
+SOLUTION_FOLDERS = ("lessons", "tests", "instructor", "build")
+
 
 def _repo_root() -> Path:
+    """The course's folder (its source, or a student release) that the current directory is in."""
     here = Path.cwd()
     for folder in (here, *here.parents):
-        if (folder / "lessons").is_dir() and (folder / "pyproject.toml").exists():
+        if (folder / "pyproject.toml").exists() and ((folder / "lessons").is_dir() or (folder / "notebooks").is_dir()):
             return folder
     return here
 
 
-def _cmd_build(args: argparse.Namespace) -> int:
-    from labsupport.course._build import BuildError, build_all, stale_notebooks
+def _no_lessons(lessons: Path) -> int:
+    print(f"error: {lessons} does not exist: this command needs the course's source (lessons/), and a student "
+          "release has none; grading works without it (`labsupport grade-one notebooks/NN_slug.ipynb`)",
+          file=sys.stderr)
+    return 2
 
+
+def _cmd_build(args: argparse.Namespace) -> int:
     lessons = Path(args.lessons)
+    if not lessons.is_dir():
+        return _no_lessons(lessons)
+    from labsupport.course import BuildError, build_all, stale_notebooks
+
     try:
         if args.check:
             problems = stale_notebooks(lessons, Path(args.out))
@@ -41,6 +60,24 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_release(args: argparse.Namespace) -> int:
+    root = Path(args.root)
+    if not (root / "lessons").is_dir():
+        return _no_lessons(root / "lessons")
+    from labsupport.course._release import ReleaseError, release
+
+    try:
+        written = release(root, Path(args.dir), force=args.force)
+    except ReleaseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    notebooks = sum(1 for name in written if name.startswith("notebooks/"))
+    print(f"wrote the student release to {args.dir}: {len(written)} files, {notebooks} notebooks, "
+          "no lessons, tests or solutions (scanned)")
+    print("create the GitHub Classroom assignment from it; keep lessons/, instructor/ and the solutions to yourself")
+    return 0
+
+
 def _cmd_exercises(_args: argparse.Namespace) -> int:
     from labsupport.grading import all_exercises
 
@@ -50,7 +87,7 @@ def _cmd_exercises(_args: argparse.Namespace) -> int:
 
 
 def _limits(args: argparse.Namespace):  # noqa: ANN202 - imported lazily
-    from labsupport.grading._sandbox import Limits
+    from labsupport.grading import Limits
 
     return Limits(timeout_s=args.timeout, memory_mb=args.memory_mb, isolate=not args.no_isolation)
 
@@ -61,21 +98,41 @@ def _progress(done: int, total: int) -> None:
               flush=True)
 
 
+def _hide(args: argparse.Namespace) -> list[Path]:
+    """What sandboxes must not see: the folders asked for, and the course's own folders that hold solutions."""
+    root = Path(args.root)
+    return [Path(p) for p in getattr(args, "hide", None) or []] + [root / name for name in SOLUTION_FOLDERS
+                                                                   if (root / name).is_dir()]
+
+
+def _folders(args: argparse.Namespace) -> tuple[Path | None, Path] | None:
+    """(the hidden tests, the course's student notebooks), or None once it said which one does not exist."""
+    hidden = Path(args.hidden) if args.hidden else None
+    if hidden is not None and not hidden.is_dir():
+        print(f"error: hidden tests folder {hidden} does not exist", file=sys.stderr)
+        return None
+    notebooks = Path(args.reference)
+    if not notebooks.is_dir():
+        print(f"error: {notebooks} does not exist: give the folder of the course's student notebooks with "
+              "--notebooks (`labsupport build` writes them)", file=sys.stderr)
+        return None
+    return hidden, notebooks
+
+
 def _cmd_grade(args: argparse.Namespace) -> int:
-    from labsupport.grading._grader import grade_class
+    from labsupport.grading import grade
 
     submissions, out = Path(args.submissions), Path(args.out)
     if not submissions.is_dir():
         print(f"error: {submissions} is not a folder of students' folders", file=sys.stderr)
         return 2
-    hidden = Path(args.hidden) if args.hidden else None
-    if hidden is not None and not hidden.is_dir():
-        print(f"error: hidden tests folder {hidden} does not exist", file=sys.stderr)
+    folders = _folders(args)
+    if folders is None:
         return 2
+    hidden, notebooks = folders
     try:
-        book = grade_class(submissions, out, Path(args.lessons), hidden=hidden, jobs=args.jobs,
-                           limits=_limits(args), lessons=args.lesson or None,
-                           hide=[Path(p) for p in args.hide or []], progress=_progress)
+        book = grade(submissions, out, notebooks, hidden=hidden, jobs=args.jobs, limits=_limits(args),
+                     lessons=args.lesson or None, hide=_hide(args), progress=_progress)
     except (ValueError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -87,41 +144,34 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _cmd_grade_one(args: argparse.Namespace) -> int:
-    import base64
-    import json
+    from labsupport.grading import classroom_result, feedback_html, grade_one
 
-    from labsupport.course import find_lessons
-    from labsupport.grading._feedback import feedback_html
-    from labsupport.grading._grader import grade_notebook, lesson_spec
-
-    lessons = {lesson.slug: lesson for lesson in find_lessons(Path(args.lessons))}
-    hidden = Path(args.hidden).resolve() if args.hidden else None
-    graded, tests = [], []
-    for name in args.notebooks:
+    folders = _folders(args)
+    if folders is None:
+        return 2
+    hidden, notebooks = folders
+    graded = []
+    for name in args.files:
         path = Path(name)
-        slug = args.lesson or path.stem
-        if slug not in lessons:
-            print(f"error: {path.name} is not named after a lesson ({', '.join(lessons)}); use --lesson",
-                  file=sys.stderr)
+        if not path.is_file():
+            print(f"error: {path} is not a file", file=sys.stderr)
             return 2
-        hide = [path.resolve().parent] + ([hidden] if hidden else [])
-        grade = grade_notebook("you", path, lesson_spec(lessons[slug].path, hidden), _limits(args), hide, path.name)
+        try:
+            grade = grade_one(path, notebooks, hidden, _limits(args), lesson=args.lesson, hide=_hide(args))
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         graded.append(grade)
         for ex in grade.exercises:
             print(f"{ex.exercise_id}: {ex.points:g}/{ex.max_points:g} points - {ex.summary}"
                   + (f": {ex.reason}" if ex.reason else ""))
-            tests.append({"name": f"{ex.exercise_id}: {ex.title}", "status": "pass" if ex.points == ex.max_points
-                          else "fail", "score": ex.points, "max_score": ex.max_points,
-                          "message": ex.reason or ex.summary, "line_no": 0, "test_code": ""})
     total, maximum = sum(g.points for g in graded), sum(g.max_points for g in graded)
     print(f"total: {total:g}/{maximum:g}")
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
         (Path(args.out) / "feedback.html").write_text(feedback_html("you", graded), encoding="utf-8")
     if args.classroom:  # GitHub Classroom's grading reporter reads a base64 JSON "result" step output
-        result = {"version": 1, "status": "pass" if total == maximum else "fail", "max_score": maximum,
-                  "tests": tests}
-        encoded = base64.b64encode(json.dumps(result).encode()).decode()
+        encoded = base64.b64encode(json.dumps(classroom_result(graded)).encode()).decode()
         with open(args.classroom, "a", encoding="utf-8") as handle:
             handle.write(f"result={encoded}\n")
     return 0
@@ -157,7 +207,9 @@ def _publish_parser(sub: argparse._SubParsersAction, name: str, help_text: str, 
 
 def _grading_options(parser: argparse.ArgumentParser, root: Path) -> None:
     parser.add_argument("--hidden", metavar="DIR", help="folder of hidden pytest tests (one sub-folder per lesson)")
-    parser.add_argument("--lessons", default=str(root / "lessons"), help="folder of lesson .md files")
+    parser.add_argument("--notebooks", dest="reference", default=str(root / "notebooks"), metavar="DIR",
+                        help="the course's student notebooks, whose recorded set-up the grader runs "
+                             "(default: notebooks/)")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds each exercise may run (default 20)")
     parser.add_argument("--memory-mb", type=int, default=1024, help="memory per exercise in MB (default 1024)")
     parser.add_argument("--no-isolation", action="store_true",
@@ -174,6 +226,13 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--solutions", metavar="DIR", help="also build solution notebooks into DIR")
     build.add_argument("--check", action="store_true", help="only check that --out is up to date")
     build.set_defaults(func=_cmd_build)
+    release = sub.add_parser("release", help="write the student release (no solutions) into DIR",
+                             description="Write a student repository for a graded class: README, course.py, "
+                                         "requirements, the labsupport package, notebooks/ and the classroom "
+                                         "files; no lessons, tests or solutions.")
+    release.add_argument("dir", help="an empty or new folder")
+    release.add_argument("--force", action="store_true", help="replace DIR's contents (a .git folder is kept)")
+    release.set_defaults(func=_cmd_release)
     exercises = sub.add_parser("exercises", help="list every graded exercise")
     exercises.set_defaults(func=_cmd_exercises)
     grade = sub.add_parser("grade", help="grade a class: SUBMISSIONS/<student>/<NN_slug>.ipynb",
@@ -189,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     _grading_options(grade, root)
     grade.set_defaults(func=_cmd_grade)
     one = sub.add_parser("grade-one", help="grade notebooks of one learner (e.g. in classroom CI)")
-    one.add_argument("notebooks", nargs="+", help="NN_slug.ipynb files")
+    one.add_argument("files", nargs="+", metavar="NOTEBOOK", help="NN_slug.ipynb files")
     one.add_argument("--lesson", help="the lesson, when a notebook's name is not NN_slug.ipynb")
     one.add_argument("--out", help="write feedback.html here")
     one.add_argument("--classroom", metavar="FILE",
@@ -203,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.root = str(_repo_root())
     return int(args.func(args))
 
 
