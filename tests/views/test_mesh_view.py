@@ -63,13 +63,15 @@ def test_requests_hop_through_the_sidecars_coloured_by_version() -> None:
 def test_layout_is_computed_from_the_trace() -> None:
     scene = ReleaseScene()
     slow = run_release(canary_latency_ms=900, max_latency_ms=1200, min_success_rate=90, header_routing=False)
-    fig = scene.figure(slow)
+    fig = scene.still(slow)
     assert fig.layout.yaxis4.range[1] >= 1.25 * 1200
     assert fig.layout.yaxis3.range[0] <= 89 and fig.layout.xaxis2.range[1] == float(slow.series["time_s"][-1] + 1)
     assert list(fig.data[12].y) == [50, 50]  # maxWeight
     assert list(fig.data[15].y) == [90, 90] and list(fig.data[18].y) == [1200, 1200]
+    labels = [a.text for a in fig.layout.annotations]
+    assert {"maxWeight 50 %", "minimum 90 %", "P99 limit 1200 ms"} <= set(labels)
     short = run_release(interval_s=2.5, step_weight=50, max_weight=50)
-    assert scene.figure(short).layout.xaxis2.range[1] < 20
+    assert scene.still(short).layout.xaxis2.range[1] < 20
     assert "stepWeight 50" in scene.layout_at(short, 0)["title"]["text"]
     assert "push-config" in scene.caption(short, int(np.searchsorted(short.series["time_s"], 5.0)))
 
