@@ -393,7 +393,7 @@ class OutlierScene(Scene):
         fig.update_xaxes(visible=False, row=1, col=1)
         fig.update_yaxes(visible=False, range=[-1.1, 3.1], row=1, col=1)
         fig.update_xaxes(title_text="time (s)", row=3, col=1)
-        fig.update_yaxes(title_text="out of the pool", row=2, col=1)
+        fig.update_yaxes(title_text="out of the pool", automargin=True, title_standoff=8, row=2, col=1)
         fig.update_yaxes(title_text="errors / s", row=3, col=1)
         fig.update_layout(legend=dict(orientation="h", x=0, y=0.655, yanchor="bottom"), margin=dict(t=115))
         return apply_style(fig, title=self.title, height=820)
@@ -402,7 +402,8 @@ class OutlierScene(Scene):
         """The pool's width, one row per endpoint, the time axes and the errors' axis, from the trace."""
         n = trace.params["endpoints"]
         end = float(trace.series["time_s"][-1])
-        shown = range(0, n, 1 if n <= 12 else 2)  # every other name in a big pool: the rows are thin
+        # every other name in a big pool (the rows are thin), the failing endpoint's always among them
+        shown = [i for i in range(n) if n <= 12 or (i - trace.params["bad_endpoint"]) % 2 == 0]
         return {
             "xaxis.range": [-0.8, n - 0.2], "xaxis2.range": [0, end], "xaxis3.range": [0, end],
             "yaxis2.range": [-0.6, n - 0.4], "yaxis2.tickvals": list(shown),
