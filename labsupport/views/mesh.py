@@ -42,6 +42,12 @@ def _kept(values: list[Any]) -> list[Any]:
     return values if values else [None]
 
 
+def _line(values: list[Any]) -> np.ndarray:
+    """Line coordinates with NaN breaks as a float array: a widget sends it as binary, NaN and all (a list holding
+    NaN is not valid JSON, and Jupyter warns in the cell when it has to send one)."""
+    return np.asarray(values, dtype=float)
+
+
 def _history(trace: Trace, name: str, k: int, decimals: int) -> dict[str, np.ndarray]:
     """A line's points up to step ``k``, thinned to at most about 150 (an animation stores one copy per frame)."""
     times = trace.series["time_s"]
@@ -219,13 +225,13 @@ class ReleaseScene(Scene):
         return float(max(trace.params["max_latency_ms"] * 1.25, float(seen.max()) * 1.1 if len(seen) else 0.0))
 
     @staticmethod
-    def _edges() -> tuple[list[float], list[float]]:
+    def _edges() -> tuple[np.ndarray, np.ndarray]:
         xs: list[float] = []
         ys: list[float] = []
         for pod in _PODS:
             xs += [_CALLER[0], _CALLER_CAR[0], _POD_CAR_X, _PODS[pod][0], math.nan]
             ys += [_CALLER[1], _CALLER_CAR[1], _lane(pod), _lane(pod), math.nan]
-        return xs, ys
+        return _line(xs), _line(ys)
 
     def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
         s = trace.series
@@ -301,7 +307,7 @@ class ReleaseScene(Scene):
         low, high = self._success_range(trace)
         end = self._end(trace)
         return [
-            dict(x=px, y=py),
+            dict(x=_line(px), y=_line(py)),
             dict(),
             dict(x=xs, y=ys, text=names, hovertext=hover,
                  marker=dict(color=colours, symbol=symbols, size=sizes, line=dict(color="#222", width=1))),
@@ -487,13 +493,13 @@ class OutlierScene(Scene):
             tx += [float(tick), float(tick), math.nan]
             ty += [-0.5, n - 0.5, math.nan]
         return [
-            dict(x=lx, y=ly),
+            dict(x=_line(lx), y=_line(ly)),
             dict(x=ex, y=ey, text=labels, hovertext=hover,
                  marker=dict(color=colours, symbol=symbols, size=22 if n <= 12 else 14,
                              line=dict(color="#222", width=1))),
             dict(x=[(n - 1) / 2], y=[2.0]),
-            dict(x=tx, y=ty),
-            dict(x=_kept(bx), y=_kept(by)),
+            dict(x=_line(tx), y=_line(ty)),
+            dict(x=_line(_kept(bx)), y=_line(_kept(by))),
             dict(x=_kept(rx), y=_kept(ry), hovertext=rh),
             dict(x=_kept([e.time_s for e in refused]), y=_kept([float(e.subject.split("-")[1]) for e in refused]),
                  hovertext=[f"{e.time_s:.1f} s: ejecting would take {e.data['would_eject_percent']} % of the pool "

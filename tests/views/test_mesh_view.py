@@ -7,6 +7,7 @@ import json
 import numpy as np
 
 from labsupport.sim.mesh import Sample, run_outlier, run_release
+from labsupport.views._scene import widget_safe
 from labsupport.views.mesh import OutlierScene, ReleaseScene, mesh_animate, outlier_panel, release_panel
 from tests.views.panels import assert_bad_setting_is_explained
 
@@ -110,3 +111,22 @@ def test_outlier_panel_reruns_and_explains() -> None:
     panel.controls["always_eject_one_host"].value = True
     assert panel.trace.of_kind("eject")
     assert_bad_setting_is_explained(panel, "max_ejection_percent", 120, "max_ejection_percent must be at most 100", 10)
+
+
+def _nan_in_lists(value: object) -> bool:
+    if isinstance(value, dict):
+        return any(_nan_in_lists(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(x, float) and x != x or _nan_in_lists(x) for x in value)
+    return False
+
+
+def test_panels_send_no_nan_as_json() -> None:
+    """Line breaks (NaN) go to the browser as float arrays: a list holding NaN is not JSON, and Jupyter warns in
+    the learner's cell when it must send one."""
+    for make in (release_panel, outlier_panel):
+        panel = make()
+        fig = panel.figure
+        assert not _nan_in_lists([widget_safe(trace.to_plotly_json()) for trace in fig.data]), make.__name__
+        for k in range(0, len(panel.scene.times(panel.trace)), 5):
+            assert not _nan_in_lists([widget_safe(u) for u in panel.scene.frame(panel.trace, k)]), (make.__name__, k)
