@@ -435,7 +435,7 @@ class OutlierScene(Scene):
     @staticmethod
     def _error_top(trace: Trace) -> float:
         peak = int(max(trace.series["failed"].sum(axis=1).max(), trace.series["user_errors"].max()))
-        return float(max(5, peak + 1))
+        return float(max(5, math.ceil(peak * 1.1) + 1))  # room above the highest step
 
     def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
         s = trace.series
