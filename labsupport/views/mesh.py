@@ -42,12 +42,28 @@ def _kept(values: list[Any]) -> list[Any]:
     return values if values else [None]
 
 
+def _line(values: list[Any]) -> np.ndarray:
+    """Line coordinates with NaN breaks as a float array: a widget sends it as binary, NaN and all (a list holding
+    NaN is not valid JSON, and Jupyter warns in the cell when it has to send one)."""
+    return np.asarray(values, dtype=float)
+
+
 def _history(trace: Trace, name: str, k: int, decimals: int) -> dict[str, np.ndarray]:
     """A line's points up to step ``k``, thinned to at most about 150 (an animation stores one copy per frame)."""
     times = trace.series["time_s"]
     stride = max(1, len(times) // 150)
     index = np.unique(np.append(np.arange(0, k + 1, stride), k))
     return dict(x=np.round(times[index], 3), y=np.round(np.asarray(trace.series[name], dtype=float)[index], decimals))
+
+
+def _seconds(t: float) -> str:
+    """A time to a tenth of a second, without a trailing ".0"."""
+    return f"{round(float(t), 1):g}"
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1 ("1 failed check", "5 failed checks")."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _lane(pod: str) -> float:
@@ -60,13 +76,26 @@ def _phase_name(phase: int) -> str:
             Phase.FAILED: "ROLLED BACK"}[Phase(int(phase))]
 
 
+def _top_weight(params: dict[str, Any]) -> int:
+    """The last weight before promotion: ``maxWeight``, or the last of ``stepWeights``."""
+    return int(params["step_weights"][-1]) if params.get("step_weights") else int(params["max_weight"])
+
+
+def _settings(params: dict[str, Any]) -> str:
+    """The release's settings as the panel's controls name them."""
+    steps = (f"stepWeights {list(params['step_weights'])}" if params.get("step_weights")
+             else f"stepWeight {params['step_weight']} · maxWeight {params['max_weight']}")
+    testers = "testers by header" if params["header_routing"] else "no testers' rule"
+    return (f"v2: {params['canary_error_rate']:.1%} errors, median {params['canary_latency_ms']:g} ms · "
+            f"interval {params['interval_s']:g} s · {steps} · threshold {params['threshold']} · {testers}")
+
+
 def _status(trace: Trace, k: int, sep: str = " · ") -> str:
     """What the release is doing at step ``k``, then its settings (``sep`` between the two)."""
     s = trace.series
     p = trace.params
     return (f"canary {int(s['canary_weight'][k])} % · {_phase_name(int(s['phase'][k]))} · failed checks "
-            f"{int(s['failed_checks'][k])} of {p['threshold']}{sep}interval {p['interval_s']:g} s · "
-            f"stepWeight {p['step_weight']} · maxWeight {p['max_weight']}")
+            f"{int(s['failed_checks'][k])} of {p['threshold']}{sep}{_settings(p)}")
 
 
 class ReleaseScene(Scene):
@@ -80,8 +109,6 @@ class ReleaseScene(Scene):
         return np.asarray(trace.series["time_s"])
 
     def figure(self, trace: Trace) -> go.Figure:
-        p = trace.params
-        end = self._end(trace)
         fig = make_subplots(rows=3, cols=2, row_heights=[0.44, 0.24, 0.32], vertical_spacing=0.1,
                             horizontal_spacing=0.1, specs=[[{"colspan": 2}, None], [{"colspan": 2}, None], [{}, {}]],
                             subplot_titles=("", "canary weight (% of end users' requests) and Flagger's checks",
@@ -111,15 +138,14 @@ class ReleaseScene(Scene):
         fig.add_trace(go.Scatter(mode="markers", name="check failed", hoverinfo="text",
                                  marker=dict(color=COLORS["vermillion"], symbol=SYMBOLS["failed"], size=12,
                                              line=dict(width=2))), row=2, col=1)
-        fig.add_trace(go.Scatter(x=[0, end], y=[p["max_weight"]] * 2, mode="lines", name="maxWeight",
+        fig.add_trace(go.Scatter(mode="lines", name="maxWeight",
                                  line=dict(color=COLORS["black"], dash="dash", width=1)), row=2, col=1)
-        for col, (metric, limit, label) in enumerate((("success_rate", p["min_success_rate"], "minimum"),
-                                                      ("p99_ms", p["max_latency_ms"], "maximum")), start=1):
+        for col, (metric, label) in enumerate((("success_rate", "minimum"), ("p99_ms", "maximum")), start=1):
             fig.add_trace(go.Scatter(mode="lines", name=f"v2 canary {metric}", showlegend=False,
                                      line=dict(color=VERSION_COLORS[2], width=2.5)), row=3, col=col)
             fig.add_trace(go.Scatter(mode="lines", name=f"primary {metric}", showlegend=False,
                                      line=dict(color=VERSION_COLORS[1], width=2, dash="dot")), row=3, col=col)
-            fig.add_trace(go.Scatter(x=[0, end], y=[limit] * 2, mode="lines", name=f"{label} {metric}",
+            fig.add_trace(go.Scatter(mode="lines", name=f"{label} {metric}",
                                      showlegend=False, line=dict(color=COLORS["black"], dash="dash", width=1)),
                           row=3, col=col)
         for row, col in ((2, 1), (3, 1), (3, 2)):
@@ -127,16 +153,57 @@ class ReleaseScene(Scene):
                                      showlegend=False, name="now"), row=row, col=col)
         fig.update_xaxes(visible=False, range=[0, 10.4], row=1, col=1)
         fig.update_yaxes(visible=False, range=[0.2, 5.2], row=1, col=1)
-        fig.update_xaxes(range=[0, end], row=2, col=1)
         for col in (1, 2):
-            fig.update_xaxes(range=[0, end], title_text="time (s)", row=3, col=col)
+            fig.update_xaxes(title_text="time (s)", row=3, col=col)
         fig.add_annotation(x=4.5, y=2.05, text="mTLS between sidecars", showarrow=False, font=dict(size=11,
                            color=COLORS["grey"]), row=1, col=1)
         fig.update_yaxes(range=[0, 105], row=2, col=1)
-        fig.update_yaxes(range=self._success_range(trace), row=3, col=1)
-        fig.update_yaxes(range=[0, self._latency_top(trace)], row=3, col=2)
         fig.update_layout(legend=dict(orientation="h", x=0, y=0.572, yanchor="bottom"), margin=dict(t=115))
         return apply_style(fig, title=self.title, height=920)
+
+    def layout(self, trace: Trace) -> dict[str, Any]:
+        """The time axes, the metric axes and the labels of the limit lines, from the trace and its settings."""
+        p = trace.params
+        end = self._end(trace)
+        label = dict(showarrow=False, xanchor="right", yanchor="bottom", font=dict(size=11))
+        return {
+            "xaxis2.range": [0, end], "xaxis3.range": [0, end], "xaxis4.range": [0, end],
+            "yaxis3.range": self._success_range(trace), "yaxis4.range": [0, self._latency_top(trace)],
+            "annotations": [
+                dict(label, x=end, y=_top_weight(p), xref="x2", yref="y2", text=f"maxWeight {_top_weight(p)} %"),
+                dict(label, x=end, y=p["min_success_rate"], xref="x3", yref="y3",
+                     text=f"minimum {p['min_success_rate']:g} %", yanchor="top"),
+                dict(label, x=end, y=p["max_latency_ms"], xref="x4", yref="y4",
+                     text=f"P99 limit {p['max_latency_ms']:g} ms"),
+            ],
+        }
+
+    def summary(self, trace: Trace) -> str:
+        """When testers and end users first reached v2, how the release ended, and what v2's errors cost."""
+        s = trace.series
+        times = s["time_s"]
+
+        def first(name: str) -> str:
+            hit = np.flatnonzero(s[name])
+            return f"at {_seconds(times[hit[0]])} s" if len(hit) else "never"
+
+        testers = (f"testers reached v2 {first('tester_canary')}" if trace.first("route-testers")
+                   else "no testers' rule")
+        ended = trace.first("rollback") or trace.first("promote")
+        checks = trace.of_kind("analysis")
+        failed = sum(not e.data["passed"] for e in checks)
+        if ended is None:
+            outcome = f"still analysing at the end, {_count(failed, 'failed check')}"
+        elif ended.kind == "rollback":
+            outcome = (f"rolled back at {_seconds(ended.time_s)} s after {_count(failed, 'failed check')}, at "
+                       f"{int(s['canary_weight'].max())} %")
+        else:
+            outcome = (f"promoted at {_seconds(ended.time_s)} s after {_count(len(checks) - failed, 'passing check')}"
+                       f" and {_count(failed, 'failed one')}")
+        served = int(s["user_canary"].sum())
+        errors = int(s["user_canary_errors"].sum())
+        return (f"<b>This run:</b> {testers}, end users {first('user_canary')}; {outcome}; "
+                f"{errors} of {served} end users' requests to v2 failed.")
 
     # layout values, all from the trace
     @staticmethod
@@ -158,13 +225,13 @@ class ReleaseScene(Scene):
         return float(max(trace.params["max_latency_ms"] * 1.25, float(seen.max()) * 1.1 if len(seen) else 0.0))
 
     @staticmethod
-    def _edges() -> tuple[list[float], list[float]]:
+    def _edges() -> tuple[np.ndarray, np.ndarray]:
         xs: list[float] = []
         ys: list[float] = []
         for pod in _PODS:
             xs += [_CALLER[0], _CALLER_CAR[0], _POD_CAR_X, _PODS[pod][0], math.nan]
             ys += [_CALLER[1], _CALLER_CAR[1], _lane(pod), _lane(pod), math.nan]
-        return xs, ys
+        return _line(xs), _line(ys)
 
     def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
         s = trace.series
@@ -238,8 +305,9 @@ class ReleaseScene(Scene):
         weight_at = {e.time_s: w for e, w in ((e, self._weight_before(trace, e.time_s)) for e in checks)}
         top = self._latency_top(trace)
         low, high = self._success_range(trace)
+        end = self._end(trace)
         return [
-            dict(x=px, y=py),
+            dict(x=_line(px), y=_line(py)),
             dict(),
             dict(x=xs, y=ys, text=names, hovertext=hover,
                  marker=dict(color=colours, symbol=symbols, size=sizes, line=dict(color="#222", width=1))),
@@ -253,13 +321,13 @@ class ReleaseScene(Scene):
                             for e in ok]),
             dict(x=_kept([e.time_s for e in bad]), y=_kept([weight_at[e.time_s] for e in bad]),
                  hovertext=[f"{e.time_s:g} s: failed check {e.data['failed_checks']}: {e.data['why']}" for e in bad]),
-            dict(),
+            dict(x=[0, end], y=[float(_top_weight(p))] * 2),
             _history(trace, "canary_success_rate", k, 2),
             _history(trace, "primary_success_rate", k, 2),
-            dict(),
+            dict(x=[0, end], y=[float(p["min_success_rate"])] * 2),
             _history(trace, "canary_p99_ms", k, 0),
             _history(trace, "primary_p99_ms", k, 0),
-            dict(),
+            dict(x=[0, end], y=[float(p["max_latency_ms"])] * 2),
             dict(x=[t, t], y=[0, 105]),
             dict(x=[t, t], y=[low, high]),
             dict(x=[t, t], y=[0, top]),
@@ -304,23 +372,15 @@ class OutlierScene(Scene):
     title = "Outlier detection: a failing endpoint ejected and brought back"
 
     def figure(self, trace: Trace) -> go.Figure:
-        p = trace.params
-        n = p["endpoints"]
-        end = float(trace.series["time_s"][-1])
         fig = make_subplots(rows=3, cols=1, row_heights=[0.3, 0.4, 0.3], vertical_spacing=0.14)
         fig.add_trace(go.Scatter(mode="lines", name="traffic", hoverinfo="skip", showlegend=False,
                                  line=dict(color=COLORS["grey"], width=1)), row=1, col=1)
         fig.add_trace(go.Scatter(mode="markers+text", name="endpoints", hoverinfo="text", showlegend=False,
                                  textposition="bottom center", textfont=dict(size=10)), row=1, col=1)
-        fig.add_trace(go.Scatter(x=[(n - 1) / 2], y=[2.0], mode="markers+text", text=["client's Envoy"],
+        fig.add_trace(go.Scatter(mode="markers+text", text=["client's Envoy"],
                                  textposition="top center", hoverinfo="skip", showlegend=False,
                                  marker=dict(symbol="hexagon", size=22, color=COLORS["green"])), row=1, col=1)
-        tx: list[float] = []
-        ty: list[float] = []
-        for tick in trace.series["ticks_s"]:
-            tx += [float(tick), float(tick), math.nan]
-            ty += [-0.5, n - 0.5, math.nan]
-        fig.add_trace(go.Scatter(x=tx, y=ty, mode="lines", name="interval tick", hoverinfo="skip", showlegend=False,
+        fig.add_trace(go.Scatter(mode="lines", name="interval tick", hoverinfo="skip", showlegend=False,
                                  line=dict(color=COLORS["light"], width=1, dash="dot")), row=2, col=1)
         fig.add_trace(go.Scatter(mode="lines", name="ejected", line=dict(color=COLORS["vermillion"], width=8)),
                       row=2, col=1)
@@ -336,20 +396,46 @@ class OutlierScene(Scene):
         for row in (2, 3):
             fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
                                      showlegend=False, name="now"), row=row, col=1)
-        fig.update_xaxes(visible=False, range=[-0.8, n - 0.2], row=1, col=1)
+        fig.update_xaxes(visible=False, row=1, col=1)
         fig.update_yaxes(visible=False, range=[-1.1, 3.1], row=1, col=1)
-        fig.update_xaxes(range=[0, end], row=2, col=1)
-        fig.update_xaxes(range=[0, end], title_text="time (s)", row=3, col=1)
-        fig.update_yaxes(range=[-0.6, n - 0.4], tickvals=list(range(n)), ticktext=[f"ep-{i}" for i in range(n)],
-                         title_text="out of the pool", row=2, col=1)
-        fig.update_yaxes(range=[0, self._error_top(trace)], title_text="errors / s", row=3, col=1)
+        fig.update_xaxes(title_text="time (s)", row=3, col=1)
+        fig.update_yaxes(title_text="out of the pool", automargin=True, title_standoff=8, row=2, col=1)
+        fig.update_yaxes(title_text="errors / s", row=3, col=1)
         fig.update_layout(legend=dict(orientation="h", x=0, y=0.655, yanchor="bottom"), margin=dict(t=115))
         return apply_style(fig, title=self.title, height=820)
+
+    def layout(self, trace: Trace) -> dict[str, Any]:
+        """The pool's width, one row per endpoint, the time axes and the errors' axis, from the trace."""
+        n = trace.params["endpoints"]
+        end = float(trace.series["time_s"][-1])
+        # every other name in a big pool (the rows are thin), the failing endpoint's always among them
+        shown = [i for i in range(n) if n <= 12 or (i - trace.params["bad_endpoint"]) % 2 == 0]
+        return {
+            "xaxis.range": [-0.8, n - 0.2], "xaxis2.range": [0, end], "xaxis3.range": [0, end],
+            "yaxis2.range": [-0.6, n - 0.4], "yaxis2.tickvals": list(shown),
+            "yaxis2.ticktext": [f"ep-{i}" for i in shown],
+            "yaxis3.range": [0, self._error_top(trace)],
+        }
+
+    def summary(self, trace: Trace) -> str:
+        """When the failing endpoint was ejected and returned, refused ejections, what users saw."""
+        p = trace.params
+        s = trace.series
+        name = f"ep-{p['bad_endpoint']}"
+        moves = [f"{'out' if e.kind == 'eject' else 'back'} at {_seconds(e.time_s)} s"
+                 for e in trace.of_kind("eject", "return")]
+        refused = trace.of_kind("eject-refused")
+        pool = (f"{name} " + ", ".join(moves) if moves else f"{name} never ejected") + (
+            f" ({_count(len(refused), 'ejection')} refused: one endpoint is {refused[0].data['would_eject_percent']:g} % of "
+            f"the pool, maxEjectionPercent {p['max_ejection_percent']})" if refused else "")
+        retried = int(s["retried"].sum())
+        return (f"<b>This run:</b> {pool}; end users saw {int(s['user_errors'].sum())} errors of "
+                f"{int(s['user_requests'].sum())} requests; {retried} failed attempts retried.")
 
     @staticmethod
     def _error_top(trace: Trace) -> float:
         peak = int(max(trace.series["failed"].sum(axis=1).max(), trace.series["user_errors"].max()))
-        return float(max(5, peak + 1))
+        return float(max(5, math.ceil(peak * 1.1) + 1))  # room above the highest step
 
     def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
         s = trace.series
@@ -401,13 +487,19 @@ class OutlierScene(Scene):
             by += [float(h), float(h), math.nan]
         refused = [e for e in trace.of_kind("eject-refused") if e.time_s <= t]
         now = reveal(s["time_s"], k)
+        tx: list[float] = []
+        ty: list[float] = []
+        for tick in s["ticks_s"]:
+            tx += [float(tick), float(tick), math.nan]
+            ty += [-0.5, n - 0.5, math.nan]
         return [
-            dict(x=lx, y=ly),
+            dict(x=_line(lx), y=_line(ly)),
             dict(x=ex, y=ey, text=labels, hovertext=hover,
-                 marker=dict(color=colours, symbol=symbols, size=22, line=dict(color="#222", width=1))),
-            dict(),
-            dict(),
-            dict(x=_kept(bx), y=_kept(by)),
+                 marker=dict(color=colours, symbol=symbols, size=22 if n <= 12 else 14,
+                             line=dict(color="#222", width=1))),
+            dict(x=[(n - 1) / 2], y=[2.0]),
+            dict(x=_line(tx), y=_line(ty)),
+            dict(x=_line(_kept(bx)), y=_line(_kept(by))),
             dict(x=_kept(rx), y=_kept(ry), hovertext=rh),
             dict(x=_kept([e.time_s for e in refused]), y=_kept([float(e.subject.split("-")[1]) for e in refused]),
                  hovertext=[f"{e.time_s:.1f} s: ejecting would take {e.data['would_eject_percent']} % of the pool "
@@ -423,9 +515,13 @@ class OutlierScene(Scene):
         p = trace.params
         t = float(s["time_s"][k])
         out = int(s["ejected"][k].sum())
-        sub = (f"{out} of {p['endpoints']} endpoints out · consecutive5xxErrors {p['consecutive_5xx']}</sup><br><sup>"
-               f"interval {p['interval_s']:g} s · baseEjectionTime {p['base_ejection_s']:g} s · "
-               f"maxEjectionPercent {p['max_ejection_percent']}")
+        failure = {"500": "HTTP 500", "503": "HTTP 503", "connect-failure": "refused connections"}[p["failure"]]
+        retries = "connect failures and 503" if p["retry_503"] else "connect failures, not 503"
+        always = " · always eject one host" if p["always_eject_one_host"] else ""
+        sub = (f"{out} of {p['endpoints']} endpoints out · ep-{p['bad_endpoint']} fails with {failure} from "
+               f"{p['fail_from_s']:g} to {p['fail_until_s']:g} s · retries on {retries}</sup><br><sup>"
+               f"consecutive5xxErrors {p['consecutive_5xx']} · interval {p['interval_s']:g} s · "
+               f"baseEjectionTime {p['base_ejection_s']:g} s · maxEjectionPercent {p['max_ejection_percent']}{always}")
         return {"title": {"text": f"{self.title} — t = {t:.0f} s<br><sup>{sub}</sup>"}}
 
     def caption(self, trace: Trace, k: int) -> str:

@@ -18,6 +18,7 @@ from labsupport.course import find_lessons
 from labsupport.sim import ParameterError
 from labsupport.sim.containers import oom_kills, run_host
 from labsupport.sim.kubernetes import run_cluster
+from labsupport.sim.mesh import Sample, run_outlier, run_release
 from labsupport.sim.overview import run_overview
 from labsupport.sim.packaging import run_machine
 from labsupport.sim.serverless import init_s, latency_percentiles, run_serverless
@@ -261,6 +262,119 @@ def _pending_after_a_node_death() -> None:
     evicted = min(e.time_s for e in crowded.of_kind("delete-pod") if e.data["reason"] == "evicted")
     pending = crowded.series["time_s"][crowded.series["pending"] > 0]
     assert pending.size and pending[0] == evicted
+
+
+# ---- 05 mesh: release_panel passes its six controls to run_release (seed 0); outlier_panel passes its seven ----
+# ---- to run_outlier, keeping the failing endpoint (ep-3) inside a smaller pool --------------------------------
+
+def _ended(trace) -> tuple[str, float]:
+    end = trace.first("rollback") or trace.first("promote")
+    assert end is not None
+    return end.kind, end.time_s
+
+
+def _rollbacks(seeds: range, **values) -> int:
+    return sum(run_release(seed=seed, **values).first("rollback") is not None for seed in seeds)
+
+
+@case("05_mesh", "raise **v2 error rate**")
+def _error_rate_luck() -> None:
+    # The panel's run: 0.5 % promoted at 240 s after one failed check, 1 % rolled back at 300 s.
+    assert _ended(run_release(canary_error_rate=0)) == ("promote", 210.0)
+    half = run_release(canary_error_rate=0.005)
+    assert _ended(half) == ("promote", 240.0) and sum(not e.data["passed"] for e in half.of_kind("analysis")) == 1
+    assert _ended(run_release(canary_error_rate=0.01)) == ("rollback", 300.0)
+    # About 75 requests per check at 10 %: 60 end users' and 15 testers'.
+    first = run_release(canary_error_rate=0.01).of_kind("analysis")[0]
+    assert 60 <= first.data["requests"] <= 90
+    # Over twenty seeds: 1 % is a toss of a coin, 1.5 % almost always rolls back.
+    seeds = range(20)
+    assert _rollbacks(seeds, canary_error_rate=0) == 0
+    assert 7 <= _rollbacks(seeds, canary_error_rate=0.01) <= 13
+    assert _rollbacks(seeds, canary_error_rate=0.015) >= 18
+    # One step of 50 % needs one passing check: 2 % still promoted here (after 3 failed checks), 2.5 % rolled back.
+    big = run_release(step_weight=50, canary_error_rate=0.02)
+    assert _ended(big)[0] == "promote" and sum(not e.data["passed"] for e in big.of_kind("analysis")) == 3
+    assert _ended(run_release(step_weight=50, canary_error_rate=0.025))[0] == "rollback"
+    assert _rollbacks(seeds, step_weight=50, canary_error_rate=0.01) < _rollbacks(seeds, canary_error_rate=0.01)
+
+
+@case("05_mesh", "set **v2 median latency** to 300 ms")
+def _slow_v2() -> None:
+    trace = run_release(canary_latency_ms=300)
+    assert _ended(trace) == ("rollback", 270.0)
+    assert trace.series["user_canary_errors"].sum() == 0 and trace.series["tester_canary_errors"].sum() == 0
+    failed = [e for e in trace.of_kind("analysis") if not e.data["passed"]]
+    assert len(failed) == 5 and all("P99" in e.data["why"] and 500 < e.data["p99_ms"] < 750 for e in failed)
+
+
+@case("05_mesh", "turn **testers by header** off and on")
+def _testers_first() -> None:
+    def first_s(trace, name: str) -> float:
+        return float(trace.series["time_s"][np.flatnonzero(trace.series[name])[0]])
+
+    on, off = run_release(header_routing=True), run_release(header_routing=False)
+    assert _times(on, "detect") == [30.0] and _times(on, "route-testers") == [30.0]
+    assert first_s(on, "tester_canary") == 30.0 and first_s(on, "user_canary") == 60.0
+    assert not off.of_kind("route-testers") and first_s(off, "tester_canary") >= 60.0  # the weight, like everyone
+    drawn = np.flatnonzero((on.series["sample"] == Sample.TESTER_CANARY).any(axis=1))
+    assert on.series["time_s"][drawn[0]] >= 30.0  # the first blue diamond: never before the rule, maybe later
+
+
+@case("05_mesh", "set **interval** to 2.5 s")
+def _short_interval_release() -> None:
+    usual, short = run_release(), run_release(interval_s=2.5)
+    assert [e.kind for e in short.events] == [e.kind for e in usual.events]
+    assert all(abs(a.time_s / 12 - b.time_s) < 1e-9 for a, b in zip(usual.events, short.events, strict=True))
+    assert _ended(short) == ("promote", 17.5)
+    assert max(e.data["requests"] for e in short.of_kind("analysis")) < 40  # a check judges a few requests
+
+
+@case("05_mesh", "set **step weight** to 100")
+def _one_step() -> None:
+    with pytest.raises(ParameterError, match=r"step_weight \(100\) must be at most max_weight \(50\)"):
+        run_release(step_weight=100)
+    one = run_release(step_weight=50)
+    assert [(e.time_s, e.data["canary"]) for e in one.of_kind("set-weight")] == [(60.0, 50), (120.0, 0)]
+    assert _ended(one) == ("promote", 90.0) and len(one.of_kind("analysis")) == 1
+
+
+def _pool(**values):
+    return run_outlier(seed=0, bad_endpoint=min(3, int(values.get("endpoints", 10)) - 1), **values)
+
+
+@case("05_mesh", "set **endpoints** to 9")
+def _nine_endpoints() -> None:
+    nine = _pool(endpoints=9)
+    assert not nine.of_kind("eject") and nine.of_kind("eject-refused")[0].data["would_eject_percent"] == 11.1
+    assert int(nine.series["user_errors"].sum()) == 379 and int(_pool().series["user_errors"].sum()) == 10
+    assert _pool(endpoints=9, max_ejection_percent=20).of_kind("eject")
+
+
+@case("05_mesh", "tick **always eject one host**")
+def _always_eject_one() -> None:
+    assert not _pool(endpoints=5).of_kind("eject")
+    trace = _pool(endpoints=5, always_eject_one_host=True)
+    assert trace.of_kind("eject") and int(trace.series["user_errors"].sum()) == 10
+
+
+@case("05_mesh", "set **failure** to `connect-failure`")
+def _retried_failures() -> None:
+    def moments(trace) -> list[tuple[str, float]]:
+        return [(e.kind, round(e.time_s, 1)) for e in trace.of_kind("eject", "return")]
+
+    refused = _pool(failure="connect-failure")
+    assert moments(refused) == moments(_pool()) and int(refused.series["user_errors"].sum()) == 0
+    assert int(refused.series["retried"].sum()) > 0
+    assert int(_pool(failure="503").series["user_errors"].sum()) == 10
+    assert int(_pool(failure="503", retry_503=True).series["user_errors"].sum()) == 0
+
+
+@case("05_mesh", "set **baseEjectionTime** to 120 s")
+def _long_ejection() -> None:
+    trace = _pool(base_ejection_s=120)
+    assert len(trace.of_kind("eject")) == 1 and _times(trace, "return") == [150.0]
+    assert int(trace.series["user_errors"].sum()) == 5
 
 
 # ---- 06 serverless: serverless_panel passes its six controls to run_serverless --------------------------------

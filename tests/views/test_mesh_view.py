@@ -7,6 +7,7 @@ import json
 import numpy as np
 
 from labsupport.sim.mesh import Sample, run_outlier, run_release
+from labsupport.views._scene import widget_safe
 from labsupport.views.mesh import OutlierScene, ReleaseScene, mesh_animate, outlier_panel, release_panel
 from tests.views.panels import assert_bad_setting_is_explained
 
@@ -63,13 +64,15 @@ def test_requests_hop_through_the_sidecars_coloured_by_version() -> None:
 def test_layout_is_computed_from_the_trace() -> None:
     scene = ReleaseScene()
     slow = run_release(canary_latency_ms=900, max_latency_ms=1200, min_success_rate=90, header_routing=False)
-    fig = scene.figure(slow)
+    fig = scene.still(slow)
     assert fig.layout.yaxis4.range[1] >= 1.25 * 1200
     assert fig.layout.yaxis3.range[0] <= 89 and fig.layout.xaxis2.range[1] == float(slow.series["time_s"][-1] + 1)
     assert list(fig.data[12].y) == [50, 50]  # maxWeight
     assert list(fig.data[15].y) == [90, 90] and list(fig.data[18].y) == [1200, 1200]
+    labels = [a.text for a in fig.layout.annotations]
+    assert {"maxWeight 50 %", "minimum 90 %", "P99 limit 1200 ms"} <= set(labels)
     short = run_release(interval_s=2.5, step_weight=50, max_weight=50)
-    assert scene.figure(short).layout.xaxis2.range[1] < 20
+    assert scene.still(short).layout.xaxis2.range[1] < 20
     assert "stepWeight 50" in scene.layout_at(short, 0)["title"]["text"]
     assert "push-config" in scene.caption(short, int(np.searchsorted(short.series["time_s"], 5.0)))
 
@@ -108,3 +111,22 @@ def test_outlier_panel_reruns_and_explains() -> None:
     panel.controls["always_eject_one_host"].value = True
     assert panel.trace.of_kind("eject")
     assert_bad_setting_is_explained(panel, "max_ejection_percent", 120, "max_ejection_percent must be at most 100", 10)
+
+
+def _nan_in_lists(value: object) -> bool:
+    if isinstance(value, dict):
+        return any(_nan_in_lists(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(x, float) and x != x or _nan_in_lists(x) for x in value)
+    return False
+
+
+def test_panels_send_no_nan_as_json() -> None:
+    """Line breaks (NaN) go to the browser as float arrays: a list holding NaN is not JSON, and Jupyter warns in
+    the learner's cell when it must send one."""
+    for make in (release_panel, outlier_panel):
+        panel = make()
+        fig = panel.figure
+        assert not _nan_in_lists([widget_safe(trace.to_plotly_json()) for trace in fig.data]), make.__name__
+        for k in range(0, len(panel.scene.times(panel.trace)), 5):
+            assert not _nan_in_lists([widget_safe(u) for u in panel.scene.frame(panel.trace, k)]), (make.__name__, k)

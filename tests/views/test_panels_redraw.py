@@ -15,6 +15,7 @@ import pytest
 from labsupport.views.choosing import choosing_panel
 from labsupport.views.containers import containers_panel
 from labsupport.views.kubernetes import kubernetes_panel
+from labsupport.views.mesh import outlier_panel, release_panel
 from labsupport.views.overview import overview_panel
 from labsupport.views.packaging import packaging_panel
 from labsupport.views.serverless import serverless_panel
@@ -63,6 +64,24 @@ PANELS: dict[str, tuple[Callable[[], Any], dict[str, Label]]] = {
     "04 kubernetes": (kubernetes_panel, {
         "kill_node": lambda v, values: "no node killed" if v is None else f"node-{v} down at {values['kill_at_s']:.0f} s",
         "kill_at_s": lambda v, values: None if values["kill_node"] is None else f"down at {v:.0f} s",
+    }),
+    "05 release": (release_panel, {
+        "canary_error_rate": lambda v, _: f"v2: {v:.1%} errors",
+        "canary_latency_ms": lambda v, _: f"median {v:g} ms",
+        "step_weight": lambda v, _: f"stepWeight {v} ·",
+        "interval_s": lambda v, _: f"interval {v:g} s",
+        "threshold": lambda v, _: f"threshold {v} ·",
+        "header_routing": lambda v, _: "testers by header" if v else "no testers' rule",
+    }),
+    "05 outlier": (outlier_panel, {
+        "endpoints": lambda v, _: f"of {v} endpoints out",
+        "max_ejection_percent": lambda v, _: f"maxEjectionPercent {v}",
+        "always_eject_one_host": lambda v, _: "always eject one host" if v else None,
+        "base_ejection_s": lambda v, _: f"baseEjectionTime {v:g} s",
+        "interval_s": lambda v, _: f"interval {v:g} s",
+        "failure": lambda v, _: {"500": "fails with HTTP 500", "503": "fails with HTTP 503",
+                                 "connect-failure": "fails with refused connections"}[v],
+        "retry_503": lambda v, _: "connect failures and 503" if v else "connect failures, not 503",
     }),
     "06 serverless": (serverless_panel, {
         "provisioned": lambda v, _: f"({v} provisioned)" if v else None,
