@@ -37,8 +37,8 @@ LESSONS = {
                            live_markers=1),
     "03_containers": Expect(plots=5, control="containers", new_value="6", text_after="container-5",
                             live_markers=1),
-    "04_kubernetes": Expect(plots=2, control="kill at", new_value="10", text_after="NotReady",
-                            live_markers=9),  # the cluster panel is the 2nd figure: 5 components, 4 pods
+    "04_kubernetes": Expect(plots=3, control="kill at", new_value="10", text_after="NotReady",
+                            live_markers=9),  # the cluster panel is the 3rd figure: 5 components, 4 pods
     "05_mesh": Expect(plots=5, control="baseEjectionTime", new_value="45", text_after="baseEjectionTime 45 s",
                       live_markers=11),  # the outlier panel is the last figure: ten endpoints and the client's Envoy
     "06_serverless": Expect(plots=4, control="provisioned", new_value="5", text_after="5 provisioned",
