@@ -535,16 +535,8 @@ class OutlierScene(Scene):
 # ---- animations and panels ---------------------------------------------------------------------------------
 
 def mesh_animate(scene: Scene, trace: Trace, *, every: int = 1, frame_ms: int = 150) -> Animation:
-    """``animate`` with Play/Pause on a row of their own above the time slider, and time shown in seconds."""
-    animation = animate(scene, trace, every=every, frame_ms=frame_ms, label=lambda t: f"{t:.1f} s")
-    layout = animation.spec["layout"]
-    margin = {**layout.get("margin", {}), "b": 190}
-    plot_px = float(layout.get("height", 600)) - float(margin.get("t", 70)) - margin["b"]
-    layout["margin"] = margin
-    # in pixels below the plot: the x-axis title, then the buttons' row, then the slider with its readout
-    layout["updatemenus"][0].update(x=0.0, y=-55 / plot_px, yanchor="top", pad=dict(t=0, r=10))
-    layout["sliders"][0].update(x=0.0, len=1.0, y=-100 / plot_px, yanchor="top")
-    return animation
+    """``animate`` with the time shown to a tenth of a second (a short interval moves in fractions of one)."""
+    return animate(scene, trace, every=every, frame_ms=frame_ms, label=lambda t: f"{t:.1f} s")
 
 
 def release_panel(**initial: Any) -> Any:
