@@ -19,28 +19,29 @@ def check_number(name: str, value: Any, *, low: float | None = None, high: float
                  low_open: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ParameterError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
+    number = float(value)
+    if not math.isfinite(number):
         raise ParameterError(f"{name} must be a finite number, got {value!r}")
-    if low is not None and (value <= low if low_open else value < low):
+    if low is not None and (number <= low if low_open else number < low):
         bound = f"greater than {low:g}" if low_open else f"at least {low:g}"
-        raise ParameterError(f"{name} must be {bound}, got {value:g}")
-    if high is not None and value > high:
-        raise ParameterError(f"{name} must be at most {high:g}, got {value:g}")
-    return value
+        raise ParameterError(f"{name} must be {bound}, got {number:g}")
+    if high is not None and number > high:
+        raise ParameterError(f"{name} must be at most {high:g}, got {number:g}")
+    return number
 
 
 def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ParameterError(f"{name} must be a whole number, got {type(value).__name__} {value!r}")
-    if low is not None and value < low:
-        raise ParameterError(f"{name} must be at least {low}, got {value}")
-    if high is not None and value > high:
-        raise ParameterError(f"{name} must be at most {high}, got {value}")
-    return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        whole = value
+    elif isinstance(value, float) and value.is_integer():
+        whole = int(value)
+    else:
+        raise ParameterError(f"{name} must be a whole number, got {type(value).__name__} {value!r}")
+    if low is not None and whole < low:
+        raise ParameterError(f"{name} must be at least {low}, got {whole}")
+    if high is not None and whole > high:
+        raise ParameterError(f"{name} must be at most {high}, got {whole}")
+    return whole
 
 
 def with_overrides(base: P, overrides: dict[str, Any]) -> P:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Event", "EventQueue", "Trace", "freeze", "generator", "rng"]
+__all__ = ["Event", "EventQueue", "Result", "Schema", "Series", "Trace", "freeze", "generator", "rng"]
 
 
 def freeze(mapping: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
@@ -121,8 +121,11 @@ class Trace:
     seed: int
     events: tuple[Event, ...]
     series: Mapping[str, np.ndarray]
+    schema: Schema | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.schema is not None:
+            self.schema.check(self.series, where=f"the {self.model} trace")
         object.__setattr__(self, "params", freeze(self.params))
         object.__setattr__(self, "events", tuple(self.events))
         object.__setattr__(self, "series", freeze({k: _readonly(v) for k, v in self.series.items()}))
@@ -156,3 +159,90 @@ class Trace:
         """The event log as text, one event per line."""
         events = self.events if limit is None else self.events[:limit]
         return "\n".join(e.describe() for e in events)
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One series a model records: its ``name``, ``unit`` (``"s"``, ``"MB"``, ``"cores"``, ``"share"`` for 0..1,
+    ``"count"``, ``"USD"``, ``""`` for a flag or a label) and ``axes``, the name of each dimension (``("time",)``,
+    ``("time", "instance")``). Series that name the same axis have the same length along it."""
+
+    name: str
+    unit: str
+    axes: tuple[str, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Schema:
+    """What a model declares it records, in one place (as Mesa's DataCollector declares what it gathers).
+
+    Views and tests read ``schema.series`` for names, units and shapes; :meth:`check` makes a run that records
+    anything else, or leaves a declared series out, fail where it is made rather than in a view.
+    """
+
+    model: str
+    series: tuple[Series, ...]
+
+    def __post_init__(self) -> None:
+        names = [s.name for s in self.series]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.model}: a series is declared twice: {names}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.series)
+
+    def __getitem__(self, name: str) -> Series:
+        for s in self.series:
+            if s.name == name:
+                return s
+        raise KeyError(f"{self.model} declares no series {name!r}; it declares {', '.join(self.names)}")
+
+    def check(self, values: Mapping[str, Any], *, where: str = "") -> None:
+        where = where or f"the {self.model} run"
+        missing = [n for n in self.names if n not in values]
+        extra = sorted(set(values) - set(self.names))
+        if missing or extra:
+            raise ValueError(f"{where} must record exactly its declared series: "
+                             f"missing {missing or 'none'}, undeclared {extra or 'none'}")
+        lengths: dict[str, tuple[int, str]] = {}
+        for s in self.series:
+            shape = np.shape(values[s.name])
+            if len(shape) != len(s.axes):
+                raise ValueError(f"{where}: series {s.name!r} has shape {shape}, declared axes {s.axes}")
+            for axis, n in zip(s.axes, shape, strict=True):
+                seen = lengths.setdefault(axis, (n, s.name))
+                if seen[0] != n:
+                    raise ValueError(f"{where}: axis {axis!r} is {n} long in {s.name!r} but {seen[0]} in {seen[1]!r}")
+
+    def trace(self, *, params: Mapping[str, Any], seed: int, events: Any, series: Mapping[str, Any]) -> Trace:
+        return Trace(model=self.model, params=params, seed=seed, events=tuple(events), series=series, schema=self)
+
+    def result(self, *, params: Mapping[str, Any], seed: int, values: Mapping[str, Any],
+               computed: Mapping[str, Any] | None = None) -> Result:
+        return Result(model=self.model, params=params, seed=seed, values=values, computed=computed or {},
+                      schema=self)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a model with no time axis produced: a comparison, a packing, a cost curve.
+
+    ``params`` holds the inputs only; ``values`` the declared arrays (read-only); ``computed`` what the model
+    concluded from them (a recommendation, a break-even rate).
+    """
+
+    model: str
+    params: Mapping[str, Any]
+    seed: int
+    values: Mapping[str, np.ndarray]
+    computed: Mapping[str, Any] = field(default_factory=freeze)
+    schema: Schema | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.schema is not None:
+            self.schema.check(self.values, where=f"the {self.model} result")
+        object.__setattr__(self, "params", freeze(self.params))
+        object.__setattr__(self, "values", freeze({k: _readonly(v) for k, v in self.values.items()}))
+        object.__setattr__(self, "computed", freeze(self.computed))

@@ -1,0 +1,109 @@
+"""The one small engine every model runs on: a future-event list, handlers by kind, declared series.
+
+A model is a subclass of :class:`Simulation` with one method per kind of event, as SimPy's processes and
+Mesa's agents structure theirs::
+
+    class Machine(Simulation):
+        SCHEMA = Schema("machine", (Series("memory_mb", "MB", ("time", "instance")), ...))
+
+        def on_tick(self, step: int) -> None:      # handles the "tick" events
+            ...
+            self.schedule(self.now + 1.0, "tick", step=step + 1)
+
+        def on_oom_kill(self, victim: str) -> None:  # "oom-kill": the dash becomes an underscore
+            self.record("oom-kill", victim, "kernel", rss_mb=...)
+
+    sim = Machine(params, seed)
+    sim.schedule(0.0, "tick", step=0)
+    sim.run(until_s=params.duration_s)
+    return sim.trace(params=asdict(params), series={...})
+
+Time only advances by popping the next event (``(time_s, priority, sequence)`` order, so same-time events
+come out first-in first-out and a rerun pops them in the same order). A model that advances in fixed steps
+schedules a ``tick`` per step; work that is the same for every step (numpy over all steps at once) belongs
+after :meth:`Simulation.run`. What a model *records* (:meth:`Simulation.record`) is the trace's event log; what
+it *schedules* is its own business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from labsupport.sim._trace import Event, EventQueue, Result, Schema, Trace, generator
+
+__all__ = ["Simulation"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Scheduled:
+    kind: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Simulation:
+    """Base class of a model: schedule events, handle them in ``on_<kind>`` methods, record what happened.
+
+    ``SCHEMA`` declares the model's name and the series its trace holds (see :class:`~labsupport.sim.Schema`);
+    :meth:`trace` checks the series against it.
+    """
+
+    SCHEMA: ClassVar[Schema]
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self.random = generator(seed)
+        self.now = 0.0
+        self.events: list[Event] = []
+        self._queue = EventQueue()
+
+    # -- time -----------------------------------------------------------------------------------------
+    def schedule(self, time_s: float, kind: str, *, priority: int = 0, **data: Any) -> None:
+        """Have ``on_<kind>(**data)`` called at ``time_s`` (never earlier than now)."""
+        if time_s < self.now:
+            raise ValueError(f"cannot schedule {kind!r} at {time_s} s: the model is already at {self.now} s")
+        self._queue.push(time_s, _Scheduled(kind, data), priority)
+
+    def run(self, until_s: float = float("inf")) -> None:
+        """Handle events in time order until none is left or the next is later than ``until_s``."""
+        while self._queue and self._queue.peek_time() <= until_s:
+            self.now, item = self._queue.pop()
+            self.handler(item.kind)(**item.data)
+
+    def handler(self, kind: str) -> Any:
+        method = getattr(self, "on_" + kind.replace("-", "_"), None)
+        if method is None:
+            raise NotImplementedError(f"{type(self).__name__} has no handler on_{kind.replace('-', '_')}")
+        return method
+
+    @property
+    def pending(self) -> int:
+        """How many events are scheduled and not yet handled."""
+        return len(self._queue)
+
+    # -- what happened --------------------------------------------------------------------------------
+    def record(self, kind: str, subject: str = "", actor: str = "", *, at_s: float | None = None,
+               **data: Any) -> Event:
+        """Log an event at the current time (or ``at_s``) in the trace."""
+        event = Event(self.now if at_s is None else float(at_s), kind, subject, actor, data)
+        self.events.append(event)
+        return event
+
+    def trace(self, params: Mapping[str, Any], series: Mapping[str, Any], *,
+              events: Sequence[Event] | None = None, sort: bool = False) -> Trace:
+        """The run's trace; ``series`` must be exactly what ``SCHEMA`` declares.
+
+        ``sort=True`` orders the log by time (stable: same-time events keep the order they were recorded in),
+        for models that record some events after the fact.
+        """
+        log = list(self.events if events is None else events)
+        if sort:
+            log.sort(key=lambda e: e.time_s)
+        return self.SCHEMA.trace(params=params, seed=self.seed, events=log, series=series)
+
+    def result(self, params: Mapping[str, Any], values: Mapping[str, Any],
+               computed: Mapping[str, Any] | None = None) -> Result:
+        """A result without a time axis (see :class:`~labsupport.sim.Result`)."""
+        return self.SCHEMA.result(params=params, seed=self.seed, values=values, computed=computed)
+
