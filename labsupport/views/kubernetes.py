@@ -10,7 +10,8 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.kubernetes import ACTORS, PodState
-from labsupport.views._scene import Scene, event_list_html, reveal, step_events
+from labsupport.views._controls import choice, integer, live_panel, number
+from labsupport.views._scene import LivePanel, Scene, event_list_html, reveal, step_events
 from labsupport.views._style import COLORS, SYMBOLS, apply_style
 
 __all__ = ["ACTOR_COLORS", "ClusterScene", "kubernetes_panel", "placement_scores_figure"]
@@ -214,40 +215,24 @@ class ClusterScene(Scene):
         return f"<b>t = {t:.0f} s</b>:{event_list_html(recent, ACTOR_COLORS, limit=12)}"
 
 
-def kubernetes_panel(**initial: Any) -> Any:
+def kubernetes_panel(**initial: Any) -> LivePanel:
     """The lesson's live panel: replicas, the node to kill and when, maxSurge rerun the cluster model."""
-    import ipywidgets as widgets
-
     from labsupport.sim.kubernetes import ClusterParams, run_cluster
-    from labsupport.views._scene import LivePanel
 
-    d = ClusterParams()
-    style = {"description_width": "initial"}
-    controls = {
+    def options(*values: int | str) -> list[tuple[str, int | str]]:  # labels and values (pairs for every one)
+        return [(str(value), value) for value in values]
+
+    controls = (
         # Up to what three nodes hold (8 pods of 250m CPU each on 2000m): above 16, a node's death leaves pods
         # Pending, since the two others hold 16.
-        "replicas": widgets.IntSlider(value=initial.get("replicas", d.replicas), min=0, max=24,
-                                      description="replicas", style=style),
-        "kill_node": widgets.Dropdown(options=[("none", None), ("node-0", 0), ("node-1", 1), ("node-2", 2)],
-                                      value=initial.get("kill_node", d.kill_node), description="kill node",
-                                      style=style),
-        "kill_at_s": widgets.FloatSlider(value=initial.get("kill_at_s", d.kill_at_s), min=0, max=90, step=5,
-                                         description="kill at (s)", style=style),
-        "max_surge": widgets.Dropdown(options=["0", "1", "2", "25%", "50%", "100%"],
-                                      value=str(initial.get("max_surge", d.max_surge)),
-                                      description="maxSurge", style=style),
-        "max_unavailable": widgets.Dropdown(options=["0", "1", "2", "25%", "50%"],
-                                            value=str(initial.get("max_unavailable", d.max_unavailable)),
-                                            description="maxUnavailable", style=style),
-    }
-
-    def run(**values: Any) -> Trace:
-        for name in ("max_surge", "max_unavailable"):
-            if isinstance(values[name], str) and values[name].isdigit():
-                values[name] = int(values[name])
-        return run_cluster(**values)
-
-    return LivePanel(ClusterScene(), run, controls, start_step=int(initial.get("start_at_s", 62)))
+        integer("replicas", "replicas", 0, 24),
+        choice("kill_node", "kill node", [("none", None), ("node-0", 0), ("node-1", 1), ("node-2", 2)]),
+        number("kill_at_s", "kill at", 0, 90, 5, unit="s"),
+        choice("max_surge", "maxSurge", options(0, 1, 2, "25%", "50%", "100%")),
+        choice("max_unavailable", "maxUnavailable", options(0, 1, 2, "25%", "50%")),
+    )
+    return live_panel(ClusterScene(), run_cluster, ClusterParams, controls, initial, start_at_s=62,
+                      fixed={"seed": 0})
 
 
 # ---- why a pod went where it went ----------------------------------------------------------------------------
