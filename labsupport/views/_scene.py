@@ -454,7 +454,7 @@ def _fit_to_cell_class() -> type:
 
 
 def _step_s(times: np.ndarray) -> float:
-    """The time slider's step: the trace's own step (one second for a trace with a single time)."""
+    """A trace's time step, for the time slider and the scenes (one second for a trace with a single time)."""
     return float(np.min(np.diff(times))) if len(times) > 1 else 1.0
 
 

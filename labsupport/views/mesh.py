@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 from labsupport.sim import Trace
 from labsupport.sim.mesh import Phase, Sample
 from labsupport.views._controls import choice, integer, live_panel, number, toggle
-from labsupport.views._scene import Animation, LivePanel, Scene, animate, event_list_html, reveal
+from labsupport.views._scene import Animation, LivePanel, Scene, _step_s, animate, event_list_html, reveal
 from labsupport.views._style import COLORS, SYMBOLS, apply_style
 
 __all__ = ["ACTOR_COLORS", "VERSION_COLORS", "OutlierScene", "ReleaseScene", "mesh_animate", "outlier_panel",
@@ -208,7 +208,7 @@ class ReleaseScene(Scene):
     @staticmethod
     def _end(trace: Trace) -> float:
         times = trace.series["time_s"]
-        return float(times[-1] + (times[1] - times[0] if len(times) > 1 else 1.0))
+        return float(times[-1]) + _step_s(times)
 
     @staticmethod
     def _success_range(trace: Trace) -> list[float]:
@@ -318,7 +318,7 @@ class ReleaseScene(Scene):
         """istiod's pushes during step ``k``: a line to every sidecar."""
         times = trace.series["time_s"]
         t = float(times[k])
-        dt = float(times[1] - times[0]) if len(times) > 1 else 1.0
+        dt = _step_s(times)
         pushes = [e for e in trace.between(t - dt, t) if e.kind == "push-config"] if k else []
         px: list[float] = []
         py: list[float] = []
@@ -364,7 +364,7 @@ class ReleaseScene(Scene):
     def caption(self, trace: Trace, k: int) -> str:
         s = trace.series
         t = float(s["time_s"][k])
-        dt = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
+        dt = _step_s(s["time_s"])
         recent = list(trace.between(t - dt, t)) if k else [e for e in trace.events if e.time_s <= t]
         head = (f"<b>t = {t:.1f} s</b> ({_status(trace, k)}; the proxies report {s['canary_rps'][k]:.1f} "
                 f"requests/s to the canary, {s['primary_rps'][k]:.1f} to the primary)")

@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 from labsupport.sim import Trace
 from labsupport.sim.vm import Phase
 from labsupport.views._controls import choice, integer, live_panel, number
-from labsupport.views._scene import LivePanel, Scene, event_list_html, reveal, step_events
+from labsupport.views._scene import LivePanel, Scene, _step_s, event_list_html, reveal, step_events
 from labsupport.views._style import COLORS, apply_style, no_math
 
 __all__ = ["ACTOR_COLORS", "PHASE_STYLE", "PackingScene", "VmScene", "minutes", "packing_panel", "vm_panel"]
@@ -108,7 +108,7 @@ class VmScene(Scene):
             words.append(f"the crash at {minutes(crash.time_s)} "
                          + (f"taken out of the load balancer at {minutes(out.time_s)}" if out else "never noticed")
                          + (f", replaced at {minutes(replaced.time_s)}" if replaced else ", never replaced"))
-        step = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
+        step = _step_s(s["time_s"])
         words.append(f"{float(np.sum(s['serving_errors'])) * step / 60:.0f} instance-minutes serving errors")
         done = [e for e in trace.of_kind("deploy-complete") if e.subject != "v1"]
         if trace.first("commit", "v2") is not None:
@@ -161,7 +161,7 @@ class VmScene(Scene):
         desired = int(s["desired"][0])
         crashed = int(s["serving_errors"][k])
         note = f", {crashed} of them crashed" if crashed else ""
-        step = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
+        step = _step_s(s["time_s"])
         events = step_events(trace, t, step, ignore=_QUIET, when=minutes)
         latest = f"<br><sup>{events}</sup>" if events else ""
         return {"title.text": f"{self.title}<br><sup>t = {minutes(t)} — {healthy} of {desired} desired instances "
@@ -170,7 +170,7 @@ class VmScene(Scene):
     def caption(self, trace: Trace, k: int) -> str:
         s = trace.series
         t = float(s["time_s"][k])
-        step = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
+        step = _step_s(s["time_s"])
         recent = list(trace.between(t - step, t))
         if not recent:
             return f"<b>{minutes(t)}</b>: nothing changes in this step."
