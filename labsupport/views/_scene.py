@@ -10,7 +10,11 @@ A :class:`Scene` knows how to draw one model's trace. Its contract:
   nothing of the previous picture behind; its ``annotations`` and ``shapes`` replace the ones it drew before,
   while those :meth:`Scene.figure` made stay;
 * :meth:`Scene.frame` gives, for time step ``k``, every trace's data that depends on the trace (a limit line
-  whose height is a setting belongs here too, even though it does not move with time);
+  whose height is a setting belongs here too, even though it does not move with time), keyed by the figure's
+  trace it updates: that trace's ``uid`` if :meth:`Scene.figure` gave it one (where names repeat, say two "now"
+  cursors), else its ``name``. The keys are exactly the figure's (:func:`trace_keys`); a legend-only trace gets
+  an empty update. :func:`in_figure_order` turns a frame into updates in the figure's order, and is the only
+  place that does;
 * :meth:`Scene.layout_at` gives the layout of step ``k`` (a title with the time and what just happened).
 
 The same methods feed both
@@ -37,8 +41,9 @@ import plotly.graph_objects as go
 
 from labsupport.sim import Event, Trace
 
-__all__ = ["Animation", "LivePanel", "Scene", "animate", "apply_layout", "event_list_html", "packed", "publishing",
-           "reveal", "step_events", "text_alternative", "widget_safe"]
+__all__ = ["Animation", "FrameKeyError", "LivePanel", "Scene", "animate", "apply_layout", "event_list_html",
+           "in_figure_order", "packed", "publishing", "reveal", "step_events", "text_alternative", "trace_keys",
+           "widget_safe"]
 
 #: The name given to the annotations and shapes :meth:`Scene.layout` draws, so that a rerun replaces them.
 LAYOUT_ITEM = "scene-layout"
@@ -66,8 +71,8 @@ class Scene:
         """Every part of the layout that depends on the trace: ranges, titles, labelled lines (see the module)."""
         return {}
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
-        """The data of every trace of :meth:`figure` at step ``k`` (one dict per trace, same order)."""
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
+        """The data of every trace of :meth:`figure` at step ``k``, keyed by trace (see :func:`trace_keys`)."""
         raise NotImplementedError
 
     def caption(self, trace: Trace, k: int) -> str:
@@ -92,10 +97,35 @@ class Scene:
         k = len(self.times(trace)) - 1 if k is None else k
         fig = self.figure(trace)
         apply_layout(fig, self.layout(trace))
-        for target, update in zip(fig.data, self.frame(trace, k), strict=True):
+        for target, update in zip(fig.data, in_figure_order(trace_keys(fig), self.frame(trace, k)), strict=True):
             target.update(prepare(update))
         fig.update_layout(self.layout_at(trace, k))
         return fig
+
+
+class FrameKeyError(LookupError):
+    """A scene's frame does not name exactly its figure's traces (a scene's bug, never a learner's)."""
+
+
+def trace_keys(fig: go.Figure) -> tuple[str, ...]:
+    """Each trace's key, in the figure's order: its ``uid`` if it has one, else its ``name``; all distinct."""
+    keys = tuple(str(t.uid) if t.uid else (t.name or "") for t in fig.data)
+    unnamed = [i for i, key in enumerate(keys) if not key]
+    if unnamed:
+        raise FrameKeyError(f"traces {unnamed} have neither a uid nor a name: give each a name (or a uid)")
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise FrameKeyError(f"several traces are called {repeated}: give each a uid of its own")
+    return keys
+
+
+def in_figure_order(keys: Sequence[str], frame: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """A frame's updates in the order of the figure whose trace keys are ``keys`` (from :func:`trace_keys`)."""
+    if len(frame) != len(keys) or any(key not in frame for key in keys):
+        missing = [key for key in keys if key not in frame]
+        unknown = [key for key in frame if key not in set(keys)]
+        raise FrameKeyError(f"the frame does not match the figure's traces: missing {missing}, unknown {unknown}")
+    return [frame[key] for key in keys]
 
 
 def apply_layout(fig: go.Figure, layout: Mapping[str, Any]) -> None:
@@ -155,7 +185,8 @@ class Animation:
         kwargs.setdefault("config", CONFIG)
         self.figure().write_html(path, **kwargs)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+    def _repr_mimebundle_(self, include: Any = None,
+                          exclude: Any = None) -> dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]:
         import json
 
         payload = json.loads(self.to_json())
@@ -166,7 +197,7 @@ class Animation:
         if not _PUBLISHING["on"]:
             return data
         # for pages without a kernel: the text alternative travels in the output's metadata
-        return data, {"application/vnd.plotly.v1+json": {"labsupport": {"alt": self.alt}}}  # type: ignore[return-value]
+        return data, {"application/vnd.plotly.v1+json": {"labsupport": {"alt": self.alt}}}
 
     def __repr__(self) -> str:
         title = self.spec["layout"].get("title", {}).get("text", "")
@@ -209,8 +240,9 @@ def animate(scene: Scene, trace: Trace, *, every: int = 1, frame_ms: int = 150,
         margin=dict(b=_CONTROLS_PX),
     )
     spec = first.to_plotly_json()
-    spec["frames"] = [dict(data=scene.frame(trace, k), layout=scene.layout_at(trace, k), name=str(k))
-                      for k in steps]
+    keys = trace_keys(first)
+    spec["frames"] = [dict(data=in_figure_order(keys, scene.frame(trace, k)), layout=scene.layout_at(trace, k),
+                           name=str(k)) for k in steps]
     return Animation(spec, alt=text_alternative(scene, trace, [float(times[k]) for k in steps], label))
 
 
@@ -243,7 +275,7 @@ def publishing(on: bool = True) -> None:
 
 class LivePanel:
     """Controls that rerun a model, a time slider in seconds with a play button, a ``FigureWidget`` redrawn in
-    place.
+    place. It first shows the step nearest ``start_at_s`` seconds.
 
     ``run`` receives the controls' values as keyword arguments and returns a trace. A bad combination of
     values never raises: the panel shows the model's message and keeps the last good picture. A good one
@@ -251,7 +283,7 @@ class LivePanel:
     """
 
     def __init__(self, scene: Scene, run: Callable[..., Trace], controls: Mapping[str, Any], *,
-                 play_ms: int = 200, start_step: int = 0) -> None:
+                 play_ms: int = 200, start_at_s: float = 0.0) -> None:
         import ipywidgets as widgets  # imported here: building figures must not need ipywidgets
 
         self.scene = scene
@@ -259,7 +291,7 @@ class LivePanel:
         self.controls = dict(controls)
         self.trace = run(**self.values())
         times = scene.times(self.trace)
-        start = int(min(max(start_step, 0), len(times) - 1))
+        start = int(np.argmin(np.abs(np.asarray(times, dtype=float) - float(start_at_s))))  # the nearest step
         self.step = start
         self._moving = False
         step_s = _step_s(times)
@@ -273,7 +305,11 @@ class LivePanel:
         # Drawn at the start step from the beginning, with browser-safe data: plotly copies a FigureWidget's data
         # into the widget only when the figure itself is displayed, so changes made before a VBox holding it is
         # shown can be lost (seen: marker traces and a bar trace's categorical y went missing).
-        self.figure = go.FigureWidget(scene.still(self.trace, start, prepare=widget_safe))
+        still = scene.still(self.trace, start, prepare=widget_safe)
+        #: the figure's trace keys in its order (:func:`trace_keys`), read before the widget gives every trace a
+        #: random uid of its own
+        self.keys = trace_keys(still)
+        self.figure = go.FigureWidget(still)
         self.figure._config = dict(self.figure._config or {}, **CONFIG)
         self.caption.value = scene.caption(self.trace, start)
         self.time.observe(self._on_time, names="value")
@@ -325,7 +361,7 @@ class LivePanel:
     def _draw(self, k: int, *, relayout: bool) -> None:
         k = int(min(max(k, 0), len(self.scene.times(self.trace)) - 1))
         self.step = k
-        updates = [widget_safe(update) for update in self.scene.frame(self.trace, k)]
+        updates = [widget_safe(update) for update in in_figure_order(self.keys, self.scene.frame(self.trace, k))]
         with self.figure.batch_update():
             for target, update in zip(self.figure.data, updates, strict=True):
                 target.update(update)
@@ -365,15 +401,16 @@ class LivePanel:
         from IPython.display import display
 
         if not _PUBLISHING["on"]:
-            display(self.widget)
+            display(self.widget)  # type: ignore[no-untyped-call]  # IPython's display() has no annotations
             return
         recording = self.recording()
         names = ", ".join(html.escape(str(getattr(c, "description", name))) for name, c in self.controls.items())
         note = (f"A recording of the live panel's default run. In the notebook the panel is live: change "
                 f"{names} and the model reruns.")
-        data, metadata = recording._repr_mimebundle_()  # type: ignore[misc]
-        metadata["application/vnd.plotly.v1+json"]["labsupport"]["live_panel"] = note
-        display(data, metadata=metadata, raw=True)
+        bundle = recording._repr_mimebundle_()  # publishing: the data and the metadata with the text alternative
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        metadata.setdefault("application/vnd.plotly.v1+json", {}).setdefault("labsupport", {})["live_panel"] = note
+        display(data, metadata=metadata, raw=True)  # type: ignore[no-untyped-call]  # as above
 
 
 #: The browser side of :func:`fit_to_cell`: when the panel's width changes (and a few times after it first
@@ -410,14 +447,14 @@ def fit_to_cell() -> Any:
 def _fit_to_cell_class() -> type:
     import anywidget
 
-    class FitToCell(anywidget.AnyWidget):  # type: ignore[misc]
+    class FitToCell(anywidget.AnyWidget):
         _esm = _FIT_ESM
 
     return FitToCell
 
 
 def _step_s(times: np.ndarray) -> float:
-    """The time slider's step: the trace's own step (one second for a trace with a single time)."""
+    """A trace's time step, for the time slider and the scenes (one second for a trace with a single time)."""
     return float(np.min(np.diff(times))) if len(times) > 1 else 1.0
 
 

@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.choosing import ISOLATION_NEEDS, LABELS, PATTERNS
+from labsupport.views._controls import choice, integer, live_panel, log_number, number, toggle
 from labsupport.views._scene import LivePanel, Scene, reveal
 from labsupport.views._style import COLORS, apply_style, log_ticks, no_math
 
@@ -63,14 +64,14 @@ class ComparisonScene(Scene):
                            xref="paper", yref="paper", x=0, y=-0.12, showarrow=False, xanchor="left")
         return apply_style(fig, title=self.title, height=560, margin=dict(l=160, t=110, b=70))
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s = trace.series
         colours, patterns = _colours(s["fits"], _picked(trace))
-        updates = []
+        updates = {}
         for name, _title, fmt in MEASURES:
             values = np.asarray(s[name], dtype=float)
-            updates.append(dict(type="bar", x=values, y=list(_NAMES), text=[no_math(fmt.format(v)) for v in values],
-                                marker=dict(color=colours, pattern_shape=patterns, line=dict(color="#444", width=1))))
+            updates[name] = dict(type="bar", x=values, y=list(_NAMES), text=[no_math(fmt.format(v)) for v in values],
+                                 marker=dict(color=colours, pattern_shape=patterns, line=dict(color="#444", width=1)))
         return updates
 
     def layout(self, trace: Trace) -> dict[str, Any]:
@@ -134,17 +135,17 @@ class SweepScene(Scene):
         return apply_style(fig, title=self.title, height=480, margin=dict(l=160, t=120),
                            legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0.45))
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s = trace.series
         usd = np.asarray(s["monthly_usd"][k], dtype=float)
         colours, patterns = _colours(s["fits"][k], int(s["recommended"][k]))
-        updates: list[dict[str, Any]] = [dict(type="bar",
-            x=np.maximum(usd, 0.01), y=list(_NAMES),
+        updates: dict[str, dict[str, Any]] = {"cost": dict(
+            type="bar", x=np.maximum(usd, 0.01), y=list(_NAMES),
             text=[no_math(f"${v:,.2f}" if v < 10 else f"${v:,.0f}") for v in usd],
-            marker=dict(color=colours, pattern_shape=patterns, line=dict(color="#444", width=1)))]
+            marker=dict(color=colours, pattern_shape=patterns, line=dict(color="#444", width=1)))}
         rates = reveal(s["rate_per_s"], k).astype(float)
-        for i in range(len(PATTERNS)):
-            updates.append(dict(x=rates, y=np.maximum(reveal(s["monthly_usd"][:, i], k).astype(float), 0.01)))
+        for i, name in enumerate(_NAMES):
+            updates[name] = dict(x=rates, y=np.maximum(reveal(s["monthly_usd"][:, i], k).astype(float), 0.01))
         return updates
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
@@ -157,29 +158,19 @@ class SweepScene(Scene):
 
 def choosing_panel(**initial: Any) -> LivePanel:
     """The lesson's live panel: traffic, spikiness, memory, isolation need, long-running."""
-    import ipywidgets as widgets
+    import dataclasses
 
     from labsupport.sim.choosing import Workload, compare
 
-    d = Workload()
-    style = {"description_width": "initial"}
-
-    def value(name: str) -> Any:
-        return initial.get(name, getattr(d, name))
-
-    controls = {
-        "rate_per_s": widgets.FloatLogSlider(value=value("rate_per_s"), base=10, min=-1, max=2, step=0.1,
-                                             description="req/s per service", style=style),
-        "peak_to_mean": widgets.FloatSlider(value=value("peak_to_mean"), min=1, max=60, step=1,
-                                            description="peak ÷ mean", style=style),
-        "memory_mb": widgets.IntSlider(value=value("memory_mb"), min=128, max=8192, step=128,
-                                       description="memory (MB)", style=style),
-        "isolation": widgets.Dropdown(options=list(ISOLATION_NEEDS), value=value("isolation"),
-                                      description="isolation need", style=style),
-        "long_running": widgets.Checkbox(value=value("long_running"), description="long-running", style=style),
-    }
-    seed = int(initial.get("seed", 0))
-    fixed = {k: v for k, v in initial.items() if k not in controls and k != "seed"}
-    panel = LivePanel(ComparisonScene(), lambda **values: compare(seed=seed, **fixed, **values), controls)
-    panel.play.layout.display = panel.time.layout.display = "none"  # one comparison, no time steps to play
-    return panel
+    controls = (log_number("rate_per_s", "req/s per service", -1, 2, 0.1),
+                number("peak_to_mean", "peak ÷ mean", 1, 60, 1),
+                integer("memory_mb", "memory", 128, 8192, 128, unit="MB"),
+                choice("isolation", "isolation need", list(ISOLATION_NEEDS)),
+                toggle("long_running", "long-running"))
+    # the workload's other requirements (a budget, a latency limit, ...) may be set, with no control
+    shown = {control.name for control in controls}
+    fixed = {field.name: getattr(Workload(), field.name) for field in dataclasses.fields(Workload)
+             if field.name not in shown}
+    # one comparison, no time steps to play
+    return live_panel(ComparisonScene(), compare, Workload, controls, initial, fixed={**fixed, "seed": 0},
+                      timeless=True)

@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
-from labsupport.views._scene import Scene, event_list_html, reveal, step_events
+from labsupport.views._controls import choice, integer, live_panel, number, toggle
+from labsupport.views._scene import LivePanel, Scene, event_list_html, reveal, step_events
 from labsupport.views._style import COLORS, apply_style, log_ticks, no_math
 from labsupport.views.packaging import INSTANCE_COLORS, placement_figure
 
@@ -56,7 +57,7 @@ class BuildScene(Scene):
         return {"yaxis.categoryarray": labels[::-1], "xaxis.range": [0, max(total, 1.0) * 1.35],
                 "height": 140 + 34 * len(labels)}
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s = trace.series
         labels = self._labels(trace)
         t = float(self.times(trace)[k])
@@ -84,10 +85,10 @@ class BuildScene(Scene):
         # run again, the lesson's Predict. It waits at the current time.
         started = t >= start - 1e-9
         base = np.where(started, start, t)
-        return [dict(type="bar", x=np.where(started, np.maximum(end - start, 0.0), 0.0), base=base, y=labels),
-                dict(type="bar", x=width, base=base, y=labels, text=text, hovertext=hover,
-                     marker=dict(color=colors)),
-                dict(type="bar"), dict(type="bar")]
+        return {"to do": dict(type="bar", x=np.where(started, np.maximum(end - start, 0.0), 0.0), base=base, y=labels),
+                "step": dict(type="bar", x=width, base=base, y=labels, text=text, hovertext=hover,
+                             marker=dict(color=colors)),
+                "reused from the cache": dict(type="bar"), "run again": dict(type="bar")}
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
         t = float(self.times(trace)[k])
@@ -135,22 +136,22 @@ class HostScene(Scene):
                             vertical_spacing=0.2, horizontal_spacing=0.1,
                             subplot_titles=("", "memory of each container (MB)", "latency (log scale)"))
         fig.add_trace(go.Bar(orientation="h", name="now", showlegend=False, textposition="outside",
-                             cliponaxis=False, textangle=0, hoverinfo="text",
-                             textfont=dict(color="#222222")), row=1, col=1)  # 0
-        for i in range(MAX_CONTAINERS):  # 1..12
-            fig.add_trace(go.Scatter(mode="lines", name=f"container-{i}", showlegend=False,
+                             cliponaxis=False, textangle=0, hoverinfo="text", uid="memory now",
+                             textfont=dict(color="#222222")), row=1, col=1)
+        for i in range(MAX_CONTAINERS):
+            fig.add_trace(go.Scatter(mode="lines", name=f"container-{i}", showlegend=False, uid=f"memory: container-{i}",
                                      line=dict(color=_COLORS[i], width=2, dash=_DASHES[i])), row=2, col=1)
-        fig.add_trace(go.Scatter(mode="lines", line=dict(color=_DEAD, dash="dash", width=1.5),
-                                 hoverinfo="name", showlegend=False), row=2, col=1)  # 13: the limit
+        fig.add_trace(go.Scatter(mode="lines", line=dict(color=_DEAD, dash="dash", width=1.5), uid="limit",
+                                 hoverinfo="name", showlegend=False), row=2, col=1)  # named by frame()
         fig.add_trace(go.Scatter(mode="markers", name="OOM kill", showlegend=False, hoverinfo="text",
                                  marker=dict(symbol="x", size=12, color=_DEAD, line=dict(width=1))),
-                      row=2, col=1)  # 14
-        for i in range(MAX_CONTAINERS):  # 15..26
-            fig.add_trace(go.Scatter(mode="lines", name=f"container-{i}", showlegend=False,
+                      row=2, col=1)
+        for i in range(MAX_CONTAINERS):
+            fig.add_trace(go.Scatter(mode="lines", name=f"container-{i}", showlegend=False, uid=f"latency: container-{i}",
                                      line=dict(color=_COLORS[i], width=2, dash=_DASHES[i])), row=2, col=2)
-        for col in (1, 2):  # 27, 28: "now"
+        for col, plot in ((1, "memory"), (2, "latency")):
             fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
-                                     showlegend=False, name="now"), row=2, col=col)
+                                     showlegend=False, name="now", uid=f"now: {plot}"), row=2, col=col)
         fig.update_xaxes(title_text="time (s)", row=2, col=1)
         fig.update_xaxes(title_text="time (s)", row=2, col=2)
         fig.update_yaxes(type="log", title_text="seconds", range=[np.log10(0.01), np.log10(1.0)],
@@ -173,7 +174,7 @@ class HostScene(Scene):
         memory = trace.series["memory_mb"]
         peak = float(np.nanmax(memory)) if memory.size else 0.0
         kills = [float(e.data["memory_mb"]) for e in trace.of_kind("oom-kill")]
-        return max(cls._line(trace)[0], peak, *kills, trace.params["base_memory_mb"] * 2)
+        return max(cls._line(trace)[0], peak, *kills, float(trace.params["base_memory_mb"]) * 2)
 
     def layout(self, trace: Trace) -> dict[str, Any]:
         p = trace.params
@@ -226,7 +227,7 @@ class HostScene(Scene):
             caps = f"each limited to {mem} and {cpu}"
         return f"{self.title}: {p['containers']} containers, {caps}"
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s, p = trace.series, trace.params
         n = p["containers"]
         names = [f"container-{i}" for i in range(n)]
@@ -248,22 +249,21 @@ class HostScene(Scene):
                    hovertext=[f"{name}: {words}" for name, words in zip(names, text, strict=True)],
                    marker=dict(color=colors))
         times = reveal(s["time_s"], k)
-        memory_lines, latency_lines = [], []
+        lines: dict[str, dict[str, Any]] = {}
         for i in range(MAX_CONTAINERS):
             if i < n:
                 running = reveal(np.where(s["status"][:, i] == 2, np.nan, s["memory_mb"][:, i]), k)  # a gap while dead
-                memory_lines.append(dict(x=times, y=running, showlegend=True))
-                latency_lines.append(dict(x=times, y=reveal(s["latency_s"][:, i], k)))
+                lines[f"memory: container-{i}"] = dict(x=times, y=running, showlegend=True)
+                lines[f"latency: container-{i}"] = dict(x=times, y=reveal(s["latency_s"][:, i], k))
             else:
-                memory_lines.append(dict(x=[], y=[], showlegend=False))
-                latency_lines.append(dict(x=[], y=[]))
+                lines[f"memory: container-{i}"] = dict(x=[], y=[], showlegend=False)
+                lines[f"latency: container-{i}"] = dict(x=[], y=[])
         marks = dict(x=np.array([e.time_s for e in kills], dtype=float),
                      y=np.array([float(e.data["memory_mb"]) for e in kills], dtype=float),
                      hovertext=[f"{e.subject} OOM-killed at {e.time_s:g} s ({e.data['scope']})" for e in kills])
-        top_y = top * 1.08
-        limit = dict(x=[0.0, duration], y=[line_mb, line_mb], name=label)
-        return [now, *memory_lines, limit, marks, *latency_lines,
-                dict(x=[t, t], y=[0, top_y]), dict(x=[t, t], y=[0.01, 1.0])]
+        return {"memory now": now, **lines, "limit": dict(x=[0.0, duration], y=[line_mb, line_mb], name=label),
+                "OOM kill": marks, "now: memory": dict(x=[t, t], y=[0, top * 1.08]),
+                "now: latency": dict(x=[t, t], y=[0.01, 1.0])}
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
         s, p = trace.series, trace.params
@@ -297,39 +297,20 @@ def packing_figure(trace: Trace) -> go.Figure:
     return fig
 
 
-def containers_panel(**initial: Any) -> Any:
+def containers_panel(**initial: Any) -> LivePanel:
     """The lesson's live panel: containers, limits, the leak and the restart policy rerun :func:`run_host`."""
-    import ipywidgets as widgets
-
     from labsupport.sim.containers import RESTART_POLICIES, HostParams, run_host
-    from labsupport.views._scene import LivePanel
 
-    d = HostParams()
-    style = {"description_width": "initial"}
-    controls = {
-        "containers": widgets.IntSlider(value=initial.get("containers", d.containers), min=1, max=8,
-                                        description="containers", style=style),
-        "memory_limit_mb": widgets.IntSlider(value=initial.get("memory_limit_mb", int(d.memory_limit_mb or 512)),
-                                             min=64, max=2048, step=32, description="memory limit (MB)",
-                                             style=style),
-        "cpu_limit_cores": widgets.FloatSlider(value=initial.get("cpu_limit_cores", d.cpu_limit_cores or 0.5),
-                                               min=0.1, max=2.0, step=0.05, description="CPU quota (cores)",
-                                               style=style),
-        "leak_mb_per_s": widgets.FloatSlider(value=initial.get("leak_mb_per_s", d.leak_mb_per_s), min=0, max=200,
-                                             step=5, description="leak (MB/s)", style=style),
-        "burn_cores": widgets.FloatSlider(value=initial.get("burn_cores", d.burn_cores), min=0, max=4, step=0.25,
-                                          description="CPU burn (cores)", style=style),
-        "limits": widgets.Checkbox(value=initial.get("limits", True), description="cgroup limits on",
-                                   style=style),
-        "restart_policy": widgets.Dropdown(options=list(RESTART_POLICIES),
-                                           value=initial.get("restart_policy", d.restart_policy),
-                                           description="restart policy", style=style),
-    }
-    seed = int(initial.get("seed", 0))
+    controls = (integer("containers", "containers", 1, 8),
+                integer("memory_limit_mb", "memory limit", 64, 2048, 32, unit="MB"),
+                number("cpu_limit_cores", "CPU quota", 0.1, 2.0, 0.05, unit="cores"),
+                number("leak_mb_per_s", "leak", 0, 200, 5, unit="MB/s"),
+                number("burn_cores", "CPU burn", 0, 4, 0.25, unit="cores"),
+                toggle("limits", "cgroup limits on", default=True),
+                choice("restart_policy", "restart policy", list(RESTART_POLICIES)))
 
     def run(limits: bool, memory_limit_mb: float, cpu_limit_cores: float, **values: Any) -> Trace:
-        return run_host(seed=seed, memory_limit_mb=memory_limit_mb if limits else None,
+        return run_host(memory_limit_mb=memory_limit_mb if limits else None,
                         cpu_limit_cores=cpu_limit_cores if limits else None, **values)
 
-    start = int(initial.get("start_step", 120))
-    return LivePanel(HostScene(), run, controls, start_step=start)
+    return live_panel(HostScene(), run, HostParams, controls, initial, start_at_s=60, fixed={"seed": 0})

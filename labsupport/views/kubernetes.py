@@ -10,7 +10,8 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.kubernetes import ACTORS, PodState
-from labsupport.views._scene import Scene, event_list_html, reveal, step_events
+from labsupport.views._controls import choice, integer, live_panel, number
+from labsupport.views._scene import LivePanel, Scene, event_list_html, reveal, step_events
 from labsupport.views._style import COLORS, SYMBOLS, apply_style
 
 __all__ = ["ACTOR_COLORS", "ClusterScene", "kubernetes_panel", "placement_scores_figure"]
@@ -89,6 +90,7 @@ class ClusterScene(Scene):
                                  showlegend=False, name="now"), row=2, col=1)
         for name, colour, symbol, edge in _POD_KEY:  # the pods' key: legend entries only, no data
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name, legend="legend2",
+                                     uid=f"key: {name}",
                                      hoverinfo="skip", marker=dict(size=12, color=colour, symbol=symbol,
                                                                    line=dict(color=edge, width=2))), row=1, col=1)
         fig.update_xaxes(visible=False, row=1, col=1)
@@ -141,7 +143,7 @@ class ClusterScene(Scene):
                          else "rolling update not done by the end")
         return "<b>This run:</b> " + "; ".join(parts) + "."
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s = trace.series
         nodes = trace.params["nodes"]
         t = float(s["time_s"][k])
@@ -181,23 +183,23 @@ class ClusterScene(Scene):
         top = self._top(trace)
         now = reveal(s["time_s"], k)
         width = nodes * (_BOX_W + _GAP)
-        return [
-            dict(x=rx, y=ry),
-            dict(x=dx, y=dy),
-            dict(x=[_box(n)[0] + _BOX_W / 2 for n in range(nodes)], y=[-0.35] * nodes,
-                 text=[f"node-{n}{down_text.get(n, '')}" for n in range(nodes)]),
-            dict(x=px, y=py, text=labels, hovertext=labels,
-                 marker=dict(color=colours, symbol=symbols, line=dict(color=edge, width=2))),
-            dict(x=pend_x, y=pend_y, text=pend_text, hovertext=pend_text),
-            dict(x=np.linspace(0.6, width - 0.6, len(ACTORS)), y=[4.3] * len(ACTORS),
-                 marker=dict(size=[40 if a in acting else 22 for a in ACTORS])),
-            dict(x=now, y=reveal(s["desired"], k)),
-            dict(x=now, y=reveal(s["pods"], k)),
-            dict(x=now, y=reveal(s["ready"], k)),
-            dict(x=now, y=reveal(s["ready_v2"], k)),
-            dict(x=[t, t], y=[0, top]),
-            *(dict() for _ in _POD_KEY),
-        ]
+        return {
+            "node Ready": dict(x=rx, y=ry),
+            "node NotReady": dict(x=dx, y=dy),
+            "node names": dict(x=[_box(n)[0] + _BOX_W / 2 for n in range(nodes)], y=[-0.35] * nodes,
+                               text=[f"node-{n}{down_text.get(n, '')}" for n in range(nodes)]),
+            "pods": dict(x=px, y=py, text=labels, hovertext=labels,
+                         marker=dict(color=colours, symbol=symbols, line=dict(color=edge, width=2))),
+            "pending": dict(x=pend_x, y=pend_y, text=pend_text, hovertext=pend_text),
+            "components": dict(x=np.linspace(0.6, width - 0.6, len(ACTORS)), y=[4.3] * len(ACTORS),
+                               marker=dict(size=[40 if a in acting else 22 for a in ACTORS])),
+            "desired": dict(x=now, y=reveal(s["desired"], k)),
+            "existing": dict(x=now, y=reveal(s["pods"], k)),
+            "ready": dict(x=now, y=reveal(s["ready"], k)),
+            "ready v2": dict(x=now, y=reveal(s["ready_v2"], k)),
+            "now": dict(x=[t, t], y=[0, top]),
+            **{f"key: {name}": {} for name, *_ in _POD_KEY},
+        }
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
         t = float(trace.series["time_s"][k])
@@ -213,40 +215,24 @@ class ClusterScene(Scene):
         return f"<b>t = {t:.0f} s</b>:{event_list_html(recent, ACTOR_COLORS, limit=12)}"
 
 
-def kubernetes_panel(**initial: Any) -> Any:
+def kubernetes_panel(**initial: Any) -> LivePanel:
     """The lesson's live panel: replicas, the node to kill and when, maxSurge rerun the cluster model."""
-    import ipywidgets as widgets
-
     from labsupport.sim.kubernetes import ClusterParams, run_cluster
-    from labsupport.views._scene import LivePanel
 
-    d = ClusterParams()
-    style = {"description_width": "initial"}
-    controls = {
+    def options(*values: int | str) -> list[tuple[str, int | str]]:  # labels and values (pairs for every one)
+        return [(str(value), value) for value in values]
+
+    controls = (
         # Up to what three nodes hold (8 pods of 250m CPU each on 2000m): above 16, a node's death leaves pods
         # Pending, since the two others hold 16.
-        "replicas": widgets.IntSlider(value=initial.get("replicas", d.replicas), min=0, max=24,
-                                      description="replicas", style=style),
-        "kill_node": widgets.Dropdown(options=[("none", None), ("node-0", 0), ("node-1", 1), ("node-2", 2)],
-                                      value=initial.get("kill_node", d.kill_node), description="kill node",
-                                      style=style),
-        "kill_at_s": widgets.FloatSlider(value=initial.get("kill_at_s", d.kill_at_s), min=0, max=90, step=5,
-                                         description="kill at (s)", style=style),
-        "max_surge": widgets.Dropdown(options=["0", "1", "2", "25%", "50%", "100%"],
-                                      value=str(initial.get("max_surge", d.max_surge)),
-                                      description="maxSurge", style=style),
-        "max_unavailable": widgets.Dropdown(options=["0", "1", "2", "25%", "50%"],
-                                            value=str(initial.get("max_unavailable", d.max_unavailable)),
-                                            description="maxUnavailable", style=style),
-    }
-
-    def run(**values: Any) -> Trace:
-        for name in ("max_surge", "max_unavailable"):
-            if isinstance(values[name], str) and values[name].isdigit():
-                values[name] = int(values[name])
-        return run_cluster(**values)
-
-    return LivePanel(ClusterScene(), run, controls, start_step=int(initial.get("start_at_s", 62)))
+        integer("replicas", "replicas", 0, 24),
+        choice("kill_node", "kill node", [("none", None), ("node-0", 0), ("node-1", 1), ("node-2", 2)]),
+        number("kill_at_s", "kill at", 0, 90, 5, unit="s"),
+        choice("max_surge", "maxSurge", options(0, 1, 2, "25%", "50%", "100%")),
+        choice("max_unavailable", "maxUnavailable", options(0, 1, 2, "25%", "50%")),
+    )
+    return live_panel(ClusterScene(), run_cluster, ClusterParams, controls, initial, start_at_s=62,
+                      fixed={"seed": 0})
 
 
 # ---- why a pod went where it went ----------------------------------------------------------------------------

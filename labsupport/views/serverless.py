@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.serverless import InstanceState, latency_percentiles
+from labsupport.views._controls import integer, live_panel, number, stepped
 from labsupport.views._scene import LivePanel, Scene, reveal
 from labsupport.views._style import COLORS, apply_style
 
@@ -131,20 +132,20 @@ class ServerlessScene(Scene):
         n = len(trace.series["instance_provisioned"])
         return float(min(16.0, max(6.0, 200.0 / max(1, math.ceil(n / _COLUMNS)))))
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s = trace.series
         states = s["instance_state"][k]
         n = len(states)
         gx, gy = _grid(n)
         names = np.array([f"env-{i + 1}" for i in range(n)], dtype=object)
-        updates: list[dict[str, Any]] = []
+        updates: dict[str, dict[str, Any]] = {}
         size = self._marker_size(trace)
         for state in _SHOWN:
             mask = states == int(state)
             label = STATE_STYLE[state][0]
             # One point far outside the axes first: a legend drops a trace that has no points in a frame.
-            updates.append(dict(x=np.concatenate([[-99.0], gx[mask]]), y=np.concatenate([[-99.0], gy[mask]]),
-                                text=[""] + [f"{name}: {label}" for name in names[mask]], marker=dict(size=size)))
+            updates[label] = dict(x=np.concatenate([[-99.0], gx[mask]]), y=np.concatenate([[-99.0], gy[mask]]),
+                                  text=[""] + [f"{name}: {label}" for name in names[mask]], marker=dict(size=size))
         t = float(s["time_s"][k])
         bins = latency_bins(trace)
         centres = (bins[:-1] + bins[1:]) / 2
@@ -153,14 +154,16 @@ class ServerlessScene(Scene):
         warm = np.histogram(latency_ms[so_far & ~s["request_cold"]], bins)[0].astype(float)
         cold = np.histogram(latency_ms[so_far & s["request_cold"]], bins)[0].astype(float)
         width = float(bins[1] - bins[0])
-        updates.append(dict(type="bar", x=centres, y=warm, width=np.full(len(centres), width)))
-        updates.append(dict(type="bar", x=centres, y=cold, width=np.full(len(centres), width)))
         times = reveal(s["time_s"], k)
-        updates.append(dict(type="bar", x=times, y=reveal(s["requests"], k).astype(float)))
-        updates.append(dict(x=times, y=reveal(s["cold_starts"], k).astype(float)))
-        updates.append(dict(x=times, y=reveal(s["throttled"], k).astype(float)))
-        updates.append(dict(x=times, y=reveal(s["instances"], k).astype(float)))
-        return updates
+        return {
+            **updates,
+            "warm requests": dict(type="bar", x=centres, y=warm, width=np.full(len(centres), width)),
+            "cold-start requests": dict(type="bar", x=centres, y=cold, width=np.full(len(centres), width)),
+            "requests per step": dict(type="bar", x=times, y=reveal(s["requests"], k).astype(float)),
+            "cold starts": dict(x=times, y=reveal(s["cold_starts"], k).astype(float)),
+            "throttled (429)": dict(x=times, y=reveal(s["throttled"], k).astype(float)),
+            "instances alive": dict(x=times, y=reveal(s["instances"], k).astype(float)),
+        }
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
         s = trace.series
@@ -252,33 +255,15 @@ def cost_figure(*curves: Trace) -> go.Figure:
 
 def serverless_panel(**initial: Any) -> LivePanel:
     """The lesson's live panel: traffic, memory, idle expiry, concurrency limit and provisioned concurrency."""
-    import ipywidgets as widgets
-
     from labsupport.sim.serverless import ServerlessParams, run_serverless
 
-    d = ServerlessParams()
-    style = {"description_width": "initial"}
-
-    def value(name: str) -> Any:
-        return initial.get(name, getattr(d, name))
-
-    controls = {
-        "request_rate_per_s": widgets.FloatSlider(value=value("request_rate_per_s"), min=0, max=20, step=0.5,
-                                                  description="steady req/s", style=style),
-        "burst_size": widgets.IntSlider(value=value("burst_size"), min=0, max=300, step=10,
-                                        description="burst size", style=style),
-        "memory_mb": widgets.IntSlider(value=value("memory_mb"), min=128, max=3008, step=64,
-                                       description="memory (MB)", style=style),
-        "idle_expiry_s": widgets.FloatSlider(value=value("idle_expiry_s"), min=30, max=900, step=30,
-                                             description="idle expiry (s)", style=style),
-        # Steps a drag can reach, the lesson's 10 and Lambda's default 1000 among them.
-        "concurrency_limit": widgets.SelectionSlider(
-            options=sorted({1, 2, 5, 10, 15, 20, 30, 50, 100, 200, 500, 1000, int(value("concurrency_limit"))}),
-            value=int(value("concurrency_limit")), description="concurrency limit", style=style),
-        "provisioned": widgets.IntSlider(value=value("provisioned"), min=0, max=40,
-                                         description="provisioned", style=style),
-    }
-    seed = int(initial.get("seed", 0))
-    start_step = int(initial.get("start_at_s", 65) // d.step_s)  # just after the first burst
-    return LivePanel(ServerlessScene(), lambda **values: run_serverless(seed=seed, **values), controls,
-                     start_step=start_step, play_ms=150)
+    controls = (number("request_rate_per_s", "steady req/s", 0, 20, 0.5),
+                integer("burst_size", "burst size", 0, 300, 10),
+                integer("memory_mb", "memory", 128, 3008, 64, unit="MB"),
+                number("idle_expiry_s", "idle expiry", 30, 900, 30, unit="s"),
+                # Steps a drag can reach, the lesson's 10 and Lambda's default 1000 among them.
+                stepped("concurrency_limit", "concurrency limit", [1, 2, 5, 10, 15, 20, 30, 50, 100, 200, 500, 1000]),
+                integer("provisioned", "provisioned", 0, 40))
+    # just after the first burst
+    return live_panel(ServerlessScene(), run_serverless, ServerlessParams, controls, initial, start_at_s=65,
+                      fixed={"seed": 0}, play_ms=150)

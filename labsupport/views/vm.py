@@ -10,7 +10,8 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.vm import Phase
-from labsupport.views._scene import LivePanel, Scene, event_list_html, reveal, step_events
+from labsupport.views._controls import choice, integer, live_panel, number
+from labsupport.views._scene import LivePanel, Scene, _step_s, event_list_html, reveal, step_events
 from labsupport.views._style import COLORS, apply_style, no_math
 
 __all__ = ["ACTOR_COLORS", "PHASE_STYLE", "PackingScene", "VmScene", "minutes", "packing_panel", "vm_panel"]
@@ -50,7 +51,7 @@ class VmScene(Scene):
                                      hovertemplate="%{x:.0f} s<extra>" + label + "</extra>", connectgaps=False),
                           row=1, col=1)
         fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["black"], width=1), hoverinfo="skip",
-                                 showlegend=False, name="now"), row=1, col=1)
+                                 showlegend=False, name="now", uid="now: timeline"), row=1, col=1)
         # Two areas from zero rather than a stack: plotly's stacked areas glitch between animation frames.
         fig.add_trace(go.Scatter(mode="lines", name="healthy, v1 and v2", fill="tozeroy",
                                  line=dict(color=COLORS["green"], width=2.5, shape="hv")), row=2, col=1)
@@ -61,7 +62,7 @@ class VmScene(Scene):
         fig.add_trace(go.Scatter(mode="lines", name="desired",
                                  line=dict(color=COLORS["black"], width=1.5, dash="dash")), row=2, col=1)
         fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["black"], width=1), hoverinfo="skip",
-                                 showlegend=False, name="now"), row=2, col=1)
+                                 showlegend=False, name="now", uid="now: instances"), row=2, col=1)
         fig.update_xaxes(title_text="time since the first commit (min:s)", row=2, col=1)
         fig.update_yaxes(title_text="instances", row=2, col=1)
         fig = apply_style(fig, title=self.title, height=760)
@@ -107,14 +108,14 @@ class VmScene(Scene):
             words.append(f"the crash at {minutes(crash.time_s)} "
                          + (f"taken out of the load balancer at {minutes(out.time_s)}" if out else "never noticed")
                          + (f", replaced at {minutes(replaced.time_s)}" if replaced else ", never replaced"))
-        step = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
+        step = _step_s(s["time_s"])
         words.append(f"{float(np.sum(s['serving_errors'])) * step / 60:.0f} instance-minutes serving errors")
         done = [e for e in trace.of_kind("deploy-complete") if e.subject != "v1"]
         if trace.first("commit", "v2") is not None:
             words.append(f"v2 deployed at {minutes(done[0].time_s)}" if done else "the v2 deploy not finished by the end")
         return "<b>This run:</b> " + "; ".join(words) + "."
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s = trace.series
         t = float(s["time_s"][k])
         rows = s["segment_row"]
@@ -122,7 +123,7 @@ class VmScene(Scene):
         end = np.minimum(s["segment_end_s"], t)
         shown = start < t
         y_of_row = self._row_y(trace)
-        updates: list[dict[str, Any]] = []
+        updates: dict[str, dict[str, Any]] = {}
         for phase in Phase:
             mask = shown & (s["segment_phase"] == int(phase))
             n = int(mask.sum())
@@ -130,17 +131,18 @@ class VmScene(Scene):
             y = np.full(3 * n, np.nan)
             x[0::3], x[1::3] = start[mask], end[mask]
             y[0::3] = y[1::3] = y_of_row[rows[mask]]
-            updates.append(dict(x=x, y=y, line=dict(width=self._bar_width(trace))))
-        top = len(s["row_label"]) - 0.5
-        updates.append(dict(x=[t, t], y=[-0.5, top]))
+            updates[PHASE_STYLE[phase][0]] = dict(x=x, y=y, line=dict(width=self._bar_width(trace)))
         times = reveal(s["time_s"], k)
-        updates.append(dict(x=times, y=reveal(s["healthy"], k)))
-        updates.append(dict(x=times, y=reveal(s["healthy_v2"], k)))
-        updates.append(dict(x=times, y=reveal(s["serving_errors"], k)))
         desired = float(s["desired"][0])
-        updates.append(dict(x=[0.0, float(s["time_s"][-1])], y=[desired, desired]))
-        updates.append(dict(x=[t, t], y=[0, self._top(trace)]))
-        return updates
+        return {
+            **updates,
+            "now: timeline": dict(x=[t, t], y=[-0.5, len(s["row_label"]) - 0.5]),
+            "healthy, v1 and v2": dict(x=times, y=reveal(s["healthy"], k)),
+            "healthy v2": dict(x=times, y=reveal(s["healthy_v2"], k)),
+            "healthy but crashed": dict(x=times, y=reveal(s["serving_errors"], k)),
+            "desired": dict(x=[0.0, float(s["time_s"][-1])], y=[desired, desired]),
+            "now: instances": dict(x=[t, t], y=[0, self._top(trace)]),
+        }
 
     @staticmethod
     def _bar_width(trace: Trace) -> float:
@@ -159,7 +161,7 @@ class VmScene(Scene):
         desired = int(s["desired"][0])
         crashed = int(s["serving_errors"][k])
         note = f", {crashed} of them crashed" if crashed else ""
-        step = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
+        step = _step_s(s["time_s"])
         events = step_events(trace, t, step, ignore=_QUIET, when=minutes)
         latest = f"<br><sup>{events}</sup>" if events else ""
         return {"title.text": f"{self.title}<br><sup>t = {minutes(t)} — {healthy} of {desired} desired instances "
@@ -168,12 +170,17 @@ class VmScene(Scene):
     def caption(self, trace: Trace, k: int) -> str:
         s = trace.series
         t = float(s["time_s"][k])
-        step = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
+        step = _step_s(s["time_s"])
         recent = list(trace.between(t - step, t))
         if not recent:
             return f"<b>{minutes(t)}</b>: nothing changes in this step."
         listed = event_list_html(recent, ACTOR_COLORS, limit=12, when=lambda e: minutes(e.time_s))
         return f"<b>{minutes(t)}</b>, what happened in the last {step:g} s:{listed}"
+
+
+#: How each share of a VM looks, and its series (``vcpu_<part>``, ``memory_<part>_gib``): (label, colour, hatch, part).
+_SHARES = (("used by the service", COLORS["green"], "", "used"), ("used by each VM's OS", COLORS["grey"], "/", "os"),
+           ("idle", COLORS["orange"], "x", "idle"))
 
 
 class PackingScene(Scene):
@@ -184,13 +191,11 @@ class PackingScene(Scene):
     def figure(self, trace: Trace) -> go.Figure:
         fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
                             subplot_titles=("vCPUs you pay for", "memory you pay for (GiB)"))
-        parts = (("used by the service", COLORS["green"], ""), ("used by each VM's OS", COLORS["grey"], "/"),
-                 ("idle", COLORS["orange"], "x"))
-        for col in (1, 2):
-            for label, colour, pattern in parts:
+        for col, resource in ((1, "vcpu"), (2, "memory")):
+            for label, colour, pattern, _part in _SHARES:
                 fig.add_trace(go.Bar(orientation="h", name=label, marker=dict(color=colour, pattern_shape=pattern),
                                      showlegend=col == 1, legendgroup=label, hovertemplate="%{x:.2f}<extra>" + label
-                                     + "</extra>"), row=1, col=col)
+                                     + "</extra>", uid=f"{resource}: {label}"), row=1, col=col)
         fig.add_trace(go.Scatter(mode="text", textposition="middle right", showlegend=False, hoverinfo="skip",
                                  name="labels", textfont=dict(size=12)), row=1, col=2)
         fig.update_layout(barmode="stack", margin=dict(l=90, r=20, t=90, b=80),
@@ -198,18 +203,14 @@ class PackingScene(Scene):
         fig.update_yaxes(autorange="reversed", row=1, col=1)
         return apply_style(fig, title=self.title, height=480)
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s = trace.series
         names = s["type"]
         labels = [no_math(f"{c} × {n} · ${u:.3f}/h")
                   for c, n, u in zip(s["count"], names, s["usd_per_hour"], strict=True)]
-        x_end = s["memory_total_gib"]
-        return [
-            dict(y=names, x=s["vcpu_used"]), dict(y=names, x=s["vcpu_os"]), dict(y=names, x=s["vcpu_idle"]),
-            dict(y=names, x=s["memory_used_gib"]), dict(y=names, x=s["memory_os_gib"]),
-            dict(y=names, x=s["memory_idle_gib"]),
-            dict(y=names, x=x_end, text=labels),
-        ]
+        updates = {f"{resource}: {label}": dict(y=names, x=s[f"{resource}_{part}{unit}"])
+                   for resource, unit in (("vcpu", ""), ("memory", "_gib")) for label, _c, _p, part in _SHARES}
+        return {**updates, "labels": dict(y=names, x=s["memory_total_gib"], text=labels)}
 
     def layout(self, trace: Trace) -> dict[str, Any]:
         s = trace.series
@@ -229,63 +230,26 @@ class PackingScene(Scene):
         return np.zeros(1)
 
 
-class _StillPanel(LivePanel):
-    """A live panel for a model without time: no time slider, no play button."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.time.layout.display = "none"
-        self.play.layout.display = "none"
-
-
 def vm_panel(**initial: Any) -> LivePanel:
     """The lesson's live timeline: instances, boot time, grace period, health checks and crash time rerun the model."""
-    import ipywidgets as widgets
-
     from labsupport.sim.vm import VmParams, run_vm
 
-    d = VmParams()
-    style = {"description_width": "initial"}
-
-    def value(name: str) -> Any:
-        return initial.get(name, getattr(d, name))
-
-    controls = {
-        "desired_capacity": widgets.IntSlider(value=value("desired_capacity"), min=1, max=6,
-                                              description="desired instances", style=style),
-        "boot_s": widgets.FloatSlider(value=value("boot_s"), min=5, max=180, step=5, description="boot (s)",
-                                      style=style),
-        "grace_period_s": widgets.FloatSlider(value=value("grace_period_s"), min=0, max=600, step=10,
-                                              description="grace period (s)", style=style),
-        "health_check_interval_s": widgets.IntSlider(value=value("health_check_interval_s"), min=10, max=120, step=5,
-                                                     description="check interval (s)", style=style),
-        "unhealthy_threshold": widgets.IntSlider(value=value("unhealthy_threshold"), min=2, max=10,
-                                                 description="unhealthy threshold", style=style),
-        "crash_at_s": widgets.FloatSlider(value=value("crash_at_s"), min=600, max=3000, step=10,
-                                          description="crash at (s)", style=style),
-        "health_check_type": widgets.Dropdown(options=["ELB", "EC2"], value=value("health_check_type"),
-                                              description="ASG health check", style=style),
-    }
-    seed = int(initial.get("seed", 0))
-    start_step = int(initial.get("start_at_s", 1330) // d.step_s)  # just after the replacement is healthy
-    return LivePanel(VmScene(), lambda **values: run_vm(seed=seed, **values), controls, start_step=start_step,
-                     play_ms=120)
+    controls = (integer("desired_capacity", "desired instances", 1, 6),
+                number("boot_s", "boot", 5, 180, 5, unit="s"),
+                number("grace_period_s", "grace period", 0, 600, 10, unit="s"),
+                integer("health_check_interval_s", "check interval", 10, 120, 5, unit="s"),
+                integer("unhealthy_threshold", "unhealthy threshold", 2, 10),
+                number("crash_at_s", "crash at", 600, 3000, 10, unit="s"),
+                choice("health_check_type", "ASG health check", ["ELB", "EC2"]))
+    # just after the replacement is healthy
+    return live_panel(VmScene(), run_vm, VmParams, controls, initial, start_at_s=1330, fixed={"seed": 0}, play_ms=120)
 
 
 def packing_panel(**initial: Any) -> LivePanel:
     """The lesson's live view of wasted capacity: the workload's size and the minimum instance count."""
-    import ipywidgets as widgets
-
     from labsupport.sim.vm import PackingParams, run_packing
 
-    d = PackingParams()
-    style = {"description_width": "initial"}
-    controls = {
-        "need_vcpu": widgets.FloatSlider(value=initial.get("need_vcpu", d.need_vcpu), min=0.5, max=32, step=0.5,
-                                         description="service needs vCPU", style=style),
-        "need_memory_gib": widgets.FloatSlider(value=initial.get("need_memory_gib", d.need_memory_gib), min=0.5,
-                                               max=128, step=0.5, description="service needs GiB", style=style),
-        "min_instances": widgets.IntSlider(value=initial.get("min_instances", d.min_instances), min=1, max=8,
-                                           description="min instances", style=style),
-    }
-    return _StillPanel(PackingScene(), lambda **values: run_packing(**values), controls)
+    controls = (number("need_vcpu", "service needs vCPU", 0.5, 32, 0.5),
+                number("need_memory_gib", "service needs GiB", 0.5, 128, 0.5),
+                integer("min_instances", "min instances", 1, 8))
+    return live_panel(PackingScene(), run_packing, PackingParams, controls, initial, timeless=True)
