@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from labsupport.grading._registry import PublicTest, Wrong, exercise
-from labsupport.sim.vm import INSTANCE_TYPES, PackingParams, VmParams, run_packing, run_vm
+from labsupport.sim.catalogue import INSTANCE_TYPES
+from labsupport.sim.vm import PackingParams, VmParams, run_packing, run_vm
 
 # ---- 02.serving_again_at_s -------------------------------------------------------------------------------
 
@@ -103,7 +104,7 @@ def _cheapest_cases(cases: tuple[tuple[float, float, int], ...]) -> Any:
                             f"system has taken its share",
                             f"Each VM loses {os.os_vcpu} vCPU and {os.os_memory_gib} GiB to its OS.")
             best = float(run_packing(need_vcpu=need_vcpu, need_memory_gib=need_mem,
-                                     min_instances=min_instances).series["usd_per_hour"][0])
+                                     min_instances=min_instances).values["usd_per_hour"][0])
             price = count * t.usd_per_hour  # of the learner's choice; the cheapest comes from the model
             if price > best + 1e-9:
                 raise Wrong(f"{where}, {count} × {name} carries the workload for ${price:.3f}/h, but a cheaper "
