@@ -136,7 +136,6 @@ class _Instance:
     id: str
     version: int
     row: int
-    launched_s: float
     boot_s: float
     in_service_s: float | None = None
     ready_s: float | None = None
@@ -235,7 +234,7 @@ class VmDeployment(Simulation):
         boot = p.boot_s * (1 + p.boot_jitter * (2 * float(self.random.random()) - 1)) if p.boot_jitter else p.boot_s
         boot = round(boot, 1)
         name = f"i-{len(self.instances) + 1:02d}"
-        inst = _Instance(name, version, self.new_row(name, version), self.now, boot)
+        inst = _Instance(name, version, self.new_row(name, version), boot)
         self.instances.append(inst)
         self.emit("launch", name, ASG, version=f"v{version}", image=f"ami-v{version}", boot_s=boot)
         self.set_phase(inst.row, Phase.PENDING)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from labsupport.grading._registry import PublicTest, Wrong, exercise
-from labsupport.sim.catalogue import INSTANCE_TYPES
+from labsupport.sim.catalogue import INSTANCE_TYPES, instance_type
 from labsupport.sim.vm import PackingParams, VmParams, run_packing, run_vm
 
 # ---- 02.serving_again_at_s -------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ def _serving_again_tests() -> list[PublicTest]:
 
 # ---- 02.cheapest -----------------------------------------------------------------------------------------
 
-_TYPES = {t.name: t for t in INSTANCE_TYPES}
+_TYPE_NAMES = tuple(t.name for t in INSTANCE_TYPES)
 
 
 def _cheapest_cases(cases: tuple[tuple[float, float, int], ...]) -> Any:
@@ -88,12 +88,12 @@ def _cheapest_cases(cases: tuple[tuple[float, float, int], ...]) -> Any:
                 raise Wrong(f"{where}, cheapest returned {got!r}; it must return a pair (type_name, count)",
                             "For example: return ('m5.large', 3)")
             name, count = got
-            if name not in _TYPES:
+            if name not in _TYPE_NAMES:
                 raise Wrong(f"{where}, {name!r} is not one of the lesson's instance types",
-                            f"Use a name from INSTANCE_TYPES: {', '.join(_TYPES)}.")
+                            f"Use a name from INSTANCE_TYPES: {', '.join(_TYPE_NAMES)}.")
             if isinstance(count, bool) or not isinstance(count, (int, np.integer)):
                 raise Wrong(f"{where}, the count must be a whole number; got {count!r}")
-            t = _TYPES[name]
+            t = instance_type(name)
             usable_cpu = count * (t.vcpu - os.os_vcpu)
             usable_mem = count * (t.memory_gib - os.os_memory_gib)
             if count < min_instances:
