@@ -28,6 +28,7 @@ import random
 import re
 from dataclasses import asdict, dataclass
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 
@@ -256,6 +257,7 @@ _NONE, _PENDING, _STARTING, _READY, _UNKNOWN = (int(state) for state in PodState
 _DELETE_RANK = np.array([9, 0, 2, 3, 1], dtype=np.int64)  # indexed by PodState
 _SCORES = ("fit", "balanced", "spread", "total")  # NodeScores' fields, recorded per placement as score_<name>
 _TIME, _POD, _PLACEMENT = ("time",), ("pod",), ("placement",)
+_TALLY = ("pods", "ready", "ready_v2", "pending", "desired")  # the per-second counts
 
 
 class Cluster(Simulation):
@@ -306,8 +308,7 @@ class Cluster(Simulation):
         self.version = 1
         self.counter = {1: 0, 2: 0}
         self.last_endpoints = np.zeros(0, dtype=np.int64)
-        self.counts = {name: np.zeros(self.steps, dtype=np.int64)
-                       for name in ("pods", "ready", "ready_v2", "pending", "desired")}
+        self.tally: list[tuple[Any, ...]] = []  # per second: the counts of _TALLY (numpy or Python ints)
         self.series_node_ready = np.zeros((self.steps, p.nodes), dtype=bool)
         # NodeResourcesFit's filter (fit.go): the node's pods' requests plus this pod's within allocatable, and
         # fewer pods than the node allows; with identical pods that is a number of pods per node
@@ -464,15 +465,13 @@ class Cluster(Simulation):
         return endpoints
 
     def sample(self, k: int, endpoints: np.ndarray) -> None:
-        states = self.pod_state[:self.n]
+        n = self.n
+        states = self.pod_state[:n]
         self.history_state.append(states.copy())
-        self.history_node.append(self.pod_node[:self.n].copy())
+        self.history_node.append(self.pod_node[:n].copy())
         counts = np.bincount(states, minlength=5)
-        self.counts["pods"][k] = self.n - counts[_NONE]
-        self.counts["ready"][k] = len(endpoints)
-        self.counts["ready_v2"][k] = np.count_nonzero(self.pod_version[endpoints] == 2)
-        self.counts["pending"][k] = counts[_PENDING]
-        self.counts["desired"][k] = self.desired
+        self.tally.append((n - counts[_NONE], len(endpoints), np.count_nonzero(self.pod_version[endpoints] == 2),
+                           counts[_PENDING], self.desired))
         self.series_node_ready[k] = self.node_ready
 
     # -- the trace ----------------------------------------------------------------------------------------
@@ -508,7 +507,7 @@ class Cluster(Simulation):
             params={**asdict(self.p), "score_weights": dict(SCORE_WEIGHTS)},
             series={
                 "time_s": np.arange(self.steps, dtype=float),
-                **self.counts,
+                **dict(zip(_TALLY, np.array(self.tally, dtype=np.int64).reshape(-1, len(_TALLY)).T, strict=True)),
                 "node_ready": self.series_node_ready,
                 **self.pod_series(),
                 **self.placement_series(),

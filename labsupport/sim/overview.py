@@ -129,16 +129,17 @@ def default_alert_rule(params: OverviewParams) -> AlertRule:
 
 
 # Lifecycle event priorities at equal times: a crash happens before a health check that could see it,
-# and a health check before routing changes; the state is sampled after everything else at a second.
-_P_FAULT, _P_LIFECYCLE, _P_CHECK, _P_SAMPLE = 0, 1, 2, 9
+# and a health check before routing changes.
+_P_FAULT, _P_LIFECYCLE, _P_CHECK = 0, 1, 2
 _FAILED_REQUEST_LATENCY_S = 0.002  # a refused connection answers at once
 _MAX_SLOWDOWN = 20.0  # a saturated instance answers at most 20x slower than an idle one
 _TIME, _REQUEST = ("time",), ("request",)
 
 
 class Environment(Simulation):
-    """:func:`run_overview`'s model: lifecycle events handled one by one, requests answered in batches between
-    them (nothing changes state in between), a ``tick`` each second to sample, monitoring over the seconds after."""
+    """:func:`run_overview`'s model: lifecycle events handled one by one; between two of them nothing changes
+    state, so before each event :meth:`advance` answers the requests and records the seconds since the last one
+    in one go; monitoring runs over the seconds after the run."""
 
     SCHEMA = Schema("overview", (
         Series("time_s", "s", _TIME, "one step per second"),
@@ -168,6 +169,7 @@ class Environment(Simulation):
         self.traffic_on = False
         self.next_target = 0
         self.served = 0  # requests handled so far
+        self.recorded = 0  # seconds whose instance states are recorded
         # Requests: a Poisson process from traffic_start_s on, with each request's random draws made up front.
         span = p.duration_s - p.traffic_start_s
         expected = p.request_rate_per_s * span
@@ -197,9 +199,15 @@ class Environment(Simulation):
         # Health checks run at every multiple of the interval (k * interval, not a running sum: no float drift).
         for k in range(1, int(p.duration_s // p.health_check_interval_s) + 1):
             self.schedule(k * p.health_check_interval_s, "check", priority=_P_CHECK)
-        self.schedule(0.0, "tick", priority=_P_SAMPLE, step=0)
 
-    # -- requests -------------------------------------------------------------------------------------------
+    # -- between events ---------------------------------------------------------------------------------------
+    def advance(self, t_s: float) -> None:
+        """Everything up to ``t_s`` that no event changes: the requests, and each second's instance states."""
+        self.serve_until(t_s)
+        while self.recorded < self.steps and self.time_grid[self.recorded] < t_s:
+            self.instance_state[self.recorded] = [int(s) for s in self.state]
+            self.recorded += 1
+
     def serve_until(self, t_s: float) -> None:
         """Route and answer every request that arrives before ``t_s``; nothing changes state in between."""
         p = self.p
@@ -223,13 +231,13 @@ class Environment(Simulation):
 
     # -- runtime service management and request routing ------------------------------------------------------
     def on_start(self, i: int) -> None:
-        self.serve_until(self.now)
+        self.advance(self.now)
         self.state[i] = InstanceState.STARTING
         self.record("start", self.names[i], RUNTIME)
         self.schedule(self.now + self.p.start_s, "ready", priority=_P_LIFECYCLE, i=i)
 
     def on_ready(self, i: int) -> None:
-        self.serve_until(self.now)
+        self.advance(self.now)
         self.state[i] = InstanceState.SERVING
         self.routed[i] = True
         self.failed_checks[i] = 0
@@ -237,18 +245,18 @@ class Environment(Simulation):
         self.record("add-to-pool", self.names[i], ROUTING)
 
     def on_traffic(self) -> None:
-        self.serve_until(self.now)
+        self.advance(self.now)
         self.traffic_on = True
         self.record("traffic-on", "restaurant-service", ROUTING, rate_per_s=self.p.request_rate_per_s)
 
     def on_crash(self, i: int) -> None:
-        self.serve_until(self.now)
+        self.advance(self.now)
         if self.state[i] == InstanceState.SERVING:
             self.state[i] = InstanceState.CRASHED
             self.record("crash", self.names[i], FAULT)
 
     def on_check(self) -> None:
-        self.serve_until(self.now)
+        self.advance(self.now)
         for j in range(self.p.instances):
             if self.state[j] != InstanceState.CRASHED:
                 continue
@@ -260,12 +268,6 @@ class Environment(Simulation):
                 self.record("remove-from-pool", self.names[j], ROUTING)
                 self.record("restart", self.names[j], RUNTIME)
                 self.schedule(self.now + self.p.restart_s, "ready", priority=_P_LIFECYCLE, i=j)
-
-    def on_tick(self, step: int) -> None:
-        """Each instance's state at the end of the second."""
-        self.instance_state[step] = [int(s) for s in self.state]
-        if step + 1 < self.steps:
-            self.schedule(float(step + 1), "tick", priority=_P_SAMPLE, step=step + 1)
 
     # -- monitoring -------------------------------------------------------------------------------------------
     def monitor(self, rule: AlertRule) -> dict[str, np.ndarray]:
@@ -300,7 +302,7 @@ class Environment(Simulation):
                 "window_p95_latency_s": window_p95, "alert": alert}
 
     def finish(self, rule: AlertRule) -> Trace:
-        self.serve_until(float("inf"))
+        self.advance(float("inf"))
         steps = self.steps
         second = np.floor(self.arrivals).astype(np.int64)
         requests = np.bincount(second, minlength=steps)[:steps]

@@ -388,8 +388,8 @@ _COMMON_SERIES = (
 
 
 class LambdaFunction(Simulation):
-    """:func:`run_serverless`'s default model: requests handled in arrival order by :meth:`request`, in
-    batches (an ``arrivals`` event per batch: a per-request event would double the run time)."""
+    """:func:`run_serverless`'s default model: requests handled in arrival order, in batches (an ``arrivals``
+    event per batch: a per-request event would double the run time)."""
 
     SCHEMA = Schema("serverless", (
         *_COMMON_SERIES,
@@ -455,38 +455,42 @@ class LambdaFunction(Simulation):
             self.emit(0.0, _P_EXPIRE, "provisioned-ready", f"env-{i + 1}")
 
     def on_arrivals(self, lo: int, hi: int) -> None:
+        """The rules of :func:`run_serverless`, in order, for requests ``lo`` to ``hi - 1`` (the hot path: what
+        changes per request is kept in local names, the rarer steps are methods)."""
+        p, heappush, heappop = self.p, heapq.heappush, heapq.heappop
+        cap, refill, limit, idle_s = float(p.scaling_per_10s), self.refill_per_s, p.concurrency_limit, p.idle_expiry_s
+        arrival, run_s, timed_out, busy = self.arrival_list, self.run_s, self.timed_out_l, self.busy_ends
+        free_at, provisioned, warm_instance = self.free_at, self.provisioned, self.warm_instance
+        tokens, last_t = self.tokens, self.last_t
         for r in range(lo, hi):
-            self.request(r)
-
-    def request(self, r: int) -> None:
-        """The rules of :func:`run_serverless`, in order, for request ``r``."""
-        p, t = self.p, self.arrival_list[r]
-        self.tokens = min(float(p.scaling_per_10s), self.tokens + (t - self.last_t) * self.refill_per_s)
-        self.last_t = t
-        if self.next_expiry <= t:
-            self.expire(t)
-        busy = self.busy_ends
-        while busy and busy[0] <= t:
-            heapq.heappop(busy)
-        chosen = self.warm_instance(t)
-        if chosen >= 0:
-            latency = self.run_s[r]
-        elif len(busy) < p.concurrency_limit and self.tokens >= 1.0:
-            chosen = self.cold_start(r, t)
-            latency = self.init + self.run_s[r]
-        else:
-            why = "concurrency limit" if len(busy) >= p.concurrency_limit else "scaling rate"
-            self.emit(t, _P_REQUEST, "throttle", f"request-{r}", reason=why)
-            return
-        end = t + latency
-        if self.timed_out_l[r]:
-            self.emit(end, _P_REQUEST, "timeout", f"request-{r}", timeout_s=p.timeout_s)
-        self.free_at[chosen] = end
-        if not self.provisioned[chosen]:
-            self.next_expiry = min(self.next_expiry, end + p.idle_expiry_s)
-        self.req_instance[r] = chosen
-        self.req_latency[r] = latency
-        heapq.heappush(busy, end)
+            t = arrival[r]
+            tokens = min(cap, tokens + (t - last_t) * refill)
+            last_t = t
+            if self.next_expiry <= t:
+                self.expire(t)  # 1.
+            while busy and busy[0] <= t:
+                heappop(busy)
+            chosen = warm_instance(t)  # 2.
+            if chosen >= 0:
+                latency = run_s[r]
+            elif len(busy) < limit and tokens >= 1.0:  # 3.
+                tokens -= 1.0
+                chosen = self.cold_start(r, t)
+                latency = self.init + run_s[r]
+            else:  # 4.
+                why = "concurrency limit" if len(busy) >= limit else "scaling rate"
+                self.emit(t, _P_REQUEST, "throttle", f"request-{r}", reason=why)
+                continue
+            end = t + latency
+            if timed_out[r]:
+                self.emit(end, _P_REQUEST, "timeout", f"request-{r}", timeout_s=p.timeout_s)
+            free_at[chosen] = end
+            if not provisioned[chosen]:
+                self.next_expiry = min(self.next_expiry, end + idle_s)
+            self.req_instance[r] = chosen
+            self.req_latency[r] = latency
+            heappush(busy, end)
+        self.tokens, self.last_t = tokens, last_t
 
     def expire(self, t: float) -> None:
         """1. Instances idle for idle_expiry_s by ``t`` are shut down."""
@@ -521,8 +525,7 @@ class LambdaFunction(Simulation):
         return chosen
 
     def cold_start(self, r: int, t: float) -> int:
-        """3. A new instance for request ``r``."""
-        self.tokens -= 1.0
+        """3. A new instance for request ``r`` (the caller has taken its token)."""
         chosen = len(self.free_at)
         self.free_at.append(0.0)
         self.provisioned.append(False)
