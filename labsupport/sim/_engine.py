@@ -80,6 +80,11 @@ class Simulation:
         """How many events are scheduled and not yet handled."""
         return len(self._queue)
 
+    @property
+    def next_event_s(self) -> float:
+        """When the next scheduled event is due (``inf`` if none is): until then nothing in the model changes."""
+        return self._queue.peek_time()
+
     # -- what happened --------------------------------------------------------------------------------
     def record(self, kind: str, subject: str = "", actor: str = "", *, at_s: float | None = None,
                **data: Any) -> Event:

@@ -403,15 +403,23 @@ class VmDeployment(Simulation):
 
     # -- sampling -----------------------------------------------------------------------------------------
     def on_tick(self, step: int) -> None:
-        """The state at a step's time, after everything that happened at or before it."""
+        """The state at a step's time, after everything that happened at or before it. It holds until the next
+        event, so the steps before that one are sampled with it, and the next tick is at the step it falls in."""
+        grid, upto, last = self.time_grid, self.next_event_s, step
+        while last + 1 < len(grid) and grid[last + 1] < upto:
+            last += 1
+        self.sample(step, last + 1)
+        if last + 1 < len(grid):
+            self.schedule(float(grid[last + 1]), "tick", priority=_P_SAMPLE, step=last + 1)
+
+    def sample(self, start: int, stop: int) -> None:
+        """Record the state now as that of steps ``start`` to ``stop - 1``."""
         h = [i for i in self.instances if i.target == "healthy"]
-        self.healthy[step] = (len(h), sum(i.version == 1 for i in h), sum(i.version == 2 for i in h))
-        self.failing[step] = sum(i.crashed for i in h)
-        self.in_service[step] = sum(1 for i in self.instances if not i.leaving and i.in_service_s is not None)
-        self.running[step] = sum(not i.gone for i in self.instances)
-        self.sampled = step + 1
-        if step + 1 < len(self.time_grid):
-            self.schedule(float(self.time_grid[step + 1]), "tick", priority=_P_SAMPLE, step=step + 1)
+        self.healthy[start:stop] = (len(h), sum(i.version == 1 for i in h), sum(i.version == 2 for i in h))
+        self.failing[start:stop] = sum(i.crashed for i in h)
+        self.in_service[start:stop] = sum(1 for i in self.instances if not i.leaving and i.in_service_s is not None)
+        self.running[start:stop] = sum(not i.gone for i in self.instances)
+        self.sampled = stop
 
     def start(self) -> None:
         p = self.p
@@ -427,8 +435,7 @@ class VmDeployment(Simulation):
     def finish(self) -> Trace:
         """After the run: steps past the last event keep the final state; the trace."""
         p = self.p
-        for step in range(self.sampled, len(self.time_grid)):  # a grid time a hair past duration_s, if any
-            self.on_tick(step)
+        self.sample(self.sampled, len(self.time_grid))  # a grid time a hair past duration_s, if any
         seg = np.array(self.segments, dtype=float).reshape(-1, 4)
         steps = len(self.time_grid)
         return self.trace(
