@@ -348,10 +348,11 @@ class Cluster(Simulation):
         self.api_server(step)
         self.node_lifecycle_controller()
         self.deployment_controller()
-        self.scheduler()
-        self.kubelets()
-        endpoints = self.endpoint_slice_controller()
-        self.sample(step, endpoints)
+        states = self.pod_state[:self.n]  # every pod's state, from here on changed in place
+        self.scheduler(states)
+        self.kubelets(states)
+        endpoints = self.endpoint_slice_controller(states)
+        self.sample(step, states, endpoints)
         if step + 1 < self.steps:
             self.schedule(float(step + 1), "tick", step=step + 1)
 
@@ -413,10 +414,10 @@ class Cluster(Simulation):
         elif len(new) > desired:
             self.delete(self.delete_order(new)[: len(new) - desired], "scale down")
 
-    def scheduler(self) -> None:
+    def scheduler(self, states: np.ndarray) -> None:
         """Bind pending pods, oldest first, each to the best feasible node (see :func:`score_nodes`)."""
         p, t, n = self.p, self.now, self.n
-        states, pod_node, pod_version = self.pod_state[:n], self.pod_node, self.pod_version
+        pod_node, pod_version = self.pod_node, self.pod_version
         pending = (states == _PENDING).nonzero()[0].tolist()
         if not pending:
             return
@@ -443,9 +444,8 @@ class Cluster(Simulation):
             self.score_rows.append((feasible, scores))
             self.record("bind", self.pod_name[i], SCHED, node=f"node-{chosen}")
 
-    def kubelets(self) -> None:
+    def kubelets(self, states: np.ndarray) -> None:
         """A started pod becomes Ready (a dead node's kubelet does nothing)."""
-        states = self.pod_state[:self.n]
         starting = (states == _STARTING).nonzero()[0]
         if len(starting):
             done = starting[self.node_alive[self.pod_node[starting]] & (self.now >= self.pod_ready_at[starting])]
@@ -453,25 +453,24 @@ class Cluster(Simulation):
             for i in done.tolist():
                 self.record("pod-ready", self.pod_name[i], KUBELET, node=f"node-{self.pod_node[i]}")
 
-    def endpoint_slice_controller(self) -> np.ndarray:
+    def endpoint_slice_controller(self, states: np.ndarray) -> np.ndarray:
         """The Service's endpoints are the ready pods: when they change, the EndpointSlice controller (in the
         controller manager) updates the EndpointSlice, and kube-proxy follows it."""
-        endpoints: np.ndarray = (self.pod_state[:self.n] == _READY).nonzero()[0]
+        endpoints: np.ndarray = (states == _READY).nonzero()[0]
         last = self.last_endpoints
-        if len(endpoints) != len(last) or not np.array_equal(endpoints, last):
+        if len(endpoints) != len(last) or not (endpoints == last).all():  # np.array_equal, without its overhead
             self.record("update-endpoints", "endpointslice/web", CM, ready=len(endpoints))
             self.record("program-rules", "service/web", PROXY, endpoints=len(endpoints))
             self.last_endpoints = endpoints
         return endpoints
 
-    def sample(self, k: int, endpoints: np.ndarray) -> None:
+    def sample(self, k: int, states: np.ndarray, endpoints: np.ndarray) -> None:
         n = self.n
-        states = self.pod_state[:n]
         self.history_state.append(states.copy())
         self.history_node.append(self.pod_node[:n].copy())
         counts = np.bincount(states, minlength=5)
-        self.tally.append((n - counts[_NONE], len(endpoints), np.count_nonzero(self.pod_version[endpoints] == 2),
-                           counts[_PENDING], self.desired))
+        ready_v2 = np.count_nonzero(self.pod_version[endpoints] == 2) if self.version == 2 else 0  # no v2 pod yet
+        self.tally.append((n - counts[_NONE], len(endpoints), ready_v2, counts[_PENDING], self.desired))
         self.series_node_ready[k] = self.node_ready
 
     # -- the trace ----------------------------------------------------------------------------------------
