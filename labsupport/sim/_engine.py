@@ -28,18 +28,11 @@ it *schedules* is its own business.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from labsupport.sim._trace import Event, EventQueue, Result, Schema, Trace, generator
 
 __all__ = ["Simulation"]
-
-
-@dataclass(frozen=True, slots=True)
-class _Scheduled:
-    kind: str
-    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Simulation:
@@ -57,19 +50,24 @@ class Simulation:
         self.now = 0.0
         self.events: list[Event] = []
         self._queue = EventQueue()
+        self._handlers: dict[str, Any] = {}  # kind -> bound on_<kind> method, looked up once per run
 
     # -- time -----------------------------------------------------------------------------------------
     def schedule(self, time_s: float, kind: str, *, priority: int = 0, **data: Any) -> None:
         """Have ``on_<kind>(**data)`` called at ``time_s`` (never earlier than now)."""
         if time_s < self.now:
             raise ValueError(f"cannot schedule {kind!r} at {time_s} s: the model is already at {self.now} s")
-        self._queue.push(time_s, _Scheduled(kind, data), priority)
+        self._queue.push(time_s, (kind, data), priority)
 
     def run(self, until_s: float = float("inf")) -> None:
         """Handle events in time order until none is left or the next is later than ``until_s``."""
-        while self._queue and self._queue.peek_time() <= until_s:
-            self.now, item = self._queue.pop()
-            self.handler(item.kind)(**item.data)
+        queue, handlers = self._queue, self._handlers
+        while queue and queue.peek_time() <= until_s:
+            self.now, (kind, data) = queue.pop()
+            method = handlers.get(kind)
+            if method is None:
+                method = handlers[kind] = self.handler(kind)
+            method(**data)
 
     def handler(self, kind: str) -> Any:
         method = getattr(self, "on_" + kind.replace("-", "_"), None)
@@ -81,6 +79,11 @@ class Simulation:
     def pending(self) -> int:
         """How many events are scheduled and not yet handled."""
         return len(self._queue)
+
+    @property
+    def next_event_s(self) -> float:
+        """When the next scheduled event is due (``inf`` if none is): until then nothing in the model changes."""
+        return self._queue.peek_time()
 
     # -- what happened --------------------------------------------------------------------------------
     def record(self, kind: str, subject: str = "", actor: str = "", *, at_s: float | None = None,

@@ -30,6 +30,7 @@ import numpy as np
 
 from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
 from labsupport.sim._trace import Event, Trace
+from labsupport.sim.catalogue import instance_type
 from labsupport.sim.containers import HostParams
 from labsupport.sim.serverless import (
     SECONDS_PER_MONTH,
@@ -39,7 +40,7 @@ from labsupport.sim.serverless import (
     latency_percentiles,
     run_serverless,
 )
-from labsupport.sim.vm import VmParams, instance_type, run_packing, run_vm
+from labsupport.sim.vm import VmParams, run_packing, run_vm
 
 __all__ = [
     "ADMIN",
@@ -153,7 +154,7 @@ def _always_on(w: Workload, services: int) -> tuple[float, float, int]:
     instances = max(2, math.ceil(busy_vcpu / TARGET_UTILIZATION / services - 1e-9)) * services
     packed = run_packing(need_vcpu=max(busy_vcpu / TARGET_UTILIZATION, 0.01),
                          need_memory_gib=instances * w.memory_mb / 1024, min_instances=2)
-    s = packed.series
+    s = packed.values
     return float(s["usd_per_hour"][0]), float(s["vcpu_total"][0]), int(s["count"][0])
 
 

@@ -32,8 +32,8 @@ import numpy as np
 
 from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
 from labsupport.sim._trace import Event, Trace, generator
+from labsupport.sim.catalogue import INSTANCE_TYPES, instance_type
 from labsupport.sim.packaging import run_placement
-from labsupport.sim.vm import INSTANCE_TYPES, instance_type
 
 __all__ = [
     "BACKOFF_MAX_S",

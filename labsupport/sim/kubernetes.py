@@ -24,17 +24,21 @@ from __future__ import annotations
 
 import functools
 import math
+import random
 import re
 from dataclasses import asdict, dataclass
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 
+from labsupport.sim._engine import Simulation
 from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
-from labsupport.sim._trace import Event, Trace, rng
+from labsupport.sim._trace import Schema, Series, Trace
 
 __all__ = [
     "ACTORS",
+    "Cluster",
     "ClusterParams",
     "NodeScores",
     "PodState",
@@ -134,7 +138,8 @@ class NodeScores:
     @property
     def best(self) -> np.ndarray:
         """The nodes with the highest total: the scheduler picks one of them at random."""
-        return self.nodes[self.total == self.total.max()]
+        best: np.ndarray = self.nodes[self.total == self.total.max()]
+        return best
 
 
 def score_nodes(feasible: np.ndarray, pods_on_node: np.ndarray, same_owner_on_node: np.ndarray, *,
@@ -250,6 +255,263 @@ MAX_REPLICAS = 1000
 _NONE, _PENDING, _STARTING, _READY, _UNKNOWN = (int(state) for state in PodState)  # plain ints: faster in numpy
 # the ReplicaSet controller deletes pods that are not ready first (Pending, then Unknown, then starting), newest first
 _DELETE_RANK = np.array([9, 0, 2, 3, 1], dtype=np.int64)  # indexed by PodState
+_SCORES = ("fit", "balanced", "spread", "total")  # NodeScores' fields, recorded per placement as score_<name>
+_TIME, _POD, _PLACEMENT = ("time",), ("pod",), ("placement",)
+_TALLY = ("pods", "ready", "ready_v2", "pending", "desired")  # the per-second counts
+
+
+class Cluster(Simulation):
+    """:func:`run_cluster`'s model: a ``tick`` every second, in which each part of Kubernetes acts in turn."""
+
+    SCHEMA = Schema("kubernetes-cluster", (
+        Series("time_s", "s", _TIME, "one step per second"),
+        Series("pods", "count", _TIME, "pods that exist (any state but NONE)"),
+        Series("ready", "count", _TIME, "ready pods: the Service's endpoints"),
+        Series("ready_v2", "count", _TIME, "ready pods of version 2"),
+        Series("pending", "count", _TIME, "pods waiting for the scheduler"),
+        Series("desired", "count", _TIME, "the Deployment's replicas"),
+        Series("node_ready", "", ("time", "node"), "each node's Ready condition"),
+        Series("pod_state", "", ("time", "pod"), "each pod's PodState code"),
+        Series("pod_node", "", ("time", "pod"), "the node each pod is bound to, -1 for none"),
+        Series("pod_version", "", _POD, "each pod's version"),
+        Series("pod_name", "", _POD),
+        Series("placement_time_s", "s", _PLACEMENT, "when the scheduler bound the pod"),
+        Series("placement_pod", "", _PLACEMENT, "which pod (its column in pod_*)"),
+        Series("placement_node", "", _PLACEMENT, "the node it was bound to"),
+        Series("placement_ties", "count", _PLACEMENT, "how many nodes shared the best total"),
+        *(Series(f"score_{name}", "score", ("placement", "node"), "each node's score, -1 where not feasible")
+          for name in _SCORES),
+    ))
+
+    def __init__(self, p: ClusterParams, seed: int) -> None:
+        super().__init__(seed)
+        self.p = p
+        # kube-scheduler's ties are broken with Python's Mersenne Twister from the seed (as frozen in the
+        # snapshots), not numpy's generator
+        self.tie_break = random.Random(seed)
+        self.steps = int(math.floor(p.duration_s)) + 1
+        self.node_ready = np.ones(p.nodes, dtype=bool)
+        self.node_alive = np.ones(p.nodes, dtype=bool)
+        self.not_ready_since: float | None = None  # of the killed node
+        # pods: parallel arrays, one entry per pod ever created, grown as needed
+        self.pod_state = np.zeros(64, dtype=np.int8)
+        self.pod_node = np.full(64, -1, dtype=np.int64)
+        self.pod_version = np.zeros(64, dtype=np.int64)
+        self.pod_ready_at = np.full(64, math.inf)
+        self.pod_name: list[str] = []
+        self.n = 0
+        self.history_state: list[np.ndarray] = []
+        self.history_node: list[np.ndarray] = []
+        self.placements: list[tuple[float, int, int, int]] = []  # time, pod, node, ties
+        self.score_rows: list[tuple[np.ndarray, NodeScores]] = []
+        self.desired = p.replicas
+        self.version = 1
+        self.counter = {1: 0, 2: 0}
+        self.last_endpoints = np.zeros(0, dtype=np.int64)
+        self.tally: list[tuple[Any, ...]] = []  # per second: the counts of _TALLY (numpy or Python ints)
+        self.series_node_ready = np.zeros((self.steps, p.nodes), dtype=bool)
+        # NodeResourcesFit's filter (fit.go): the node's pods' requests plus this pod's within allocatable, and
+        # fewer pods than the node allows; with identical pods that is a number of pods per node
+        self.room_per_node = min(p.node_max_pods, p.node_cpu_m // p.pod_cpu_m if p.pod_cpu_m else p.node_max_pods,
+                                 p.node_memory_mi // p.pod_memory_mi if p.pod_memory_mi else p.node_max_pods)
+
+    # -- pods ---------------------------------------------------------------------------------------------
+    def create(self, v: int, count: int) -> None:
+        n = self.n
+        if n + count > len(self.pod_state):
+            more = max(2 * len(self.pod_state), n + count) - len(self.pod_state)
+            self.pod_state = np.concatenate([self.pod_state, np.zeros(more, dtype=np.int8)])
+            self.pod_node = np.concatenate([self.pod_node, np.full(more, -1, dtype=np.int64)])
+            self.pod_version = np.concatenate([self.pod_version, np.zeros(more, dtype=np.int64)])
+            self.pod_ready_at = np.concatenate([self.pod_ready_at, np.full(more, math.inf)])
+        self.pod_state[n:n + count] = _PENDING
+        self.pod_version[n:n + count] = v
+        for _ in range(count):
+            name = f"web-v{v}-{self.counter[v]}"
+            self.counter[v] += 1
+            self.pod_name.append(name)
+            self.record("create-pod", name, CM, version=f"v{v}")
+        self.n = n + count
+
+    def delete(self, ids: np.ndarray, why: str) -> None:
+        self.pod_state[ids] = _NONE
+        for i in ids.tolist():
+            self.record("delete-pod", self.pod_name[i], CM, reason=why)
+
+    def delete_order(self, ids: np.ndarray) -> np.ndarray:
+        return ids[np.lexsort((-ids, _DELETE_RANK[self.pod_state[ids]]))]
+
+    # -- one second ---------------------------------------------------------------------------------------
+    def on_tick(self, step: int) -> None:
+        """Each part of Kubernetes acts in turn, then the state at the end of the second is recorded."""
+        self.fault()
+        self.api_server(step)
+        self.node_lifecycle_controller()
+        self.deployment_controller()
+        states = self.pod_state[:self.n]  # every pod's state, from here on changed in place
+        self.scheduler(states)
+        self.kubelets(states)
+        endpoints = self.endpoint_slice_controller(states)
+        self.sample(step, states, endpoints)
+        if step + 1 < self.steps:
+            self.schedule(float(step + 1), "tick", step=step + 1)
+
+    def fault(self) -> None:
+        """The node's machine dies, its kubelet stops posting status."""
+        p = self.p
+        if p.kill_node is not None and self.node_alive[p.kill_node] and self.now >= p.kill_at_s:
+            self.node_alive[p.kill_node] = False
+            self.record("node-down", f"node-{p.kill_node}", FAULT)
+
+    def api_server(self, step: int) -> None:
+        """The API server records what users ask for."""
+        p, t = self.p, self.now
+        if step == 0:
+            self.record("apply", "deployment/web", API, replicas=p.replicas, image="restaurant:v1")
+        if p.scale_to is not None and t == math.ceil(p.scale_at_s):
+            self.desired = p.scale_to
+            self.record("scale", "deployment/web", API, replicas=self.desired)
+        if p.rollout_at_s is not None and t == math.ceil(p.rollout_at_s):
+            self.version = 2
+            self.record("apply", "deployment/web", API, image="restaurant:v2")
+
+    def node_lifecycle_controller(self) -> None:
+        """A node silent for the grace period is marked not ready and tainted; its pods go after the toleration."""
+        p, t, n = self.p, self.now, self.n
+        if p.kill_node is None:
+            return
+        dead = p.kill_node
+        if self.node_ready[dead] and not self.node_alive[dead] and t >= p.kill_at_s + p.node_monitor_grace_period_s:
+            self.node_ready[dead] = False
+            self.not_ready_since = t
+            self.record("mark-not-ready", f"node-{dead}", CM, condition="Ready=Unknown",
+                        taint="node.kubernetes.io/unreachable:NoExecute")
+            on_dead = (self.pod_state[:n] != _NONE) & (self.pod_node[:n] == dead)
+            self.pod_state[:n][on_dead] = _UNKNOWN
+        if self.not_ready_since is not None and t >= self.not_ready_since + p.toleration_s:
+            self.delete(np.flatnonzero((self.pod_state[:n] != _NONE) & (self.pod_node[:n] == dead)), "evicted")
+            self.not_ready_since = None
+
+    def deployment_controller(self) -> None:
+        """The Deployment and ReplicaSet controllers: create or delete pods towards the desired state."""
+        desired, version = self.desired, self.version
+        ids = (self.pod_state[:self.n] != _NONE).nonzero()[0]
+        is_new = self.pod_version[ids] == version
+        new, old = ids[is_new], ids[~is_new]
+        if len(old):  # a rolling update is in progress
+            surge, unavailable = resolve_surge(desired, self.p.max_surge, self.p.max_unavailable)
+            room = desired + surge - len(ids)
+            self.create(version, max(0, min(room, desired - len(new))))
+            available = int(np.count_nonzero(self.pod_state[ids] == _READY))
+            removable = available - (desired - unavailable)
+            ordered = self.delete_order(old)
+            ready = self.pod_state[ordered] == _READY
+            # an old pod that serves nobody can always go; ready ones only while enough stay available
+            gone = ~ready | (ready & (np.cumsum(ready) <= removable))
+            self.delete(ordered[gone], "rolling update")
+        elif len(new) < desired:
+            self.create(version, desired - len(new))
+        elif len(new) > desired:
+            self.delete(self.delete_order(new)[: len(new) - desired], "scale down")
+
+    def scheduler(self, states: np.ndarray) -> None:
+        """Bind pending pods, oldest first, each to the best feasible node (see :func:`score_nodes`)."""
+        p, t, n = self.p, self.now, self.n
+        pod_node, pod_version = self.pod_node, self.pod_version
+        pending = (states == _PENDING).nonzero()[0].tolist()
+        if not pending:
+            return
+        bound = (states != _NONE) & (pod_node[:n] >= 0)
+        on_node = np.bincount(pod_node[:n][bound], minlength=p.nodes)
+        by_version = {v: np.bincount(pod_node[:n][bound & (pod_version[:n] == v)], minlength=p.nodes)
+                      for v in (1, 2)}
+        for i in pending:
+            feasible = (self.node_ready & (on_node < self.room_per_node)).nonzero()[0]
+            if not len(feasible):
+                break  # every pod requests the same: if this one fits nowhere, neither does the next
+            v = int(pod_version[i])
+            scores = score_nodes(feasible, on_node, by_version[v], node_cpu_m=p.node_cpu_m,
+                                 node_memory_mi=p.node_memory_mi, pod_cpu_m=p.pod_cpu_m,
+                                 pod_memory_mi=p.pod_memory_mi)
+            best = scores.best
+            chosen = int(best[self.tie_break.randrange(len(best))]) if len(best) > 1 else int(best[0])
+            on_node[chosen] += 1
+            by_version[v][chosen] += 1
+            pod_node[i] = chosen
+            states[i] = _STARTING
+            self.pod_ready_at[i] = t + p.pod_start_s
+            self.placements.append((t, i, chosen, len(best)))
+            self.score_rows.append((feasible, scores))
+            self.record("bind", self.pod_name[i], SCHED, node=f"node-{chosen}")
+
+    def kubelets(self, states: np.ndarray) -> None:
+        """A started pod becomes Ready (a dead node's kubelet does nothing)."""
+        starting = (states == _STARTING).nonzero()[0]
+        if len(starting):
+            done = starting[self.node_alive[self.pod_node[starting]] & (self.now >= self.pod_ready_at[starting])]
+            states[done] = _READY
+            for i in done.tolist():
+                self.record("pod-ready", self.pod_name[i], KUBELET, node=f"node-{self.pod_node[i]}")
+
+    def endpoint_slice_controller(self, states: np.ndarray) -> np.ndarray:
+        """The Service's endpoints are the ready pods: when they change, the EndpointSlice controller (in the
+        controller manager) updates the EndpointSlice, and kube-proxy follows it."""
+        endpoints: np.ndarray = (states == _READY).nonzero()[0]
+        last = self.last_endpoints
+        if len(endpoints) != len(last) or not (endpoints == last).all():  # np.array_equal, without its overhead
+            self.record("update-endpoints", "endpointslice/web", CM, ready=len(endpoints))
+            self.record("program-rules", "service/web", PROXY, endpoints=len(endpoints))
+            self.last_endpoints = endpoints
+        return endpoints
+
+    def sample(self, k: int, states: np.ndarray, endpoints: np.ndarray) -> None:
+        n = self.n
+        self.history_state.append(states.copy())
+        self.history_node.append(self.pod_node[:n].copy())
+        counts = np.bincount(states, minlength=5)
+        ready_v2 = np.count_nonzero(self.pod_version[endpoints] == 2) if self.version == 2 else 0  # no v2 pod yet
+        self.tally.append((n - counts[_NONE], len(endpoints), ready_v2, counts[_PENDING], self.desired))
+        self.series_node_ready[k] = self.node_ready
+
+    # -- the trace ----------------------------------------------------------------------------------------
+    def pod_series(self) -> dict[str, np.ndarray]:
+        """Each pod's state and node at the end of every second (a pod not created yet: NONE, node -1)."""
+        n = self.n
+        state = np.zeros((self.steps, n), dtype=np.int8)
+        node = np.full((self.steps, n), -1, dtype=np.int64)
+        for k in range(self.steps):
+            row = self.history_state[k]
+            state[k, : len(row)] = row
+            node[k, : len(row)] = self.history_node[k]
+        return {"pod_state": state, "pod_node": np.where(state == _NONE, -1, node),
+                "pod_version": self.pod_version[:n].copy(), "pod_name": np.array(self.pod_name, dtype=object)}
+
+    def placement_series(self) -> dict[str, np.ndarray]:
+        """One row per bind: when, which pod, which node, how many tied; and every node's scores for it."""
+        scored = {name: np.full((len(self.score_rows), self.p.nodes), -1, dtype=np.int64) for name in _SCORES}
+        for row, (feasible, scores) in enumerate(self.score_rows):
+            for name, table in scored.items():
+                table[row, feasible] = getattr(scores, name)
+        placed = np.array(self.placements, dtype=float).reshape(-1, 4)
+        return {
+            "placement_time_s": placed[:, 0],
+            "placement_pod": placed[:, 1].astype(np.int64),
+            "placement_node": placed[:, 2].astype(np.int64),
+            "placement_ties": placed[:, 3].astype(np.int64),
+            **{f"score_{name}": table for name, table in scored.items()},
+        }
+
+    def finish(self) -> Trace:
+        return self.trace(
+            params={**asdict(self.p), "score_weights": dict(SCORE_WEIGHTS)},
+            series={
+                "time_s": np.arange(self.steps, dtype=float),
+                **dict(zip(_TALLY, np.array(self.tally, dtype=np.int64).reshape(-1, len(_TALLY)).T, strict=True)),
+                "node_ready": self.series_node_ready,
+                **self.pod_series(),
+                **self.placement_series(),
+            },
+        )
 
 
 def run_cluster(params: ClusterParams | None = None, *, seed: int = 0, **overrides: object) -> Trace:
@@ -266,202 +528,7 @@ def run_cluster(params: ClusterParams | None = None, *, seed: int = 0, **overrid
     node: each plugin's score and the weighted total, -1 for a node that was not feasible).
     """
     p = with_overrides(params or ClusterParams(), overrides)
-    draw = rng(seed)
-    steps = int(math.floor(p.duration_s)) + 1
-    n_nodes = p.nodes
-    events: list[Event] = []
-
-    def emit(t: float, kind: str, subject: str, actor: str, **data: object) -> None:
-        events.append(Event(t, kind, subject, actor, data))
-
-    node_ready = np.ones(n_nodes, dtype=bool)
-    node_alive = np.ones(n_nodes, dtype=bool)
-    not_ready_since: float | None = None  # of the killed node
-    # pods: parallel arrays, one entry per pod ever created, grown as needed
-    size = 64
-    pod_state = np.zeros(size, dtype=np.int8)
-    pod_node = np.full(size, -1, dtype=np.int64)
-    pod_version = np.zeros(size, dtype=np.int64)
-    pod_ready_at = np.full(size, math.inf)
-    pod_name: list[str] = []
-    n = 0
-    history_state: list[np.ndarray] = []
-    history_node: list[np.ndarray] = []
-    placements: list[tuple[float, int, int, int]] = []  # time, pod, node, ties
-    score_rows: list[tuple[np.ndarray, NodeScores]] = []
-    desired = p.replicas
-    version = 1
-    counter = {1: 0, 2: 0}
-    last_endpoints = np.zeros(0, dtype=np.int64)
-    series_total = np.zeros(steps, dtype=np.int64)
-    series_ready = np.zeros(steps, dtype=np.int64)
-    series_ready_new = np.zeros(steps, dtype=np.int64)
-    series_pending = np.zeros(steps, dtype=np.int64)
-    series_desired = np.zeros(steps, dtype=np.int64)
-    series_node_ready = np.zeros((steps, n_nodes), dtype=bool)
-    request_cpu = p.pod_cpu_m
-    request_mem = p.pod_memory_mi
-    # NodeResourcesFit's filter (fit.go): the node's pods' requests plus this pod's within allocatable, and
-    # fewer pods than the node allows; with identical pods that is a number of pods per node
-    room_per_node = min(p.node_max_pods, p.node_cpu_m // request_cpu if request_cpu else p.node_max_pods,
-                        p.node_memory_mi // request_mem if request_mem else p.node_max_pods)
-
-    def create(t: float, v: int, count: int) -> None:
-        nonlocal n, size, pod_state, pod_node, pod_version, pod_ready_at
-        if n + count > size:
-            size = max(2 * size, n + count)
-            pod_state = np.concatenate([pod_state, np.zeros(size - len(pod_state), dtype=np.int8)])
-            pod_node = np.concatenate([pod_node, np.full(size - len(pod_node), -1, dtype=np.int64)])
-            pod_version = np.concatenate([pod_version, np.zeros(size - len(pod_version), dtype=np.int64)])
-            pod_ready_at = np.concatenate([pod_ready_at, np.full(size - len(pod_ready_at), math.inf)])
-        pod_state[n:n + count] = _PENDING
-        pod_version[n:n + count] = v
-        for _ in range(count):
-            name = f"web-v{v}-{counter[v]}"
-            counter[v] += 1
-            pod_name.append(name)
-            emit(t, "create-pod", name, CM, version=f"v{v}")
-        n += count
-
-    def delete(t: float, ids: np.ndarray, why: str) -> None:
-        pod_state[ids] = _NONE
-        for i in ids.tolist():
-            emit(t, "delete-pod", pod_name[i], CM, reason=why)
-
-    def delete_order(ids: np.ndarray) -> np.ndarray:
-        return ids[np.lexsort((-ids, _DELETE_RANK[pod_state[ids]]))]
-
-    for k in range(steps):
-        t = float(k)
-        # 0. a fault: the node's machine dies, its kubelet stops posting status
-        if p.kill_node is not None and node_alive[p.kill_node] and t >= p.kill_at_s:
-            node_alive[p.kill_node] = False
-            emit(t, "node-down", f"node-{p.kill_node}", FAULT)
-        # 1. the API server records what users ask for
-        if k == 0:
-            emit(t, "apply", "deployment/web", API, replicas=p.replicas, image="restaurant:v1")
-        if p.scale_to is not None and t == math.ceil(p.scale_at_s):
-            desired = p.scale_to
-            emit(t, "scale", "deployment/web", API, replicas=desired)
-        if p.rollout_at_s is not None and t == math.ceil(p.rollout_at_s):
-            version = 2
-            emit(t, "apply", "deployment/web", API, image="restaurant:v2")
-        # 2. the controller manager: node controller, then the Deployment / ReplicaSet controllers
-        if p.kill_node is not None:
-            dead = p.kill_node
-            if node_ready[dead] and not node_alive[dead] and t >= p.kill_at_s + p.node_monitor_grace_period_s:
-                node_ready[dead] = False
-                not_ready_since = t
-                emit(t, "mark-not-ready", f"node-{dead}", CM, condition="Ready=Unknown",
-                     taint="node.kubernetes.io/unreachable:NoExecute")
-                on_dead = (pod_state[:n] != _NONE) & (pod_node[:n] == dead)
-                pod_state[:n][on_dead] = _UNKNOWN
-            if not_ready_since is not None and t >= not_ready_since + p.toleration_s:
-                delete(t, np.flatnonzero((pod_state[:n] != _NONE) & (pod_node[:n] == dead)), "evicted")
-                not_ready_since = None
-        ids = (pod_state[:n] != _NONE).nonzero()[0]
-        is_new = pod_version[ids] == version
-        new, old = ids[is_new], ids[~is_new]
-        if len(old):  # a rolling update is in progress
-            surge, unavailable = resolve_surge(desired, p.max_surge, p.max_unavailable)
-            room = desired + surge - len(ids)
-            create(t, version, max(0, min(room, desired - len(new))))
-            available = int(np.count_nonzero(pod_state[ids] == _READY))
-            removable = available - (desired - unavailable)
-            ordered = delete_order(old)
-            ready = pod_state[ordered] == _READY
-            # an old pod that serves nobody can always go; ready ones only while enough stay available
-            gone = ~ready | (ready & (np.cumsum(ready) <= removable))
-            delete(t, ordered[gone], "rolling update")
-        elif len(new) < desired:
-            create(t, version, desired - len(new))
-        elif len(new) > desired:
-            delete(t, delete_order(new)[: len(new) - desired], "scale down")
-        # 3. the scheduler: bind pending pods, oldest first (see score_nodes)
-        states = pod_state[:n]
-        pending = (states == _PENDING).nonzero()[0].tolist()
-        if pending:
-            bound = (states != _NONE) & (pod_node[:n] >= 0)
-            on_node = np.bincount(pod_node[:n][bound], minlength=n_nodes)
-            by_version = {v: np.bincount(pod_node[:n][bound & (pod_version[:n] == v)], minlength=n_nodes)
-                          for v in (1, 2)}
-        for i in pending:
-            feasible = (node_ready & (on_node < room_per_node)).nonzero()[0]
-            if not len(feasible):
-                break  # every pod requests the same: if this one fits nowhere, neither does the next
-            v = int(pod_version[i])
-            scores = score_nodes(feasible, on_node, by_version[v], node_cpu_m=p.node_cpu_m,
-                                 node_memory_mi=p.node_memory_mi, pod_cpu_m=request_cpu,
-                                 pod_memory_mi=request_mem)
-            best = scores.best
-            chosen = int(best[draw.randrange(len(best))]) if len(best) > 1 else int(best[0])
-            on_node[chosen] += 1
-            by_version[v][chosen] += 1
-            pod_node[i] = chosen
-            pod_state[i] = _STARTING
-            pod_ready_at[i] = t + p.pod_start_s
-            placements.append((t, i, chosen, len(best)))
-            score_rows.append((feasible, scores))
-            emit(t, "bind", pod_name[i], SCHED, node=f"node-{chosen}")
-        # 4. the kubelets: a started pod becomes Ready (a dead node's kubelet does nothing)
-        starting = (states == _STARTING).nonzero()[0]
-        if len(starting):
-            done = starting[node_alive[pod_node[starting]] & (t >= pod_ready_at[starting])]
-            pod_state[done] = _READY
-            for i in done.tolist():
-                emit(t, "pod-ready", pod_name[i], KUBELET, node=f"node-{pod_node[i]}")
-        # 5. the Service's endpoints are the ready pods: when they change, the EndpointSlice controller (in the
-        #    controller manager) updates the EndpointSlice, and kube-proxy follows it
-        endpoints = (states == _READY).nonzero()[0]
-        if len(endpoints) != len(last_endpoints) or not np.array_equal(endpoints, last_endpoints):
-            emit(t, "update-endpoints", "endpointslice/web", CM, ready=len(endpoints))
-            emit(t, "program-rules", "service/web", PROXY, endpoints=len(endpoints))
-            last_endpoints = endpoints
-        # record
-        history_state.append(states.copy())
-        history_node.append(pod_node[:n].copy())
-        counts = np.bincount(states, minlength=5)
-        series_total[k] = n - counts[_NONE]
-        series_ready[k] = len(endpoints)
-        series_ready_new[k] = np.count_nonzero(pod_version[endpoints] == 2)
-        series_pending[k] = counts[_PENDING]
-        series_desired[k] = desired
-        series_node_ready[k] = node_ready
-
-    state = np.zeros((steps, n), dtype=np.int8)
-    node = np.full((steps, n), -1, dtype=np.int64)
-    for k in range(steps):
-        row = history_state[k]
-        state[k, : len(row)] = row
-        node[k, : len(row)] = history_node[k]
-    node = np.where(state == _NONE, -1, node)
-    scored = {name: np.full((len(score_rows), n_nodes), -1, dtype=np.int64)
-              for name in ("fit", "balanced", "spread", "total")}
-    for row, (feasible, scores) in enumerate(score_rows):
-        for name, table in scored.items():
-            table[row, feasible] = getattr(scores, name)
-    placed = np.array(placements, dtype=float).reshape(-1, 4)
-    return Trace(
-        model="kubernetes-cluster",
-        params={**asdict(p), "score_weights": dict(SCORE_WEIGHTS)},
-        seed=seed,
-        events=tuple(events),
-        series={
-            "time_s": np.arange(steps, dtype=float),
-            "pods": series_total,
-            "ready": series_ready,
-            "ready_v2": series_ready_new,
-            "pending": series_pending,
-            "desired": series_desired,
-            "node_ready": series_node_ready,
-            "pod_state": state,
-            "pod_node": node,
-            "pod_version": pod_version[:n].copy(),
-            "pod_name": np.array(pod_name, dtype=object),
-            "placement_time_s": placed[:, 0],
-            "placement_pod": placed[:, 1].astype(np.int64),
-            "placement_node": placed[:, 2].astype(np.int64),
-            "placement_ties": placed[:, 3].astype(np.int64),
-            **{f"score_{name}": table for name, table in scored.items()},
-        },
-    )
+    sim = Cluster(p, seed)
+    sim.schedule(0.0, "tick", step=0)
+    sim.run()
+    return sim.finish()

@@ -31,11 +31,13 @@ from typing import Any
 
 import numpy as np
 
+from labsupport.sim._engine import Simulation
 from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
-from labsupport.sim._trace import Event, Trace, generator
-from labsupport.sim.vm import instance_type
+from labsupport.sim._trace import Result, Schema, Series, Trace
+from labsupport.sim.catalogue import instance_type
 
 __all__ = [
+    "COST_CURVE_SCHEMA",
     "CostCurveParams",
     "FREE_TIER",
     "FULL_VCPU_MB",
@@ -46,8 +48,10 @@ __all__ = [
     "SECONDS_PER_MONTH",
     "InstanceState",
     "LambdaBill",
+    "LambdaFunction",
     "LambdaPrices",
     "ServerlessParams",
+    "SimFaaSFunction",
     "always_on_monthly_usd",
     "billed_ms",
     "gb_seconds",
@@ -272,17 +276,7 @@ class ServerlessParams:
         # SimFaaS's model is cheap per request, so it may run a million seconds and a million requests
         max_duration, max_requests = (1_000_000, 1_000_000) if exact else (24 * 3600, 500_000)
         duration = check_number("duration_s", self.duration_s, low=10, high=max_duration)
-        if exact:
-            if self.cold_duration_ms is None:
-                raise ParameterError("service_time='exponential' needs cold_duration_ms: the mean response "
-                                     "time of a request that starts an instance (SimFaaS's cold service time)")
-            check_number("cold_duration_ms", self.cold_duration_ms, low=1, high=900_000)
-            if self.provisioned:
-                raise ParameterError("service_time='exponential' follows SimFaaS, which has no provisioned "
-                                     "concurrency: set provisioned=0")
-        elif self.cold_duration_ms is not None:
-            raise ParameterError("cold_duration_ms belongs to service_time='exponential'; in the default model a "
-                                 "cold start lasts init_s plus the handler's duration (set init_s instead)")
+        self._check_service_time(exact)
         check_number("request_rate_per_s", self.request_rate_per_s, low=0, high=2000)
         if self.burst_every_s is not None:
             check_number("burst_every_s", self.burst_every_s, low=1)
@@ -290,12 +284,7 @@ class ServerlessParams:
         check_int("burst_size", self.burst_size, low=0, high=20000)
         check_number("burst_spread_s", self.burst_spread_s, low=0, high=600)
         if self.arrivals_s is not None:
-            times = np.asarray(self.arrivals_s, dtype=float) if len(self.arrivals_s) else np.zeros(0)
-            if times.ndim != 1 or not np.all(np.isfinite(times)) or np.any(times < 0) or np.any(times >= duration):
-                raise ParameterError(f"arrivals_s must be times in [0, {duration:g}) seconds")
-            if len(times) > (max_requests if exact else 200_000):
-                limit = max_requests if exact else 200_000
-                raise ParameterError(f"arrivals_s may hold at most {limit:,} arrivals")
+            self._check_arrivals(duration, max_requests if exact else 200_000)
         check_number("duration_ms", self.duration_ms, low=1, high=900_000)  # the 15-minute timeout
         check_number("duration_jitter", self.duration_jitter, low=0, high=1.5)
         check_int("memory_mb", self.memory_mb, low=128, high=10240)
@@ -315,6 +304,28 @@ class ServerlessParams:
             raise ParameterError(f"request_rate_per_s × duration_s must stay under {max_requests:,} requests"
                                  + ("" if exact else " (service_time='exponential' allows 1,000,000)"))
         return self
+
+    def _check_service_time(self, exact: bool) -> None:
+        """cold_duration_ms belongs to SimFaaS's mode, which has no provisioned concurrency."""
+        if exact:
+            if self.cold_duration_ms is None:
+                raise ParameterError("service_time='exponential' needs cold_duration_ms: the mean response "
+                                     "time of a request that starts an instance (SimFaaS's cold service time)")
+            check_number("cold_duration_ms", self.cold_duration_ms, low=1, high=900_000)
+            if self.provisioned:
+                raise ParameterError("service_time='exponential' follows SimFaaS, which has no provisioned "
+                                     "concurrency: set provisioned=0")
+        elif self.cold_duration_ms is not None:
+            raise ParameterError("cold_duration_ms belongs to service_time='exponential'; in the default model a "
+                                 "cold start lasts init_s plus the handler's duration (set init_s instead)")
+
+    def _check_arrivals(self, duration: float, limit: int) -> None:
+        arrivals = self.arrivals_s or ()
+        times = np.asarray(arrivals, dtype=float) if len(arrivals) else np.zeros(0)
+        if times.ndim != 1 or not np.all(np.isfinite(times)) or np.any(times < 0) or np.any(times >= duration):
+            raise ParameterError(f"arrivals_s must be times in [0, {duration:g}) seconds")
+        if len(times) > limit:
+            raise ParameterError(f"arrivals_s may hold at most {limit:,} arrivals")
 
     @property
     def cold_init_s(self) -> float:
@@ -354,6 +365,246 @@ def _arrivals(p: ServerlessParams, draw: np.random.Generator) -> tuple[np.ndarra
 
 # Event priorities at one instant: an expiry before a request that could have used the instance.
 _P_EXPIRE, _P_REQUEST = 0, 1
+_CHUNK = 1 << 16  # requests handled per "arrivals" event (bounds the Python lists of SimFaaS's mode)
+_TIME, _INSTANCE, _REQUEST = ("time",), ("instance",), ("request",)
+#: The series both modes record: per step, per instance, per request.
+_COMMON_SERIES = (
+    Series("time_s", "s", _TIME, "the end of each step of step_s"),
+    Series("requests", "count", _TIME, "requests arriving in each step"),
+    Series("cold_starts", "count", _TIME, "requests in each step that started an instance"),
+    Series("throttled", "count", _TIME, "requests in each step refused (HTTP 429; SimFaaS: rejected)"),
+    Series("instances", "count", _TIME, "execution environments alive"),
+    Series("instance_provisioned", "", _INSTANCE, "provisioned concurrency"),
+    Series("instance_start_s", "s", _INSTANCE),
+    Series("instance_expire_s", "s", _INSTANCE, "inf while alive at the end"),
+    Series("request_time_s", "s", _REQUEST, "each request's arrival"),
+    Series("request_in_burst", "", _REQUEST),
+    Series("request_instance", "", _REQUEST, "the instance that served it, -1 if throttled"),
+    Series("request_cold", "", _REQUEST),
+    Series("request_throttled", "", _REQUEST),
+    Series("request_latency_s", "s", _REQUEST, "NaN if throttled"),
+    Series("request_busy_end_s", "s", _REQUEST, "when its instance was free again"),
+)
+
+
+class LambdaFunction(Simulation):
+    """:func:`run_serverless`'s default model: requests handled in arrival order, in batches (an ``arrivals``
+    event per batch: a per-request event would double the run time)."""
+
+    SCHEMA = Schema("serverless", (
+        *_COMMON_SERIES,
+        Series("concurrency", "count", _TIME, "the most instances busy at once in each step"),
+        Series("instance_state", "", ("time", "instance"), "what each instance did in each step (InstanceState)"),
+        Series("request_duration_ms", "ms", _REQUEST, "the handler's duration (capped at the timeout)"),
+        Series("request_timed_out", "", _REQUEST),
+        Series("request_billed_ms", "ms", _REQUEST, "billed duration, init included for a cold start"),
+    ))
+
+    def __init__(self, p: ServerlessParams, seed: int) -> None:
+        super().__init__(seed)
+        self.p = p
+        self.newest = p.routing == "newest"
+        self.arrivals, self.in_burst = _arrivals(p, self.random)
+        n = len(self.arrivals)
+        if p.duration_jitter > 0:
+            durations_ms = p.duration_ms * self.random.lognormal(0.0, p.duration_jitter, n)
+        else:
+            durations_ms = np.full(n, float(p.duration_ms))
+        durations_ms = np.round(durations_ms, 3)
+        # A run that would last longer than the timeout is stopped at the timeout: an error, billed up to it.
+        self.timed_out = durations_ms > p.timeout_s * 1000.0
+        self.durations_ms = np.minimum(durations_ms, p.timeout_s * 1000.0)
+        self.timed_out_l = self.timed_out.tolist()
+        self.arrival_list = self.arrivals.tolist()
+        self.run_s = (self.durations_ms / 1000.0).tolist()
+        self.init = p.cold_init_s
+        # Per instance, kept in lists for speed.
+        self.free_at: list[float] = []
+        self.provisioned: list[bool] = []
+        self.started: list[float] = []
+        self.expired: list[float] = []  # inf while alive
+        self.alive_on_demand: list[int] = []  # on-demand instances not expired (indices, in creation order)
+        self.order: list[tuple[float, int, int]] = []  # each logged event's (time, priority, sequence)
+        self.req_instance = [-1] * n
+        self.req_cold = [False] * n
+        self.req_latency = [math.nan] * n
+        self.tokens = float(p.scaling_per_10s)  # the scaling rate: a bucket refilled continuously
+        self.refill_per_s = p.scaling_per_10s / 10.0
+        self.last_t = 0.0
+        self.busy_ends: list[float] = []  # a heap of when each busy instance finishes
+        self.next_expiry = math.inf  # the earliest time an idle on-demand instance expires
+
+    def emit(self, t: float, priority: int, kind: str, subject: str, **data: object) -> None:
+        """Log an event at ``t`` (before or after now: an expiry is found late, a timeout is known early)."""
+        self.order.append((t, priority, len(self.order)))
+        self.record(kind, subject, "lambda", at_s=round(t, 6), **data)
+
+    def start(self) -> None:
+        self.schedule(0.0, "provision")
+        for lo in range(0, len(self.arrivals), _CHUNK):
+            self.schedule(self.arrival_list[lo], "arrivals", priority=_P_REQUEST, lo=lo,
+                          hi=min(len(self.arrivals), lo + _CHUNK))
+
+    def on_provision(self) -> None:
+        """Provisioned concurrency: initialised at 0 s, never expiring."""
+        for i in range(self.p.provisioned):
+            self.free_at.append(0.0)
+            self.provisioned.append(True)
+            self.started.append(0.0)
+            self.expired.append(math.inf)
+            self.emit(0.0, _P_EXPIRE, "provisioned-ready", f"env-{i + 1}")
+
+    def on_arrivals(self, lo: int, hi: int) -> None:
+        """The rules of :func:`run_serverless`, in order, for requests ``lo`` to ``hi - 1`` (the hot path: what
+        changes per request is kept in local names, the rarer steps are methods)."""
+        p, heappush, heappop = self.p, heapq.heappush, heapq.heappop
+        cap, refill, limit, idle_s = float(p.scaling_per_10s), self.refill_per_s, p.concurrency_limit, p.idle_expiry_s
+        arrival, run_s, timed_out, busy = self.arrival_list, self.run_s, self.timed_out_l, self.busy_ends
+        free_at, provisioned, warm_instance = self.free_at, self.provisioned, self.warm_instance
+        tokens, last_t = self.tokens, self.last_t
+        for r in range(lo, hi):
+            t = arrival[r]
+            tokens = min(cap, tokens + (t - last_t) * refill)
+            last_t = t
+            if self.next_expiry <= t:
+                self.expire(t)  # 1.
+            while busy and busy[0] <= t:
+                heappop(busy)
+            chosen = warm_instance(t)  # 2.
+            if chosen >= 0:
+                latency = run_s[r]
+            elif len(busy) < limit and tokens >= 1.0:  # 3.
+                tokens -= 1.0
+                chosen = self.cold_start(r, t)
+                latency = self.init + run_s[r]
+            else:  # 4.
+                why = "concurrency limit" if len(busy) >= limit else "scaling rate"
+                self.emit(t, _P_REQUEST, "throttle", f"request-{r}", reason=why)
+                continue
+            end = t + latency
+            if timed_out[r]:
+                self.emit(end, _P_REQUEST, "timeout", f"request-{r}", timeout_s=p.timeout_s)
+            free_at[chosen] = end
+            if not provisioned[chosen]:
+                self.next_expiry = min(self.next_expiry, end + idle_s)
+            self.req_instance[r] = chosen
+            self.req_latency[r] = latency
+            heappush(busy, end)
+        self.tokens, self.last_t = tokens, last_t
+
+    def expire(self, t: float) -> None:
+        """1. Instances idle for idle_expiry_s by ``t`` are shut down."""
+        still, free_at, idle_s = [], self.free_at, self.p.idle_expiry_s
+        for i in self.alive_on_demand:
+            end = free_at[i] + idle_s
+            if end <= t:
+                self.expired[i] = end
+                self.emit(end, _P_EXPIRE, "expire", f"env-{i + 1}", idle_s=idle_s)
+            else:
+                still.append(i)
+        self.alive_on_demand = still
+        self.next_expiry = min((free_at[i] for i in still), default=math.inf) + idle_s
+
+    def warm_instance(self, t: float) -> int:
+        """2. An idle provisioned instance, else the chosen idle on-demand one; -1 if none is idle."""
+        free_at = self.free_at
+        for i in range(self.p.provisioned):
+            if free_at[i] <= t:
+                return i
+        chosen = -1
+        if self.newest:
+            for i in reversed(self.alive_on_demand):  # kept in creation order
+                if free_at[i] <= t:
+                    return i
+            return -1
+        best = -math.inf
+        for i in self.alive_on_demand:
+            f = free_at[i]
+            if best < f <= t:
+                best, chosen = f, i
+        return chosen
+
+    def cold_start(self, r: int, t: float) -> int:
+        """3. A new instance for request ``r`` (the caller has taken its token)."""
+        chosen = len(self.free_at)
+        self.free_at.append(0.0)
+        self.provisioned.append(False)
+        self.started.append(t)
+        self.expired.append(math.inf)
+        self.alive_on_demand.append(chosen)
+        self.req_cold[r] = True
+        self.emit(t, _P_REQUEST, "cold-start", f"env-{chosen + 1}", init_s=round(self.init, 4))
+        return chosen
+
+    def finish(self) -> Trace:
+        p = self.p
+        for i in self.alive_on_demand:  # expiries after the last request, within the run
+            end = self.free_at[i] + p.idle_expiry_s
+            if end <= p.duration_s:
+                self.expired[i] = end
+                self.emit(end, _P_EXPIRE, "expire", f"env-{i + 1}", idle_s=p.idle_expiry_s)
+        order = sorted(range(len(self.order)), key=self.order.__getitem__)
+        return self.trace(params={**asdict(p), "cold_init_s": self.init}, series=self.series(),
+                          events=[self.events[i] for i in order])
+
+    def instance_states(self, time_grid: np.ndarray, step_of: np.ndarray, served: np.ndarray,
+                        req_cold: np.ndarray, req_instance: np.ndarray) -> np.ndarray:
+        """What each instance did in each step (t - step, t]."""
+        start_arr, expire_arr = np.array(self.started, dtype=float), np.array(self.expired, dtype=float)
+        prov_arr = np.array(self.provisioned, dtype=bool)
+        state = np.zeros((len(time_grid), len(self.free_at)), dtype=np.int8)
+        if not len(self.free_at):
+            return state
+        t_col = time_grid[:, None]
+        alive = (start_arr[None, :] <= t_col) & (t_col < expire_arr[None, :])
+        state[alive] = InstanceState.IDLE
+        state[alive & prov_arr[None, :]] = InstanceState.PROVISIONED_IDLE
+        gone_step = np.ceil(expire_arr / self.p.step_s - 1e-9)
+        finite = np.isfinite(gone_step)
+        cols = np.nonzero(finite)[0]
+        rows = gone_step[finite].astype(np.int64)
+        keep = rows < len(time_grid)
+        state[rows[keep], cols[keep]] = InstanceState.EXPIRED
+        warm_r = served & ~req_cold
+        state[step_of[warm_r], req_instance[warm_r]] = InstanceState.WARM
+        state[step_of[req_cold], req_instance[req_cold]] = InstanceState.COLD
+        return state
+
+    def series(self) -> dict[str, np.ndarray]:
+        """Everything per step, per instance and per request, computed over the whole run at once."""
+        p, arrivals, n = self.p, self.arrivals, len(self.arrivals)
+        req_instance = np.array(self.req_instance, dtype=np.int64)
+        req_cold = np.array(self.req_cold, dtype=bool)
+        req_latency = np.array(self.req_latency, dtype=float)
+        steps = int(math.floor(p.duration_s / p.step_s + 1e-9)) + 1
+        time_grid = np.arange(steps) * p.step_s
+        served = req_instance >= 0
+        step_of = np.minimum(np.ceil(arrivals / p.step_s - 1e-9).astype(np.int64), steps - 1) if n \
+            else np.zeros(0, int)
+        state = self.instance_states(time_grid, step_of, served, req_cold, req_instance)
+
+        def per_step(which: np.ndarray) -> np.ndarray:
+            return np.bincount(step_of[which], minlength=steps)[:steps] if n else np.zeros(steps, dtype=np.int64)
+
+        # Peak concurrency in each step: instances busy (initialising or running) at once.
+        concurrency = _peak_concurrency(arrivals[served], (arrivals + req_latency)[served], time_grid, p.step_s)
+        billed = np.where(served, billed_ms(np.where(req_cold, self.init * 1000.0, 0.0) + self.durations_ms),
+                          0.0) if n else np.zeros(0)
+        return {
+            "time_s": time_grid,
+            "requests": per_step(np.ones(n, dtype=bool)),
+            "cold_starts": per_step(req_cold),
+            "throttled": per_step(~served),
+            "instances": ((state != InstanceState.ABSENT) & (state != InstanceState.EXPIRED)).sum(axis=1),
+            "concurrency": concurrency,
+            "instance_state": state,
+            **_instance_and_request_series(np.array(self.provisioned, dtype=bool), np.array(self.started, dtype=float),
+                                           np.array(self.expired, dtype=float), arrivals, self.in_burst,
+                                           req_instance, req_cold, served, req_latency),
+            "request_duration_ms": self.durations_ms,
+            "request_timed_out": self.timed_out & served,
+            "request_billed_ms": billed,
+        }
 
 
 def run_serverless(params: ServerlessParams | None = None, *, seed: int = 0, **overrides: object) -> Trace:
@@ -382,189 +633,15 @@ def run_serverless(params: ServerlessParams | None = None, *, seed: int = 0, **o
     keeps no event log and no per-step instance states: read it with :func:`instance_stats`.
     """
     p: ServerlessParams = with_overrides(params or ServerlessParams(), overrides)
-    if p.service_time == "exponential":
-        return _run_exponential(p, seed)
-    draw = generator(seed)
-    newest = p.routing == "newest"
-    arrivals, in_burst = _arrivals(p, draw)
-    n = len(arrivals)
-    if p.duration_jitter > 0:
-        durations_ms = p.duration_ms * draw.lognormal(0.0, p.duration_jitter, n)
-    else:
-        durations_ms = np.full(n, float(p.duration_ms))
-    durations_ms = np.round(durations_ms, 3)
-    # A run that would last longer than the timeout is stopped at the timeout: an error, billed up to the timeout.
-    timed_out = durations_ms > p.timeout_s * 1000.0
-    durations_ms = np.minimum(durations_ms, p.timeout_s * 1000.0)
-    timed_out_l = timed_out.tolist()
-    init = p.cold_init_s
-
-    # Per instance: [free_at_s, provisioned, started_s, expired_s]; kept in lists for speed.
-    free_at: list[float] = []
-    provisioned: list[bool] = []
-    started: list[float] = []
-    expired: list[float] = []  # inf while alive
-    alive_on_demand: list[int] = []  # on-demand instances not expired (indices)
-    events: list[tuple[float, int, int, Event]] = []
-    sequence = 0
-
-    def emit(t: float, priority: int, kind: str, subject: str, **data: object) -> None:
-        nonlocal sequence
-        events.append((t, priority, sequence, Event(round(t, 6), kind, subject, "lambda", data)))
-        sequence += 1
-
-    for i in range(p.provisioned):
-        free_at.append(0.0)
-        provisioned.append(True)
-        started.append(0.0)
-        expired.append(math.inf)
-        emit(0.0, _P_EXPIRE, "provisioned-ready", f"env-{i + 1}")
-
-    arrival_list = arrivals.tolist()
-    duration_s_list = (durations_ms / 1000.0).tolist()
-    req_instance_l = [-1] * n
-    req_cold_l = [False] * n
-    req_latency_l = [math.nan] * n
-    tokens = float(p.scaling_per_10s)  # the scaling rate: a bucket refilled continuously
-    refill_per_s = p.scaling_per_10s / 10.0
-    last_t = 0.0
-    busy_ends: list[float] = []  # a heap of when each busy instance finishes
-    next_expiry = math.inf  # the earliest time an idle on-demand instance expires
-
-    for r in range(n):
-        t = arrival_list[r]
-        tokens = min(float(p.scaling_per_10s), tokens + (t - last_t) * refill_per_s)
-        last_t = t
-        # 1. expiries up to and including t
-        if next_expiry <= t:
-            still = []
-            for i in alive_on_demand:
-                end = free_at[i] + p.idle_expiry_s
-                if end <= t:
-                    expired[i] = end
-                    emit(end, _P_EXPIRE, "expire", f"env-{i + 1}", idle_s=p.idle_expiry_s)
-                else:
-                    still.append(i)
-            alive_on_demand = still
-            next_expiry = min((free_at[i] for i in alive_on_demand), default=math.inf) + p.idle_expiry_s
-        while busy_ends and busy_ends[0] <= t:
-            heapq.heappop(busy_ends)
-        # 2. a warm instance
-        chosen = -1
-        for i in range(p.provisioned):
-            if free_at[i] <= t:
-                chosen = i
-                break
-        if chosen < 0 and newest:
-            for i in reversed(alive_on_demand):  # kept in creation order
-                if free_at[i] <= t:
-                    chosen = i
-                    break
-        elif chosen < 0:
-            best = -math.inf
-            for i in alive_on_demand:
-                f = free_at[i]
-                if best < f <= t:
-                    best, chosen = f, i
-        run_s = duration_s_list[r]
-        if chosen >= 0:
-            latency = run_s
-        elif len(busy_ends) < p.concurrency_limit and tokens >= 1.0:
-            # 3. a cold start
-            tokens -= 1.0
-            chosen = len(free_at)
-            free_at.append(0.0)
-            provisioned.append(False)
-            started.append(t)
-            expired.append(math.inf)
-            alive_on_demand.append(chosen)
-            req_cold_l[r] = True
-            latency = init + run_s
-            emit(t, _P_REQUEST, "cold-start", f"env-{chosen + 1}", init_s=round(init, 4))
-        else:
-            # 4. throttled
-            why = "concurrency limit" if len(busy_ends) >= p.concurrency_limit else "scaling rate"
-            emit(t, _P_REQUEST, "throttle", f"request-{r}", reason=why)
-            continue
-        end = t + latency
-        if timed_out_l[r]:
-            emit(end, _P_REQUEST, "timeout", f"request-{r}", timeout_s=p.timeout_s)
-        free_at[chosen] = end
-        if not provisioned[chosen]:
-            next_expiry = min(next_expiry, end + p.idle_expiry_s)
-        req_instance_l[r] = chosen
-        req_latency_l[r] = latency
-        heapq.heappush(busy_ends, end)
-    for i in alive_on_demand:  # expiries after the last request, within the run
-        end = free_at[i] + p.idle_expiry_s
-        if end <= p.duration_s:
-            expired[i] = end
-            emit(end, _P_EXPIRE, "expire", f"env-{i + 1}", idle_s=p.idle_expiry_s)
-    req_instance = np.array(req_instance_l, dtype=np.int64)
-    req_cold = np.array(req_cold_l, dtype=bool)
-    req_latency = np.array(req_latency_l, dtype=float)
-    req_busy_end = arrivals + req_latency
-    events.sort(key=lambda e: e[:3])
-
-    # Per-step series: what each instance did in (t - step, t].
-    steps = int(math.floor(p.duration_s / p.step_s + 1e-9)) + 1
-    time_grid = np.arange(steps) * p.step_s
-    n_inst = len(free_at)
-    served = req_instance >= 0
-    step_of = np.minimum(np.ceil(arrivals / p.step_s - 1e-9).astype(np.int64), steps - 1) if n else np.zeros(0, int)
-    state = np.zeros((steps, n_inst), dtype=np.int8)
-    start_arr = np.array(started, dtype=float)
-    expire_arr = np.array(expired, dtype=float)
-    prov_arr = np.array(provisioned, dtype=bool)
-    if n_inst:
-        t_col = time_grid[:, None]
-        alive = (start_arr[None, :] <= t_col) & (t_col < expire_arr[None, :])
-        state[alive] = InstanceState.IDLE
-        state[alive & prov_arr[None, :]] = InstanceState.PROVISIONED_IDLE
-        gone_step = np.ceil(expire_arr / p.step_s - 1e-9)
-        finite = np.isfinite(gone_step)
-        cols = np.nonzero(finite)[0]
-        rows = gone_step[finite].astype(np.int64)
-        keep = rows < steps
-        state[rows[keep], cols[keep]] = InstanceState.EXPIRED
-        warm_r = served & ~req_cold
-        state[step_of[warm_r], req_instance[warm_r]] = InstanceState.WARM
-        state[step_of[req_cold], req_instance[req_cold]] = InstanceState.COLD
-    requests = np.bincount(step_of, minlength=steps)[:steps] if n else np.zeros(steps, dtype=np.int64)
-    cold = np.bincount(step_of[req_cold], minlength=steps)[:steps] if n else np.zeros(steps, dtype=np.int64)
-    throttled = np.bincount(step_of[~served], minlength=steps)[:steps] if n else np.zeros(steps, dtype=np.int64)
-    alive_count = ((state != InstanceState.ABSENT) & (state != InstanceState.EXPIRED)).sum(axis=1)
-    # Peak concurrency in each step: instances busy (initialising or running) at once.
-    concurrency = _peak_concurrency(arrivals[served], req_busy_end[served], time_grid, p.step_s)
-    billed = np.where(served, billed_ms(np.where(req_cold, init * 1000.0, 0.0) + durations_ms), 0.0) if n \
-        else np.zeros(0)
-    return Trace(
-        model="serverless",
-        params={**asdict(p), "cold_init_s": init},
-        seed=seed,
-        events=tuple(e[3] for e in events),
-        series={
-            "time_s": time_grid,
-            "requests": requests,
-            "cold_starts": cold,
-            "throttled": throttled,
-            "instances": alive_count,
-            "concurrency": concurrency,
-            "instance_state": state,
-            **_instance_and_request_series(prov_arr, start_arr, expire_arr, arrivals, in_burst, req_instance,
-                                           req_cold, served, req_latency),
-            "request_duration_ms": durations_ms,
-            "request_timed_out": timed_out & served,
-            "request_billed_ms": billed,
-        },
-    )
+    sim: LambdaFunction | SimFaaSFunction = SimFaaSFunction(p, seed) if p.service_time == "exponential" \
+        else LambdaFunction(p, seed)
+    sim.start()
+    sim.run()
+    return sim.finish()
 
 
-_CHUNK = 1 << 16  # requests handled per slice of the arrays in _run_exponential (bounds its Python lists)
-
-
-def _run_exponential(p: ServerlessParams, seed: int) -> Trace:
-    """SimFaaS's model (see :func:`run_serverless`), as one event loop over numpy arrays.
+class SimFaaSFunction(Simulation):
+    """SimFaaS's model (see :func:`run_serverless`): each batch of arrivals is one event, handled in one loop.
 
     Rules at each instant, as ``ServerlessSimulator.generate_trace`` orders them: a departure or an expiry due
     at or before an arrival happens first (SimFaaS takes the arrival only when it comes strictly earlier); of the
@@ -572,29 +649,43 @@ def _run_exponential(p: ServerlessParams, seed: int) -> Trace:
     instance ``expiration_threshold`` after its last departure; its ``schedule_warm_instance`` picks the idle
     instance with the latest ``creation_time`` (``routing="newest"``).
     """
-    draw = generator(seed)
-    arrivals, in_burst = _arrivals(p, draw)
-    n = len(arrivals)
-    warm_s = draw.exponential(p.duration_ms / 1000.0, n)
-    cold_s = draw.exponential(float(p.cold_duration_ms or 0.0) / 1000.0, n)
-    req_cold = np.zeros(n, dtype=bool)
-    req_served = np.zeros(n, dtype=bool)
-    req_instance = np.full(n, -1, dtype=np.int64)
-    newest = p.routing == "newest"
-    expiry = float(p.idle_expiry_s)
-    limit = p.concurrency_limit
-    heappush, heappop = heapq.heappush, heapq.heappop
-    started: list[float] = []  # per instance
-    expired: list[float] = []  # inf while alive
-    departures: list[tuple[float, int]] = []  # (time, instance) of the running requests: a heap
-    running = 0  # requests being served: len(departures)
-    # The idle instances, the one to use on top: (-creation order or -last departure, expiry time, instance).
-    # An idle instance can only be reused or expire, so its expiry (last departure + idle_expiry_s) is fixed
-    # when it goes idle, and an instance found expired when it reaches the top is simply dropped.
-    idle: list[tuple[float, float, int]] = []
-    for lo in range(0, n, _CHUNK):
-        hi = min(n, lo + _CHUNK)
-        times, warm, cold = arrivals[lo:hi].tolist(), warm_s[lo:hi].tolist(), cold_s[lo:hi].tolist()
+
+    SCHEMA = Schema("serverless-simfaas", (
+        *_COMMON_SERIES,
+        Series("running", "count", _TIME, "requests being served at each instant of the grid"),
+    ))
+
+    def __init__(self, p: ServerlessParams, seed: int) -> None:
+        super().__init__(seed)
+        self.p = p
+        self.arrivals, self.in_burst = _arrivals(p, self.random)
+        n = len(self.arrivals)
+        self.warm_s = self.random.exponential(p.duration_ms / 1000.0, n)
+        self.cold_s = self.random.exponential(float(p.cold_duration_ms or 0.0) / 1000.0, n)
+        self.req_cold = np.zeros(n, dtype=bool)
+        self.req_served = np.zeros(n, dtype=bool)
+        self.req_instance = np.full(n, -1, dtype=np.int64)
+        self.started: list[float] = []  # per instance
+        self.expired: list[float] = []  # inf while alive
+        self.departures: list[tuple[float, int]] = []  # (time, instance) of the running requests: a heap
+        self.running = 0  # requests being served: len(departures)
+        # The idle instances, the one to use on top: (-creation order or -last departure, expiry time, instance).
+        # An idle instance can only be reused or expire, so its expiry (last departure + idle_expiry_s) is fixed
+        # when it goes idle, and an instance found expired when it reaches the top is simply dropped.
+        self.idle: list[tuple[float, float, int]] = []
+
+    def start(self) -> None:
+        n = len(self.arrivals)
+        for lo in range(0, n, _CHUNK):
+            self.schedule(float(self.arrivals[lo]), "arrivals", lo=lo, hi=min(n, lo + _CHUNK))
+
+    def on_arrivals(self, lo: int, hi: int) -> None:
+        """Requests ``lo`` to ``hi - 1``, in one loop over plain lists (the model's hot path)."""
+        newest, expiry, limit = self.p.routing == "newest", float(self.p.idle_expiry_s), self.p.concurrency_limit
+        heappush, heappop = heapq.heappush, heapq.heappop
+        started, expired, departures, idle, running = self.started, self.expired, self.departures, self.idle, \
+            self.running
+        times, warm, cold = self.arrivals[lo:hi].tolist(), self.warm_s[lo:hi].tolist(), self.cold_s[lo:hi].tolist()
         cold_flags = [False] * (hi - lo)
         served_flags = [True] * (hi - lo)
         chosen_ids = [-1] * (hi - lo)
@@ -621,45 +712,46 @@ def _run_exponential(p: ServerlessParams, seed: int) -> Trace:
             heappush(departures, (end, i))
             running += 1
             chosen_ids[j] = i
-        req_cold[lo:hi] = cold_flags
-        req_served[lo:hi] = served_flags
-        req_instance[lo:hi] = chosen_ids
-    # after the last arrival: the instances still idle, and those still running, expire if the run lasts long enough
-    for _, gone, i in idle:
-        if gone <= p.duration_s:
-            expired[i] = gone
-    for d, i in departures:
-        if d + expiry <= p.duration_s:
-            expired[i] = d + expiry
-    latency = np.where(req_cold, cold_s, warm_s)
-    latency[~req_served] = np.nan
-    del warm_s, cold_s  # a million requests' draws: gone before the trace copies its series
-    start_arr = np.array(started, dtype=float)
-    expire_arr = np.array(expired, dtype=float)
-    steps = int(math.floor(p.duration_s / p.step_s + 1e-9)) + 1
-    grid = np.arange(steps) * p.step_s
-    step_of = np.minimum(np.ceil(arrivals / p.step_s - 1e-9).astype(np.int64), steps - 1)
-    busy_end = arrivals + np.where(req_served, latency, 0.0)
-    served_start, served_end = arrivals[req_served], np.sort(busy_end[req_served])
-    return Trace(
-        model="serverless-simfaas",
-        params={**asdict(p), "cold_init_s": math.nan},
-        seed=seed,
-        events=(),
-        series={
-            "time_s": grid,
-            "requests": np.bincount(step_of, minlength=steps)[:steps],
-            "cold_starts": np.bincount(step_of[req_cold], minlength=steps)[:steps],
-            "throttled": np.bincount(step_of[~req_served], minlength=steps)[:steps],
-            # at each instant of the grid: instances alive, requests running
-            "instances": np.searchsorted(np.sort(start_arr), grid, side="right")
-            - np.searchsorted(np.sort(expire_arr), grid, side="right"),
-            "running": np.searchsorted(served_start, grid, side="right")
-            - np.searchsorted(served_end, grid, side="right"),
-            **_instance_and_request_series(np.zeros(len(start_arr), dtype=bool), start_arr, expire_arr, arrivals,
-                                           in_burst, req_instance, req_cold, req_served, latency),
-        },
-    )
+        self.running = running
+        self.req_cold[lo:hi] = cold_flags
+        self.req_served[lo:hi] = served_flags
+        self.req_instance[lo:hi] = chosen_ids
+
+    def finish(self) -> Trace:
+        p, arrivals, req_cold, req_served = self.p, self.arrivals, self.req_cold, self.req_served
+        # after the last arrival: the instances still idle, and those still running, expire if the run lasts long
+        for _, gone, i in self.idle:
+            if gone <= p.duration_s:
+                self.expired[i] = gone
+        for d, i in self.departures:
+            if d + p.idle_expiry_s <= p.duration_s:
+                self.expired[i] = d + p.idle_expiry_s
+        latency = np.where(req_cold, self.cold_s, self.warm_s)
+        latency[~req_served] = np.nan
+        del self.warm_s, self.cold_s  # a million requests' draws: gone before the trace copies its series
+        start_arr = np.array(self.started, dtype=float)
+        expire_arr = np.array(self.expired, dtype=float)
+        steps = int(math.floor(p.duration_s / p.step_s + 1e-9)) + 1
+        grid = np.arange(steps) * p.step_s
+        step_of = np.minimum(np.ceil(arrivals / p.step_s - 1e-9).astype(np.int64), steps - 1)
+        busy_end = arrivals + np.where(req_served, latency, 0.0)
+        served_start, served_end = arrivals[req_served], np.sort(busy_end[req_served])
+        return self.trace(
+            params={**asdict(p), "cold_init_s": math.nan},
+            series={
+                "time_s": grid,
+                "requests": np.bincount(step_of, minlength=steps)[:steps],
+                "cold_starts": np.bincount(step_of[req_cold], minlength=steps)[:steps],
+                "throttled": np.bincount(step_of[~req_served], minlength=steps)[:steps],
+                # at each instant of the grid: instances alive, requests running
+                "instances": np.searchsorted(np.sort(start_arr), grid, side="right")
+                - np.searchsorted(np.sort(expire_arr), grid, side="right"),
+                "running": np.searchsorted(served_start, grid, side="right")
+                - np.searchsorted(served_end, grid, side="right"),
+                **_instance_and_request_series(np.zeros(len(start_arr), dtype=bool), start_arr, expire_arr, arrivals,
+                                               self.in_burst, self.req_instance, req_cold, req_served, latency),
+            },
+        )
 
 
 def _instance_and_request_series(provisioned: np.ndarray, start_s: np.ndarray, expire_s: np.ndarray,
@@ -784,8 +876,18 @@ class CostCurveParams:
         return self
 
 
-def run_cost_curve(params: CostCurveParams | None = None, **overrides: object) -> Trace:
-    """Monthly USD of Lambda and of always-on VMs for each request rate, and where Lambda stops being cheaper."""
+_RATE = ("rate",)
+#: What :func:`run_cost_curve` returns: one entry per request rate; ``computed["break_even_rps"]``.
+COST_CURVE_SCHEMA = Schema("serverless-cost", (
+    Series("rate_per_s", "requests/s", _RATE, "steady traffic, all month"),
+    Series("lambda_usd", "USD", _RATE, "Lambda's monthly bill at that rate"),
+    Series("vm_usd", "USD", _RATE, "the always-on VMs' monthly cost at that rate"),
+))
+
+
+def run_cost_curve(params: CostCurveParams | None = None, **overrides: object) -> Result:
+    """Monthly USD of Lambda and of always-on VMs for each request rate (a result with no time axis), and where
+    Lambda stops being cheaper: ``computed["break_even_rps"]`` (NaN if it stays cheaper up to the last rate)."""
     p: CostCurveParams = with_overrides(params or CostCurveParams(), overrides)
     rates = np.linspace(0.0, p.max_rate_per_s, p.points)
     lam = np.array([lambda_monthly_usd(r, p.duration_ms, p.memory_mb, architecture=p.architecture,
@@ -795,13 +897,9 @@ def run_cost_curve(params: CostCurveParams | None = None, **overrides: object) -
     dearer = np.nonzero(lam > vm)[0]
     break_even = _break_even_rps(p, float(rates[dearer[0] - 1]) if dearer[0] else 0.0, float(rates[dearer[0]])) \
         if len(dearer) else math.nan
-    return Trace(
-        model="serverless-cost",
-        params={**asdict(p), "break_even_rps": break_even},
-        seed=0,
-        events=(),
-        series={"time_s": np.zeros(1), "rate_per_s": rates, "lambda_usd": lam, "vm_usd": vm},
-    )
+    return COST_CURVE_SCHEMA.result(params=asdict(p), seed=0, values={"rate_per_s": rates, "lambda_usd": lam,
+                                                                     "vm_usd": vm},
+                                    computed={"break_even_rps": break_even})
 
 
 def _break_even_rps(p: CostCurveParams, lo: float, hi: float) -> float:

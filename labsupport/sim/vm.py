@@ -21,22 +21,21 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from enum import IntEnum
-from typing import Any
 
 import numpy as np
 
+from labsupport.sim._engine import Simulation
 from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
-from labsupport.sim._trace import Event, EventQueue, Trace, generator
+from labsupport.sim._trace import Result, Schema, Series, Trace
+from labsupport.sim.catalogue import INSTANCE_TYPES, instance_type
 
 __all__ = [
     "ACTORS",
-    "INSTANCE_TYPES",
-    "PRICES_AS_OF",
-    "InstanceType",
+    "PACKING_SCHEMA",
     "PackingParams",
     "Phase",
+    "VmDeployment",
     "VmParams",
-    "instance_type",
     "refresh_batch_size",
     "run_packing",
     "run_vm",
@@ -45,46 +44,6 @@ __all__ = [
 #: Who acts in the trace.
 ACTORS = ("pipeline", "auto-scaling", "load-balancer", "fault")
 PIPELINE, ASG, ELB, FAULT = ACTORS
-
-
-@dataclass(frozen=True, slots=True)
-class InstanceType:
-    """An EC2 instance type: its size and its Linux on-demand price in us-east-1."""
-
-    name: str
-    vcpu: int
-    memory_gib: float
-    usd_per_hour: float
-
-
-#: When the prices below were listed. They are the long-standing us-east-1 list prices (unchanged on the AWS
-#: EC2 On-Demand pricing page through 2024); they were not re-read live for this release. Prices change:
-#: check the page before relying on them.
-PRICES_AS_OF = "2024 (not re-checked live for this release)"
-
-#: Fixed-performance general purpose (m5), compute optimised (c5) and memory optimised (r5) types. Sizes from
-#: the AWS EC2 instance types pages; prices are us-east-1 Linux on-demand, as listed on the AWS EC2 On-Demand
-#: pricing page (see PRICES_AS_OF). Burstable t3 types are left out: their vCPUs are only partly usable for
-#: long without buying CPU credits.
-INSTANCE_TYPES: tuple[InstanceType, ...] = (
-    InstanceType("c5.large", 2, 4, 0.085),
-    InstanceType("c5.xlarge", 4, 8, 0.17),
-    InstanceType("c5.2xlarge", 8, 16, 0.34),
-    InstanceType("m5.large", 2, 8, 0.096),
-    InstanceType("m5.xlarge", 4, 16, 0.192),
-    InstanceType("m5.2xlarge", 8, 32, 0.384),
-    InstanceType("r5.large", 2, 16, 0.126),
-    InstanceType("r5.xlarge", 4, 32, 0.252),
-    InstanceType("r5.2xlarge", 8, 64, 0.504),
-)
-_TYPES = {t.name: t for t in INSTANCE_TYPES}
-
-
-def instance_type(name: str) -> InstanceType:
-    """The :class:`InstanceType` called ``name``; a clear message for an unknown one."""
-    if name not in _TYPES:
-        raise ParameterError(f"instance_type must be one of {', '.join(_TYPES)}, got {name!r}")
-    return _TYPES[name]
 
 
 class Phase(IntEnum):
@@ -167,8 +126,9 @@ def refresh_batch_size(desired: int, min_healthy_percentage: int) -> int:
     return max(1, desired - keep)
 
 
-# Priorities at equal times: a crash before a check that could see it; a check's result before the ASG acts.
-_P_FAULT, _P_CHECK, _P_RESULT, _P_LIFECYCLE = 0, 1, 2, 3
+# Priorities at equal times: a crash before a check that could see it; a check's result before the ASG acts;
+# the state is sampled after everything else that happens at a step's time.
+_P_FAULT, _P_CHECK, _P_RESULT, _P_LIFECYCLE, _P_SAMPLE = 0, 1, 2, 3, 9
 
 
 @dataclass
@@ -176,7 +136,6 @@ class _Instance:
     id: str
     version: int
     row: int
-    launched_s: float
     boot_s: float
     in_service_s: float | None = None
     ready_s: float | None = None
@@ -190,272 +149,324 @@ class _Instance:
     gone: bool = False  # terminated: no longer billed
 
 
-def run_vm(params: VmParams | None = None, *, seed: int = 0, **overrides: object) -> Trace:
-    """Run the VM-deployment model and return its trace (``run_vm(grace_period_s=0)`` overrides a field)."""
-    p: VmParams = with_overrides(params or VmParams(), overrides)
-    draw = generator(seed)
-    events: list[Event] = []
-    queue = EventQueue()
-    instances: list[_Instance] = []
-    row_labels: list[str] = []
-    row_versions: list[int] = []
-    segments: list[list[float]] = []  # [row, phase, start, end]
-    open_segment: dict[int, int] = {}  # row -> index in segments
-    warmup = p.warmup_s
-    batch_size = refresh_batch_size(p.desired_capacity, p.min_healthy_percentage)
-    state: dict[str, Any] = {"image": 0, "refresh": None}
+@dataclass
+class _Refresh:
+    """An instance refresh in progress."""
 
-    def emit(t: float, kind: str, subject: str, actor: str, **data: object) -> None:
-        events.append(Event(round(t, 3), kind, subject, actor, data))
+    version: int
+    start_s: float
+    commit_s: float
+    replaced: int = 0
 
-    def set_phase(row: int, phase: Phase | None, t: float) -> None:
-        if row in open_segment:
-            segments[open_segment.pop(row)][3] = t
+
+_TIME, _ROW, _SEGMENT = ("time",), ("row",), ("segment",)
+
+
+class VmDeployment(Simulation):
+    """:func:`run_vm`'s model: the pipeline, the Auto Scaling group and the load balancer, one handler per event."""
+
+    SCHEMA = Schema("vm", (
+        Series("time_s", "s", _TIME, "the sampling grid, every step_s"),
+        Series("healthy", "count", _TIME, "targets the load balancer routes to (any version)"),
+        Series("healthy_v1", "count", _TIME, "healthy targets running version 1"),
+        Series("healthy_v2", "count", _TIME, "healthy targets running version 2"),
+        Series("serving_errors", "count", _TIME, "healthy targets whose service is dead: their requests fail"),
+        Series("in_service", "count", _TIME, "InService instances that count towards the desired capacity"),
+        Series("running", "count", _TIME, "instances not yet terminated (billed)"),
+        Series("desired", "count", _TIME, "the group's desired capacity"),
+        Series("row_label", "", _ROW, "each timeline row: a pipeline run or an instance"),
+        Series("row_version", "", _ROW, "the version each row builds or runs"),
+        Series("segment_row", "", _SEGMENT, "the row of each phase segment"),
+        Series("segment_phase", "", _SEGMENT, "the Phase code of each segment"),
+        Series("segment_start_s", "s", _SEGMENT),
+        Series("segment_end_s", "s", _SEGMENT),
+    ))
+
+    def __init__(self, p: VmParams, seed: int) -> None:
+        super().__init__(seed)
+        self.p = p
+        self.instances: list[_Instance] = []
+        self.row_labels: list[str] = []
+        self.row_versions: list[int] = []
+        self.segments: list[list[float]] = []  # [row, phase, start, end]
+        self.open_segment: dict[int, int] = {}  # row -> index in segments
+        self.warmup = p.warmup_s
+        self.batch_size = refresh_batch_size(p.desired_capacity, p.min_healthy_percentage)
+        self.image = 0
+        self.refresh: _Refresh | None = None
+        self.commit_s = {1: 0.0}
+        self.first_deploy_done = False
+        steps = int(math.floor(p.duration_s / p.step_s + 1e-9)) + 1
+        self.time_grid = np.arange(steps) * p.step_s
+        self.healthy = np.zeros((steps, 3), dtype=np.int64)  # any version, v1, v2
+        self.in_service = np.zeros(steps, dtype=np.int64)
+        self.running = np.zeros(steps, dtype=np.int64)
+        self.failing = np.zeros(steps, dtype=np.int64)
+        self.sampled = 0
+
+    # -- helpers ----------------------------------------------------------------------------------------
+    def emit(self, kind: str, subject: str, actor: str, **data: object) -> None:
+        self.record(kind, subject, actor, at_s=round(self.now, 3), **data)
+
+    def set_phase(self, row: int, phase: Phase | None) -> None:
+        if row in self.open_segment:
+            self.segments[self.open_segment.pop(row)][3] = self.now
         if phase is not None:
-            open_segment[row] = len(segments)
-            segments.append([row, int(phase), t, p.duration_s])
+            self.open_segment[row] = len(self.segments)
+            self.segments.append([row, int(phase), self.now, self.p.duration_s])
 
-    def new_row(label: str, version: int) -> int:
-        row_labels.append(label)
-        row_versions.append(version)
-        return len(row_labels) - 1
+    def new_row(self, label: str, version: int) -> int:
+        self.row_labels.append(label)
+        self.row_versions.append(version)
+        return len(self.row_labels) - 1
 
-    def move(inst: _Instance, phase: Phase, t: float) -> None:
+    def move(self, inst: _Instance, phase: Phase) -> None:
         if inst.phase != phase:
             inst.phase = phase
-            set_phase(inst.row, phase, t)
+            self.set_phase(inst.row, phase)
 
-    def start_pipeline(t: float, version: int) -> None:
-        row = new_row(f"pipeline v{version}", version)
-        emit(t, "build-start", f"v{version}", PIPELINE)
-        set_phase(row, Phase.BUILD, t)
-        queue.push(t + p.build_s, ("bake", version, row), _P_LIFECYCLE)
-
-    def launch(t: float) -> None:
-        version = state["image"]
-        boot = p.boot_s * (1 + p.boot_jitter * (2 * float(draw.random()) - 1)) if p.boot_jitter else p.boot_s
-        boot = round(boot, 1)
-        name = f"i-{len(instances) + 1:02d}"
-        inst = _Instance(name, version, new_row(name, version), t, boot)
-        instances.append(inst)
-        emit(t, "launch", name, ASG, version=f"v{version}", image=f"ami-v{version}", boot_s=boot)
-        set_phase(inst.row, Phase.PENDING, t)
-        queue.push(t + p.launch_s, ("in-service", inst), _P_LIFECYCLE)
-
-    def counted() -> list[_Instance]:
+    def counted(self) -> list[_Instance]:
         """Instances that count towards the desired capacity."""
-        return [i for i in instances if not i.leaving]
+        return [i for i in self.instances if not i.leaving]
 
-    def terminate(inst: _Instance, t: float, why: str) -> None:
+    def launch(self) -> None:
+        p, version = self.p, self.image
+        boot = p.boot_s * (1 + p.boot_jitter * (2 * float(self.random.random()) - 1)) if p.boot_jitter else p.boot_s
+        boot = round(boot, 1)
+        name = f"i-{len(self.instances) + 1:02d}"
+        inst = _Instance(name, version, self.new_row(name, version), boot)
+        self.instances.append(inst)
+        self.emit("launch", name, ASG, version=f"v{version}", image=f"ami-v{version}", boot_s=boot)
+        self.set_phase(inst.row, Phase.PENDING)
+        self.schedule(self.now + p.launch_s, "in-service", priority=_P_LIFECYCLE, inst=inst)
+
+    def terminate(self, inst: _Instance, why: str) -> None:
         inst.leaving = True
-        emit(t, "terminate", inst.id, ASG, reason=why)
+        self.emit("terminate", inst.id, ASG, reason=why)
         if inst.registered:
             inst.registered = False
             inst.target = "draining"
-            emit(t, "deregister", inst.id, ELB, delay_s=p.deregistration_delay_s)
-            move(inst, Phase.DRAINING, t)
-            queue.push(t + p.deregistration_delay_s, ("terminated", inst), _P_LIFECYCLE)
+            self.emit("deregister", inst.id, ELB, delay_s=self.p.deregistration_delay_s)
+            self.move(inst, Phase.DRAINING)
+            self.schedule(self.now + self.p.deregistration_delay_s, "terminated", priority=_P_LIFECYCLE, inst=inst)
         else:
-            queue.push(t, ("terminated", inst), _P_LIFECYCLE)
+            self.schedule(self.now, "terminated", priority=_P_LIFECYCLE, inst=inst)
 
-    def asg_evaluate(inst: _Instance, t: float) -> None:
+    def asg_evaluate(self, inst: _Instance) -> None:
         """The Auto Scaling group replaces an instance the load balancer reports unhealthy, after its grace."""
+        p = self.p
         if p.health_check_type != "ELB" or inst.leaving or inst.target != "unhealthy" or inst.in_service_s is None:
             return
-        if t + 1e-9 < inst.in_service_s + p.grace_period_s:
+        if self.now + 1e-9 < inst.in_service_s + p.grace_period_s:
             return  # a grace-end event looks again
-        emit(t, "marked-unhealthy", inst.id, ASG, health_check_type="ELB")
-        terminate(inst, t, "unhealthy")
-        launch(t)
+        self.emit("marked-unhealthy", inst.id, ASG, health_check_type="ELB")
+        self.terminate(inst, "unhealthy")
+        self.launch()
 
-    def refresh_progress(t: float) -> None:
-        refresh = state["refresh"]
+    def refresh_progress(self) -> None:
+        refresh, t = self.refresh, self.now
         if refresh is None:
             return
-        version = refresh["version"]
-        ready = [i for i in counted() if i.version == version and i.target == "healthy"
-                 and i.in_service_s is not None and t + 1e-9 >= i.in_service_s + warmup]
-        if len(ready) < refresh["replaced"]:
+        version = refresh.version
+        ready = [i for i in self.counted() if i.version == version and i.target == "healthy"
+                 and i.in_service_s is not None and t + 1e-9 >= i.in_service_s + self.warmup]
+        if len(ready) < refresh.replaced:
             return
-        old = [i for i in counted() if i.version != version]
+        old = [i for i in self.counted() if i.version != version]
         if not old:
-            emit(t, "refresh-complete", f"v{version}", ASG, seconds=round(t - refresh["start_s"], 1))
-            emit(t, "deploy-complete", f"v{version}", PIPELINE, seconds_since_commit=round(t - refresh["commit_s"], 1))
-            state["refresh"] = None
+            self.emit("refresh-complete", f"v{version}", ASG, seconds=round(t - refresh.start_s, 1))
+            self.emit("deploy-complete", f"v{version}", PIPELINE, seconds_since_commit=round(t - refresh.commit_s, 1))
+            self.refresh = None
             return
-        batch = old[:batch_size]
-        refresh["replaced"] += len(batch)
-        emit(t, "refresh-batch", f"v{version}", ASG, replacing=", ".join(i.id for i in batch))
+        batch = old[:self.batch_size]
+        refresh.replaced += len(batch)
+        self.emit("refresh-batch", f"v{version}", ASG, replacing=", ".join(i.id for i in batch))
         for inst in batch:
-            terminate(inst, t, "instance refresh")
-            launch(t)
+            self.terminate(inst, "instance refresh")
+            self.launch()
 
-    def handle(t: float, item: tuple[Any, ...]) -> None:
-        what = item[0]
-        if what == "commit":
-            start_pipeline(t, item[1])
-        elif what == "bake":
-            _, version, row = item
-            emit(t, "bake-start", f"v{version}", PIPELINE)
-            set_phase(row, Phase.BAKE, t)
-            queue.push(t + p.bake_s, ("ami-ready", version, row), _P_LIFECYCLE)
-        elif what == "ami-ready":
-            _, version, row = item
-            set_phase(row, None, t)
-            state["image"] = version
-            emit(t, "ami-ready", f"ami-v{version}", PIPELINE)
-            emit(t, "launch-template-version", f"v{version}", PIPELINE, image=f"ami-v{version}")
-            if not instances:
-                emit(t, "create-group", "restaurant-service", ASG, desired=p.desired_capacity)
-                for _ in range(p.desired_capacity):
-                    launch(t)
-            else:
-                emit(t, "refresh-start", f"v{version}", ASG, batch_size=batch_size,
-                     min_healthy_percentage=p.min_healthy_percentage)
-                state["refresh"] = {"version": version, "replaced": 0, "start_s": t, "commit_s": item_commit[version]}
-                refresh_progress(t)
-        elif what == "in-service":
-            inst = item[1]
-            if inst.leaving:
-                return
-            inst.in_service_s = t
-            inst.registered = True
-            inst.target = "initial"
-            emit(t, "in-service", inst.id, ASG)
-            emit(t, "register", inst.id, ELB)
-            move(inst, Phase.BOOTING, t)
-            queue.push(t + inst.boot_s, ("ready", inst), _P_LIFECYCLE)
-            queue.push(t + p.health_check_interval_s, ("check", inst), _P_CHECK)
-            if p.grace_period_s > 0:
-                queue.push(t + p.grace_period_s, ("grace-end", inst), _P_LIFECYCLE)
-            if warmup > 0:
-                queue.push(t + warmup, ("warmup-end", inst), _P_LIFECYCLE)
-        elif what == "ready":
-            inst = item[1]
-            if not inst.leaving:
-                inst.ready_s = t
-        elif what == "check":
-            inst = item[1]
-            if not inst.registered:
-                return
-            up = inst.ready_s is not None and not inst.crashed
-            if up:
-                queue.push(t, ("pass", inst), _P_RESULT)
-            else:
-                queue.push(t + p.health_check_timeout_s, ("fail", inst), _P_RESULT)
-            queue.push(t + p.health_check_interval_s, ("check", inst), _P_CHECK)
-        elif what == "pass":
-            inst = item[1]
-            if not inst.registered:
-                return
-            inst.fails = 0
-            inst.passes += 1
-            if inst.target == "initial" or (inst.target == "unhealthy" and inst.passes >= p.healthy_threshold):
-                inst.target = "healthy"
-                emit(t, "target-healthy", inst.id, ELB, version=f"v{inst.version}")
-                move(inst, Phase.HEALTHY, t)
-                check_first_deploy(t)
-                refresh_progress(t)
-        elif what == "fail":
-            inst = item[1]
-            if not inst.registered:
-                return
-            inst.passes = 0
-            inst.fails += 1
-            emit(t, "health-check-failed", inst.id, ELB, consecutive=inst.fails)
-            if inst.target in ("initial", "healthy") and inst.fails >= p.unhealthy_threshold:
-                inst.target = "unhealthy"
-                emit(t, "target-unhealthy", inst.id, ELB)
-                move(inst, Phase.UNHEALTHY, t)
-                asg_evaluate(inst, t)
-        elif what in ("grace-end",):
-            asg_evaluate(item[1], t)
-        elif what == "warmup-end":
-            refresh_progress(t)
-        elif what == "crash":
-            alive = [i for i in counted() if i.in_service_s is not None]
-            if p.crash_instance < len(alive):
-                inst = alive[p.crash_instance]
-                inst.crashed = True
-                emit(t, "crash", inst.id, FAULT, note="the VM runs on; the service process died")
-                if inst.target == "healthy":
-                    move(inst, Phase.FAILING, t)
-        elif what == "terminated":
-            inst = item[1]
-            inst.target = "none"
-            inst.gone = True
-            emit(t, "terminated", inst.id, ASG)
-            set_phase(inst.row, None, t)
-
-    first_deploy = {"done": False}
-
-    def check_first_deploy(t: float) -> None:
-        if first_deploy["done"]:
+    def check_first_deploy(self) -> None:
+        if self.first_deploy_done:
             return
-        healthy = [i for i in counted() if i.target == "healthy" and i.version == 1]
-        if len(healthy) >= p.desired_capacity:
-            first_deploy["done"] = True
-            emit(t, "deploy-complete", "v1", PIPELINE, seconds_since_commit=round(t, 1))
+        healthy = [i for i in self.counted() if i.target == "healthy" and i.version == 1]
+        if len(healthy) >= self.p.desired_capacity:
+            self.first_deploy_done = True
+            self.emit("deploy-complete", "v1", PIPELINE, seconds_since_commit=round(self.now, 1))
 
-    item_commit = {1: 0.0}
-    emit(0.0, "commit", "v1", PIPELINE)
-    queue.push(0.0, ("commit", 1), _P_LIFECYCLE)
-    if p.deploy_at_s is not None:
-        item_commit[2] = float(p.deploy_at_s)
-        queue.push(p.deploy_at_s, ("commit", 2), _P_LIFECYCLE)
-    if p.crash_at_s is not None:
-        queue.push(p.crash_at_s, ("crash",), _P_FAULT)
+    # -- the pipeline -------------------------------------------------------------------------------------
+    def on_commit(self, version: int) -> None:
+        if version != 1:  # the first commit is recorded before the run starts
+            self.emit("commit", f"v{version}", PIPELINE)
+        row = self.new_row(f"pipeline v{version}", version)
+        self.emit("build-start", f"v{version}", PIPELINE)
+        self.set_phase(row, Phase.BUILD)
+        self.schedule(self.now + self.p.build_s, "bake", priority=_P_LIFECYCLE, version=version, row=row)
 
-    # Sample the state at every step: after every event at or before the step's time.
-    steps = int(math.floor(p.duration_s / p.step_s + 1e-9)) + 1
-    time_grid = np.arange(steps) * p.step_s
-    healthy = np.zeros((steps, 3), dtype=np.int64)  # any version, v1, v2
-    in_service = np.zeros(steps, dtype=np.int64)
-    running = np.zeros(steps, dtype=np.int64)
-    failing = np.zeros(steps, dtype=np.int64)
-    k = 0
+    def on_bake(self, version: int, row: int) -> None:
+        self.emit("bake-start", f"v{version}", PIPELINE)
+        self.set_phase(row, Phase.BAKE)
+        self.schedule(self.now + self.p.bake_s, "ami-ready", priority=_P_LIFECYCLE, version=version, row=row)
 
-    def sample_until(t: float) -> None:
-        nonlocal k
-        while k < steps and time_grid[k] < t:
-            h = [i for i in instances if i.target == "healthy"]
-            healthy[k] = (len(h), sum(i.version == 1 for i in h), sum(i.version == 2 for i in h))
-            failing[k] = sum(i.crashed for i in h)
-            in_service[k] = sum(1 for i in instances if not i.leaving and i.in_service_s is not None)
-            running[k] = sum(not i.gone for i in instances)
-            k += 1
+    def on_ami_ready(self, version: int, row: int) -> None:
+        p = self.p
+        self.set_phase(row, None)
+        self.image = version
+        self.emit("ami-ready", f"ami-v{version}", PIPELINE)
+        self.emit("launch-template-version", f"v{version}", PIPELINE, image=f"ami-v{version}")
+        if not self.instances:
+            self.emit("create-group", "restaurant-service", ASG, desired=p.desired_capacity)
+            for _ in range(p.desired_capacity):
+                self.launch()
+        else:
+            self.emit("refresh-start", f"v{version}", ASG, batch_size=self.batch_size,
+                      min_healthy_percentage=p.min_healthy_percentage)
+            self.refresh = _Refresh(version, self.now, self.commit_s[version])
+            self.refresh_progress()
 
-    while queue and queue.peek_time() <= p.duration_s:
-        t, item = queue.pop()
-        if item[0] == "commit" and item[1] != 1:
-            emit(t, "commit", f"v{item[1]}", PIPELINE)
-        sample_until(t)
-        handle(t, item)
-    sample_until(float("inf"))
-    events.sort(key=lambda e: e.time_s)
-    seg = np.array(segments, dtype=float).reshape(-1, 4)
-    return Trace(
-        model="vm",
-        params={**asdict(p), "warmup_s": warmup, "refresh_batch_size": batch_size},
-        seed=seed,
-        events=tuple(events),
-        series={
-            "time_s": time_grid,
-            "healthy": healthy[:, 0],
-            "healthy_v1": healthy[:, 1],
-            "healthy_v2": healthy[:, 2],
-            "serving_errors": failing,  # healthy targets whose service is dead: their requests fail
-            "in_service": in_service,
-            "running": running,
-            "desired": np.full(steps, p.desired_capacity, dtype=np.int64),
-            "row_label": np.array(row_labels, dtype=str),
-            "row_version": np.array(row_versions, dtype=np.int64),
-            "segment_row": seg[:, 0].astype(np.int64),
-            "segment_phase": seg[:, 1].astype(np.int64),
-            "segment_start_s": seg[:, 2],
-            "segment_end_s": seg[:, 3],
-        },
-    )
+    # -- the Auto Scaling group's instances ------------------------------------------------------------------
+    def on_in_service(self, inst: _Instance) -> None:
+        p, t = self.p, self.now
+        if inst.leaving:
+            return
+        inst.in_service_s = t
+        inst.registered = True
+        inst.target = "initial"
+        self.emit("in-service", inst.id, ASG)
+        self.emit("register", inst.id, ELB)
+        self.move(inst, Phase.BOOTING)
+        self.schedule(t + inst.boot_s, "ready", priority=_P_LIFECYCLE, inst=inst)
+        self.schedule(t + p.health_check_interval_s, "check", priority=_P_CHECK, inst=inst)
+        if p.grace_period_s > 0:
+            self.schedule(t + p.grace_period_s, "grace-end", priority=_P_LIFECYCLE, inst=inst)
+        if self.warmup > 0:
+            self.schedule(t + self.warmup, "warmup-end", priority=_P_LIFECYCLE)
+
+    def on_ready(self, inst: _Instance) -> None:
+        if not inst.leaving:
+            inst.ready_s = self.now
+
+    def on_grace_end(self, inst: _Instance) -> None:
+        self.asg_evaluate(inst)
+
+    def on_warmup_end(self) -> None:
+        self.refresh_progress()
+
+    def on_crash(self) -> None:
+        alive = [i for i in self.counted() if i.in_service_s is not None]
+        if self.p.crash_instance < len(alive):
+            inst = alive[self.p.crash_instance]
+            inst.crashed = True
+            self.emit("crash", inst.id, FAULT, note="the VM runs on; the service process died")
+            if inst.target == "healthy":
+                self.move(inst, Phase.FAILING)
+
+    def on_terminated(self, inst: _Instance) -> None:
+        inst.target = "none"
+        inst.gone = True
+        self.emit("terminated", inst.id, ASG)
+        self.set_phase(inst.row, None)
+
+    # -- the load balancer's health checks ----------------------------------------------------------------
+    def on_check(self, inst: _Instance) -> None:
+        p = self.p
+        if not inst.registered:
+            return
+        if inst.ready_s is not None and not inst.crashed:
+            self.schedule(self.now, "pass", priority=_P_RESULT, inst=inst)
+        else:
+            self.schedule(self.now + p.health_check_timeout_s, "fail", priority=_P_RESULT, inst=inst)
+        self.schedule(self.now + p.health_check_interval_s, "check", priority=_P_CHECK, inst=inst)
+
+    def on_pass(self, inst: _Instance) -> None:
+        if not inst.registered:
+            return
+        inst.fails = 0
+        inst.passes += 1
+        if inst.target == "initial" or (inst.target == "unhealthy" and inst.passes >= self.p.healthy_threshold):
+            inst.target = "healthy"
+            self.emit("target-healthy", inst.id, ELB, version=f"v{inst.version}")
+            self.move(inst, Phase.HEALTHY)
+            self.check_first_deploy()
+            self.refresh_progress()
+
+    def on_fail(self, inst: _Instance) -> None:
+        if not inst.registered:
+            return
+        inst.passes = 0
+        inst.fails += 1
+        self.emit("health-check-failed", inst.id, ELB, consecutive=inst.fails)
+        if inst.target in ("initial", "healthy") and inst.fails >= self.p.unhealthy_threshold:
+            inst.target = "unhealthy"
+            self.emit("target-unhealthy", inst.id, ELB)
+            self.move(inst, Phase.UNHEALTHY)
+            self.asg_evaluate(inst)
+
+    # -- sampling -----------------------------------------------------------------------------------------
+    def on_tick(self, step: int) -> None:
+        """The state at a step's time, after everything that happened at or before it. It holds until the next
+        event, so the steps before that one are sampled with it, and the next tick is at the step it falls in."""
+        grid, upto, last = self.time_grid, self.next_event_s, step
+        while last + 1 < len(grid) and grid[last + 1] < upto:
+            last += 1
+        self.sample(step, last + 1)
+        if last + 1 < len(grid):
+            self.schedule(float(grid[last + 1]), "tick", priority=_P_SAMPLE, step=last + 1)
+
+    def sample(self, start: int, stop: int) -> None:
+        """Record the state now as that of steps ``start`` to ``stop - 1``."""
+        h = [i for i in self.instances if i.target == "healthy"]
+        self.healthy[start:stop] = (len(h), sum(i.version == 1 for i in h), sum(i.version == 2 for i in h))
+        self.failing[start:stop] = sum(i.crashed for i in h)
+        self.in_service[start:stop] = sum(1 for i in self.instances if not i.leaving and i.in_service_s is not None)
+        self.running[start:stop] = sum(not i.gone for i in self.instances)
+        self.sampled = stop
+
+    def start(self) -> None:
+        p = self.p
+        self.emit("commit", "v1", PIPELINE)
+        self.schedule(0.0, "commit", priority=_P_LIFECYCLE, version=1)
+        if p.deploy_at_s is not None:
+            self.commit_s[2] = float(p.deploy_at_s)
+            self.schedule(p.deploy_at_s, "commit", priority=_P_LIFECYCLE, version=2)
+        if p.crash_at_s is not None:
+            self.schedule(p.crash_at_s, "crash", priority=_P_FAULT)
+        self.schedule(0.0, "tick", priority=_P_SAMPLE, step=0)
+
+    def finish(self) -> Trace:
+        """After the run: steps past the last event keep the final state; the trace."""
+        p = self.p
+        self.sample(self.sampled, len(self.time_grid))  # a grid time a hair past duration_s, if any
+        seg = np.array(self.segments, dtype=float).reshape(-1, 4)
+        steps = len(self.time_grid)
+        return self.trace(
+            params={**asdict(p), "warmup_s": self.warmup, "refresh_batch_size": self.batch_size},
+            sort=True,
+            series={
+                "time_s": self.time_grid,
+                "healthy": self.healthy[:, 0],
+                "healthy_v1": self.healthy[:, 1],
+                "healthy_v2": self.healthy[:, 2],
+                "serving_errors": self.failing,
+                "in_service": self.in_service,
+                "running": self.running,
+                "desired": np.full(steps, p.desired_capacity, dtype=np.int64),
+                "row_label": np.array(self.row_labels, dtype=str),
+                "row_version": np.array(self.row_versions, dtype=np.int64),
+                "segment_row": seg[:, 0].astype(np.int64),
+                "segment_phase": seg[:, 1].astype(np.int64),
+                "segment_start_s": seg[:, 2],
+                "segment_end_s": seg[:, 3],
+            },
+        )
+
+
+def run_vm(params: VmParams | None = None, *, seed: int = 0, **overrides: object) -> Trace:
+    """Run the VM-deployment model and return its trace (``run_vm(grace_period_s=0)`` overrides a field)."""
+    p: VmParams = with_overrides(params or VmParams(), overrides)
+    sim = VmDeployment(p, seed)
+    sim.start()
+    sim.run(until_s=p.duration_s)
+    return sim.finish()
 
 
 # ---- wasted capacity ---------------------------------------------------------------------------------------
@@ -483,17 +494,35 @@ def _ceil(x: float) -> int:
     return math.ceil(x - 1e-9)
 
 
-def run_packing(params: PackingParams | None = None, **overrides: object) -> Trace:
-    """For every type in :data:`INSTANCE_TYPES`: how many instances the workload needs, what they cost, and
-    how their vCPUs and memory split into used, operating system and idle. Series are per type, cheapest
-    first (ties by name)."""
+_TYPE = ("type",)
+
+#: What :func:`run_packing` returns: one entry per instance type, cheapest first.
+PACKING_SCHEMA = Schema("vm-packing", (
+    Series("type", "", _TYPE, "the instance type's name"),
+    Series("count", "count", _TYPE, "instances the workload needs"),
+    Series("usd_per_hour", "USD", _TYPE, "what they cost per hour, on demand"),
+    Series("vcpu_total", "vCPU", _TYPE, "vCPUs paid for"),
+    Series("vcpu_used", "vCPU", _TYPE, "vCPUs the service uses"),
+    Series("vcpu_os", "vCPU", _TYPE, "vCPUs the VMs' operating systems use"),
+    Series("vcpu_idle", "vCPU", _TYPE, "vCPUs paid for and idle"),
+    Series("memory_total_gib", "GiB", _TYPE),
+    Series("memory_used_gib", "GiB", _TYPE),
+    Series("memory_os_gib", "GiB", _TYPE),
+    Series("memory_idle_gib", "GiB", _TYPE),
+))
+
+
+def run_packing(params: PackingParams | None = None, **overrides: object) -> Result:
+    """For every type in :data:`~labsupport.sim.catalogue.INSTANCE_TYPES`: how many instances the workload needs,
+    what they cost, and how their vCPUs and memory split into used, operating system and idle. Values are per
+    type, cheapest first (ties by name); the result has no time axis."""
     p: PackingParams = with_overrides(params or PackingParams(), overrides)
     rows = []
     for t in INSTANCE_TYPES:
         usable_cpu = t.vcpu - p.os_vcpu
         usable_mem = t.memory_gib - p.os_memory_gib
-        count = max(p.min_instances, _ceil(p.need_vcpu / usable_cpu), _ceil(p.need_memory_gib / usable_mem))
-        rows.append((round(count * t.usd_per_hour, 6), t.name, t, count))
+        needed = max(p.min_instances, _ceil(p.need_vcpu / usable_cpu), _ceil(p.need_memory_gib / usable_mem))
+        rows.append((round(needed * t.usd_per_hour, 6), t.name, t, needed))
     rows.sort(key=lambda r: (r[0], r[1]))
     types = [r[2] for r in rows]
     count = np.array([r[3] for r in rows], dtype=np.int64)
@@ -501,13 +530,10 @@ def run_packing(params: PackingParams | None = None, **overrides: object) -> Tra
     mem = np.array([t.memory_gib for t in types], dtype=float) * count
     os_cpu = count * p.os_vcpu
     os_mem = count * p.os_memory_gib
-    return Trace(
-        model="vm-packing",
+    return PACKING_SCHEMA.result(
         params=asdict(p),
         seed=0,
-        events=(),
-        series={
-            "time_s": np.zeros(1),
+        values={
             "type": np.array([t.name for t in types], dtype=str),
             "count": count,
             "usd_per_hour": np.array([r[0] for r in rows]),

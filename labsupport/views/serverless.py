@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from labsupport.sim import Trace
+from labsupport.sim import Result, Trace
 from labsupport.sim.serverless import InstanceState, latency_percentiles
 from labsupport.views._controls import integer, live_panel, number, stepped
 from labsupport.views._scene import LivePanel, Scene, reveal
@@ -226,24 +226,24 @@ def latency_figure(trace: Trace) -> go.Figure:
         "had a cold start; they make the long tail</sup>"))
 
 
-def cost_figure(*curves: Trace) -> go.Figure:
+def cost_figure(*curves: Result) -> go.Figure:
     """Monthly cost against steady request rate: Lambda (one line per curve) and the always-on VMs."""
     fig = go.Figure()
     dashes = ("solid", "dash", "dot", "dashdot")
     first = curves[0]
-    fig.add_trace(go.Scatter(x=first.series["rate_per_s"], y=first.series["vm_usd"], mode="lines",
+    fig.add_trace(go.Scatter(x=first.values["rate_per_s"], y=first.values["vm_usd"], mode="lines",
                              name=(f"always-on: ≥ {first.params['vm_min_instances']} × {first.params['vm_instance']}, "
                                    f"+1 per {first.params['vm_capacity_rps']:g} req/s"),
                              line=dict(color=COLORS["blue"], width=3, shape="hv")))
     for i, curve in enumerate(curves):
         p = curve.params
-        fig.add_trace(go.Scatter(x=curve.series["rate_per_s"], y=curve.series["lambda_usd"], mode="lines",
+        fig.add_trace(go.Scatter(x=curve.values["rate_per_s"], y=curve.values["lambda_usd"], mode="lines",
                                  name=f"Lambda {p['memory_mb']} MB, {p['duration_ms']:g} ms, {p['architecture']}",
                                  line=dict(color=COLORS["orange"], width=2.5, dash=dashes[i % len(dashes)])))
-        be = p["break_even_rps"]
+        be = curve.computed["break_even_rps"]
         if math.isfinite(be):
-            fig.add_trace(go.Scatter(x=[be], y=[float(np.interp(be, curve.series["rate_per_s"],
-                                                               curve.series["lambda_usd"]))],
+            fig.add_trace(go.Scatter(x=[be], y=[float(np.interp(be, curve.values["rate_per_s"],
+                                                               curve.values["lambda_usd"]))],
                                      mode="markers+text", text=[f"{be:.1f} req/s"], textposition="top left",
                                      marker=dict(symbol="diamond", size=12, color=COLORS["vermillion"]),
                                      name=f"break-even at {be:.1f} req/s", showlegend=False))

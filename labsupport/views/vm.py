@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from labsupport.sim import Trace
+from labsupport.sim import Result, Trace
 from labsupport.sim.vm import Phase
 from labsupport.views._controls import choice, integer, live_panel, number
 from labsupport.views._scene import LivePanel, Scene, _step_s, event_list_html, reveal, step_events
@@ -183,12 +183,19 @@ _SHARES = (("used by the service", COLORS["green"], "", "used"), ("used by each 
            ("idle", COLORS["orange"], "x", "idle"))
 
 
+def _packing(result: Trace | Result) -> Result:
+    """:func:`~labsupport.sim.vm.run_packing`'s result (it has no time axis: a :class:`Result`, not a trace)."""
+    if not isinstance(result, Result):
+        raise TypeError(f"PackingScene draws run_packing()'s Result, not a {result.model} trace")
+    return result
+
+
 class PackingScene(Scene):
     """For each instance type: what the workload uses, what the operating systems use, and what sits idle."""
 
     title = "What fixed VM sizes cost: one service instance per VM"
 
-    def figure(self, trace: Trace) -> go.Figure:
+    def figure(self, trace: Trace | Result) -> go.Figure:
         fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
                             subplot_titles=("vCPUs you pay for", "memory you pay for (GiB)"))
         for col, resource in ((1, "vcpu"), (2, "memory")):
@@ -203,8 +210,8 @@ class PackingScene(Scene):
         fig.update_yaxes(autorange="reversed", row=1, col=1)
         return apply_style(fig, title=self.title, height=480)
 
-    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
-        s = trace.series
+    def frame(self, trace: Trace | Result, k: int) -> dict[str, dict[str, Any]]:
+        s = _packing(trace).values
         names = s["type"]
         labels = [no_math(f"{c} × {n} · ${u:.3f}/h")
                   for c, n, u in zip(s["count"], names, s["usd_per_hour"], strict=True)]
@@ -212,9 +219,9 @@ class PackingScene(Scene):
                    for resource, unit in (("vcpu", ""), ("memory", "_gib")) for label, _c, _p, part in _SHARES}
         return {**updates, "labels": dict(y=names, x=s["memory_total_gib"], text=labels)}
 
-    def layout(self, trace: Trace) -> dict[str, Any]:
-        s = trace.series
-        p = trace.params
+    def layout(self, trace: Trace | Result) -> dict[str, Any]:
+        result = _packing(trace)
+        s, p = result.values, result.params
         best = int(np.argmin(s["usd_per_hour"]))
         idle = s["vcpu_idle"][best] / s["vcpu_total"][best]
         return {
@@ -226,7 +233,7 @@ class PackingScene(Scene):
             "yaxis": {"categoryorder": "array", "categoryarray": [str(n) for n in s["type"]]},
         }
 
-    def times(self, trace: Trace) -> np.ndarray:
+    def times(self, trace: Trace | Result) -> np.ndarray:
         return np.zeros(1)
 
 

@@ -52,6 +52,18 @@ def test_run_stops_before_the_first_event_after_the_horizon_and_can_go_on() -> N
     assert [h[2] for h in sim.handled] == [0, 1, 2, 3] and sim.pending == 0
 
 
+def test_next_event_s_is_when_the_next_event_is_due() -> None:
+    sim = Counter()
+    assert sim.next_event_s == float("inf")
+    sim.schedule(2.5, "alarm-bell", who="later")
+    sim.schedule(0.0, "tick", n=0)
+    assert sim.next_event_s == 0.0
+    sim.run(until_s=1.5)
+    assert sim.next_event_s == 2.0  # the tick the first two ticks scheduled
+    sim.run()
+    assert sim.next_event_s == float("inf")
+
+
 def test_scheduling_in_the_past_or_an_unknown_kind_is_a_clear_error() -> None:
     sim = Counter()
     sim.schedule(2.0, "tick", n=3)

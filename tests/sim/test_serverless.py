@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from labsupport.sim import ParameterError
+from labsupport.sim import ParameterError, Result
 from labsupport.sim.serverless import (
     FREE_TIER,
     PRICES,
@@ -176,11 +176,13 @@ def test_cost_curve_and_break_even() -> None:
     assert always_on_monthly_usd(0) == pytest.approx(2 * 0.096 * 730)
     assert always_on_monthly_usd(301, capacity_rps=150) == pytest.approx(3 * 0.096 * 730)
     curve = run_cost_curve()
-    be = curve.params["break_even_rps"]
+    assert isinstance(curve, Result) and "time_s" not in curve.values  # no time axis: not a Trace
+    assert "break_even_rps" not in curve.params  # a conclusion, not an input
+    be = curve.computed["break_even_rps"]
     assert be == pytest.approx(61.538, abs=0.01)
     assert lambda_monthly_usd(be * 0.99, 80, 512) < always_on_monthly_usd(be) < lambda_monthly_usd(be * 1.01, 80, 512)
-    assert math.isnan(run_cost_curve(max_rate_per_s=10).params["break_even_rps"])
-    assert run_cost_curve(memory_mb=1024).params["break_even_rps"] < be
+    assert math.isnan(run_cost_curve(max_rate_per_s=10).computed["break_even_rps"])
+    assert run_cost_curve(memory_mb=1024).computed["break_even_rps"] < be
 
 
 def test_defaults_match_the_documented_numbers() -> None:

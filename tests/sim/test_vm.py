@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from labsupport.sim import ParameterError
+from labsupport.sim import ParameterError, Result
+from labsupport.sim.catalogue import INSTANCE_TYPES
 from labsupport.sim.vm import (
     ACTORS,
-    INSTANCE_TYPES,
     Phase,
     refresh_batch_size,
     run_packing,
@@ -229,8 +229,10 @@ def test_bad_parameters_get_clear_messages(overrides: dict, message: str) -> Non
 
 
 def test_packing_default_workload() -> None:
-    trace = run_packing()
-    s = trace.series
+    result = run_packing()
+    assert isinstance(result, Result) and result.model == "vm-packing"  # no time axis: not a Trace
+    assert "time_s" not in result.values and result.computed == {}
+    s = result.values
     assert list(s["type"][:3]) == ["m5.large", "c5.large", "c5.xlarge"]
     assert list(s["count"][:3]) == [3, 4, 2]
     np.testing.assert_allclose(s["usd_per_hour"][:3], [0.288, 0.34, 0.34])
@@ -239,7 +241,7 @@ def test_packing_default_workload() -> None:
 
 @pytest.mark.parametrize(("vcpu", "mem", "least"), [(5.0, 12.0, 2), (0.5, 1.0, 3), (14.0, 10.0, 2), (1.0, 30.0, 1)])
 def test_packing_properties(vcpu: float, mem: float, least: int) -> None:
-    s = run_packing(need_vcpu=vcpu, need_memory_gib=mem, min_instances=least).series
+    s = run_packing(need_vcpu=vcpu, need_memory_gib=mem, min_instances=least).values
     assert len(s["type"]) == len(INSTANCE_TYPES)
     assert np.all(s["count"] >= least)
     assert np.all(s["vcpu_idle"] >= -1e-9) and np.all(s["memory_idle_gib"] >= -1e-9)

@@ -80,8 +80,8 @@ def test_latency_figure_marks_the_percentiles(trace) -> None:
 def test_cost_figure_lines_and_break_even() -> None:
     small, big = run_cost_curve(), run_cost_curve(memory_mb=1024)
     fig = cost_figure(small, big)
-    np.testing.assert_array_equal(fig.data[0].y, small.series["vm_usd"])
-    np.testing.assert_array_equal(fig.data[1].y, small.series["lambda_usd"])
+    np.testing.assert_array_equal(fig.data[0].y, small.values["vm_usd"])
+    np.testing.assert_array_equal(fig.data[1].y, small.values["lambda_usd"])
     markers = [d for d in fig.data if d.mode == "markers+text"]
     assert [m.text[0] for m in markers] == ["61.5 req/s", "34.8 req/s"]
 

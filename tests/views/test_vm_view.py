@@ -63,11 +63,11 @@ def test_caption_lists_recent_events(trace) -> None:
 
 
 def test_packing_figure() -> None:
-    trace = run_packing()
-    fig = PackingScene().still(trace)
+    result = run_packing()
+    fig = PackingScene().still(result)
     labels = list(fig.data[6].text)
     assert labels[0] == "3 × m5.large · &#36;0.288/h"  # the $ escaped: no LaTeX
-    assert list(fig.data[0].y) == list(trace.series["type"])
+    assert list(fig.data[0].y) == list(result.values["type"])
     assert "cheapest: 3 × m5.large" in fig.layout.title.text
     assert "4% of its vCPUs idle" in fig.layout.title.text
 

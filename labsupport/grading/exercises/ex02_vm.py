@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from labsupport.grading._registry import PublicTest, Wrong, exercise
-from labsupport.sim.vm import INSTANCE_TYPES, PackingParams, VmParams, run_packing, run_vm
+from labsupport.sim.catalogue import INSTANCE_TYPES, instance_type
+from labsupport.sim.vm import PackingParams, VmParams, run_packing, run_vm
 
 # ---- 02.serving_again_at_s -------------------------------------------------------------------------------
 
@@ -74,7 +75,7 @@ def _serving_again_tests() -> list[PublicTest]:
 
 # ---- 02.cheapest -----------------------------------------------------------------------------------------
 
-_TYPES = {t.name: t for t in INSTANCE_TYPES}
+_TYPE_NAMES = tuple(t.name for t in INSTANCE_TYPES)
 
 
 def _cheapest_cases(cases: tuple[tuple[float, float, int], ...]) -> Any:
@@ -87,12 +88,12 @@ def _cheapest_cases(cases: tuple[tuple[float, float, int], ...]) -> Any:
                 raise Wrong(f"{where}, cheapest returned {got!r}; it must return a pair (type_name, count)",
                             "For example: return ('m5.large', 3)")
             name, count = got
-            if name not in _TYPES:
+            if name not in _TYPE_NAMES:
                 raise Wrong(f"{where}, {name!r} is not one of the lesson's instance types",
-                            f"Use a name from INSTANCE_TYPES: {', '.join(_TYPES)}.")
+                            f"Use a name from INSTANCE_TYPES: {', '.join(_TYPE_NAMES)}.")
             if isinstance(count, bool) or not isinstance(count, (int, np.integer)):
                 raise Wrong(f"{where}, the count must be a whole number; got {count!r}")
-            t = _TYPES[name]
+            t = instance_type(name)
             usable_cpu = count * (t.vcpu - os.os_vcpu)
             usable_mem = count * (t.memory_gib - os.os_memory_gib)
             if count < min_instances:
@@ -103,7 +104,7 @@ def _cheapest_cases(cases: tuple[tuple[float, float, int], ...]) -> Any:
                             f"system has taken its share",
                             f"Each VM loses {os.os_vcpu} vCPU and {os.os_memory_gib} GiB to its OS.")
             best = float(run_packing(need_vcpu=need_vcpu, need_memory_gib=need_mem,
-                                     min_instances=min_instances).series["usd_per_hour"][0])
+                                     min_instances=min_instances).values["usd_per_hour"][0])
             price = count * t.usd_per_hour  # of the learner's choice; the cheapest comes from the model
             if price > best + 1e-9:
                 raise Wrong(f"{where}, {count} × {name} carries the workload for ${price:.3f}/h, but a cheaper "
