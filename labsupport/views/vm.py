@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.vm import Phase
-from labsupport.views._scene import LivePanel, Scene, event_list_html, reveal, step_events
+from labsupport.views._scene import LivePanel, Scene, StillPanel, event_list_html, reveal, step_events
 from labsupport.views._style import COLORS, apply_style, no_math
 
 __all__ = ["ACTOR_COLORS", "PHASE_STYLE", "PackingScene", "VmScene", "minutes", "packing_panel", "vm_panel"]
@@ -229,15 +229,6 @@ class PackingScene(Scene):
         return np.zeros(1)
 
 
-class _StillPanel(LivePanel):
-    """A live panel for a model without time: no time slider, no play button."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.time.layout.display = "none"
-        self.play.layout.display = "none"
-
-
 def vm_panel(**initial: Any) -> LivePanel:
     """The lesson's live timeline: instances, boot time, grace period, health checks and crash time rerun the model."""
     import ipywidgets as widgets
@@ -288,4 +279,4 @@ def packing_panel(**initial: Any) -> LivePanel:
         "min_instances": widgets.IntSlider(value=initial.get("min_instances", d.min_instances), min=1, max=8,
                                            description="min instances", style=style),
     }
-    return _StillPanel(PackingScene(), lambda **values: run_packing(**values), controls)
+    return StillPanel(PackingScene(), lambda **values: run_packing(**values), controls)

@@ -18,11 +18,11 @@ def sweep():
 
 
 def test_comparison_shows_every_measure_and_highlights_the_pick() -> None:
-    trace = compare()
-    fig = comparison_figure(trace)
+    result = compare()
+    fig = comparison_figure(result)
     assert len(fig.data) == len(MEASURES)
     for bar, (name, _title, _fmt) in zip(fig.data, MEASURES, strict=True):
-        np.testing.assert_allclose(bar.x, trace.series[name])
+        np.testing.assert_allclose(bar.x, result.values[name])
         assert list(bar.y) == ["serverless", "containers", "VMs", "language packages"]
     colours = fig.data[0].marker.color
     assert colours[0] == "#009E73" and colours[1] == "#56B4E9" and colours[3] == "#E8E8E8"

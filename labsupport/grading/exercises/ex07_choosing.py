@@ -23,7 +23,7 @@ SERVICES: dict[str, Workload] = {
 
 def model_pick(name: str) -> str | None:
     """The pattern the model recommends for the lesson's service ``name``."""
-    return compare(SERVICES[name]).params["recommended"]
+    return compare(SERVICES[name]).computed["recommended"]
 
 
 @exercise("07.pick", "pick the pattern for three services",
@@ -43,7 +43,7 @@ def _pick_tests() -> list[PublicTest]:
 
 def model_decide(workload: Workload) -> str | None:
     """The model's recommendation for ``workload``."""
-    return compare(workload).params["recommended"]
+    return compare(workload).computed["recommended"]
 
 
 def _describe(w: Workload) -> str:
