@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Event", "EventQueue", "Result", "Schema", "Series", "Trace", "freeze", "generator", "rng"]
+__all__ = ["Event", "EventQueue", "Result", "Schema", "Series", "Trace", "generator", "rng"]
 
 
 def freeze(mapping: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
@@ -135,9 +135,6 @@ class Trace:
 
     def of_kind(self, *kinds: str) -> tuple[Event, ...]:
         return tuple(e for e in self.events if e.kind in kinds)
-
-    def by_actor(self, actor: str) -> tuple[Event, ...]:
-        return tuple(e for e in self.events if e.actor == actor)
 
     def between(self, start_s: float, end_s: float) -> tuple[Event, ...]:
         """The events with ``start_s < time_s <= end_s`` (what happened during one step of an animation)."""
