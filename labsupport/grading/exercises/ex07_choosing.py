@@ -7,7 +7,7 @@ from typing import Any
 from labsupport.grading._choices import choice_map_tests
 from labsupport.grading._registry import PublicTest, Wrong, exercise
 from labsupport.scenarios import SERVICES
-from labsupport.sim.choosing import PATTERNS, Workload, compare, measures
+from labsupport.sim.choosing import PATTERNS, Workload, compare, measures, recommend
 
 # ---- 07.pick ---------------------------------------------------------------------------------------------
 
@@ -15,7 +15,7 @@ from labsupport.sim.choosing import PATTERNS, Workload, compare, measures
 
 def model_pick(name: str) -> str | None:
     """The pattern the model recommends for the lesson's service ``name``."""
-    return compare(SERVICES[name]).computed["recommended"]
+    return recommend(SERVICES[name]).pattern
 
 
 @exercise("07.pick", "pick the pattern for three services",
@@ -35,7 +35,7 @@ def _pick_tests() -> list[PublicTest]:
 
 def model_decide(workload: Workload) -> str | None:
     """The model's recommendation for ``workload``."""
-    return compare(workload).computed["recommended"]
+    return recommend(workload).pattern
 
 
 def _describe(w: Workload) -> str:
