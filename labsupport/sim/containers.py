@@ -34,7 +34,7 @@ import numpy as np
 from labsupport.sim._engine import Simulation
 from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
 from labsupport.sim._trace import Result, Schema, Series, Trace
-from labsupport.sim.packaging import PLACEMENT_SCHEMA, run_placement
+from labsupport.sim.packaging import PLACEMENT_SCHEMA, run_placement, sharing_slowdown
 from labsupport.sim.vm import INSTANCE_TYPES, instance_type
 
 __all__ = [
@@ -296,7 +296,6 @@ class HostParams:
         return self
 
 
-_MAX_SLOWDOWN = 20.0
 _STATUS = {"running": 0, "starting": 1, "dead": 2}  # the ``status`` series' codes
 
 #: What :func:`run_host` records: per step (``time``) and per container.
@@ -433,7 +432,7 @@ class Host(Simulation):
         else:
             allowance = np.minimum(allowance, np.where(total > p.vm_cpu_cores, used + 1e-12, allowance))
         rho = demand / np.maximum(allowance, 1e-12)
-        slowdown = np.where(rho < 1, np.minimum(1.0 / np.maximum(1.0 - rho, 1e-12), _MAX_SLOWDOWN), _MAX_SLOWDOWN)
+        slowdown = sharing_slowdown(rho)
         return {"cpu_demand_cores": demand, "cpu_used_cores": used,
                 "throttled": alive & (demand > allowance + 1e-9),
                 "latency_s": np.where(alive, p.base_latency_s * slowdown, np.nan)}

@@ -49,6 +49,7 @@ __all__ = [
     "oom_kill_order",
     "run_machine",
     "run_placement",
+    "sharing_slowdown",
 ]
 
 #: Resident memory of each instance before anything goes wrong (MB), by instance number.
@@ -57,6 +58,12 @@ MAX_INSTANCES = len(DEFAULT_MEMORY_MB)
 _MAX_SLOWDOWN = 20.0  # a saturated CPU answers at most 20x slower than an idle one
 _SWAP_SLOWDOWN = 10.0  # with the swap full, every memory access that misses RAM waits for the disk
 FAULT, KERNEL, MACHINE, APP_SERVER = "fault", "kernel", "machine", "app-server"
+
+
+def sharing_slowdown(rho: np.ndarray) -> np.ndarray:
+    """How much slower a processor-sharing server answers at utilisation ``rho``: ``1 / (1 - rho)``, at most
+    ``_MAX_SLOWDOWN`` times (and that when saturated, ``rho >= 1``)."""
+    return np.where(rho < 1, np.minimum(1.0 / np.maximum(1.0 - rho, 1e-12), _MAX_SLOWDOWN), _MAX_SLOWDOWN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,8 +210,7 @@ class Machine(Simulation):
         demand_total = cpu_demand.sum(axis=1)
         rho = demand_total / p.cpu_cores
         share = np.minimum(1.0, 1.0 / np.maximum(rho, 1e-12))
-        cpu_slowdown = np.where(rho < 1, np.minimum(1.0 / np.maximum(1.0 - rho, 1e-12), _MAX_SLOWDOWN),
-                                _MAX_SLOWDOWN)
+        cpu_slowdown = sharing_slowdown(rho)
         memory_total = self.memory.sum(axis=1)
         swap_used = np.clip(memory_total - p.memory_mb, 0.0, p.swap_mb)
         swap_fill = swap_used / p.swap_mb if p.swap_mb > 0 else np.zeros(self.steps)
