@@ -34,7 +34,7 @@ import numpy as np
 from labsupport.sim._engine import Simulation
 from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
 from labsupport.sim._trace import Result, Schema, Series, Trace
-from labsupport.sim.packaging import PLACEMENT_SCHEMA, run_placement, sharing_slowdown
+from labsupport.sim.packaging import PLACEMENT_SCHEMA, STEPS_PER_TICK, run_placement, sharing_slowdown
 from labsupport.sim.vm import INSTANCE_TYPES, instance_type
 
 __all__ = [
@@ -169,6 +169,7 @@ class Build(Simulation):
         self.first = first
         self.starts: list[float] = []
         self.ends: list[float] = []
+        self.rebuilt_mb = sum(s.size_mb for i, s in enumerate(steps) if i >= first and s.makes_layer)
 
     def on_step(self, i: int) -> None:
         step = self.steps[i]
@@ -184,10 +185,7 @@ class Build(Simulation):
     def on_image_ready(self, i: int) -> None:
         self.record("image-ready", "image", "builder", at_s=round(self.now, 3), seconds=round(self.now, 2),
                     rebuilt_steps=len(self.steps) - min(self.first, len(self.steps)),
-                    new_layer_mb=round(self.rebuilt_mb(), 1))
-
-    def rebuilt_mb(self) -> float:
-        return sum(s.size_mb for i, s in enumerate(self.steps) if i >= self.first and s.makes_layer)
+                    new_layer_mb=round(self.rebuilt_mb, 1))
 
 
 def run_build(steps: Sequence[BuildStep], changed_files: Iterable[str] = (), edited: Iterable[int] = (), *,
@@ -207,7 +205,7 @@ def run_build(steps: Sequence[BuildStep], changed_files: Iterable[str] = (), edi
     sim.schedule(0.0, "step", i=0)
     sim.run()
     total = sim.ends[-1]
-    rebuilt_mb = sim.rebuilt_mb()
+    rebuilt_mb = sim.rebuilt_mb
     return sim.trace(
         params={"changed_files": tuple(_check_files(changed_files)), "edited": tuple(sorted(set(edited))),
                 "cache": bool(cache), "first_rebuilt": first if first < len(steps) else None,
@@ -325,7 +323,7 @@ class Host(Simulation):
         self.names = [f"container-{i}" for i in range(n)]
         self.steps = int(math.floor(p.duration_s / p.step_s + 1e-9)) + 1
         self.time_s = np.arange(self.steps) * p.step_s
-        self.phase = self.random.uniform(0.0, p.gc_period_s, size=n)
+        self.phases = self.random.uniform(0.0, p.gc_period_s, size=n).tolist()  # floats: 4 items, no numpy
         self.requests = self.random.poisson(p.request_rate_per_s * p.step_s, size=(self.steps, n)) / p.step_s
         self.usable_mb = p.vm_memory_mb - p.os_memory_mb
         self.state = ["running"] * n  # running, dead, starting
@@ -375,28 +373,41 @@ class Host(Simulation):
             self.state[i] = "running"
             self.record("ready", self.names[i], RUNTIME, at_s=round(float(self.started[i] + self.p.start_s), 3))
 
-    def resident_mb(self, i: int, t: float) -> float:
-        """Container ``i``'s memory at ``t``: base, the garbage-collection sawtooth, what it leaked."""
-        p = self.p
-        mb = p.base_memory_mb + p.gc_swing_mb * (((t + self.phase[i]) % p.gc_period_s) / p.gc_period_s)
-        if self.state[i] == "starting":
-            mb = p.base_memory_mb * min(1.0, (t - self.started[i]) / max(p.start_s, 1e-9) + 0.3)
-        if i == p.leaky_container and t >= p.leak_at_s:
-            mb += p.leak_mb_per_s * (t - max(p.leak_at_s, self.started[i]))
-        return float(mb)
+    def resident_mb(self, t: float) -> np.ndarray:
+        """Every container's memory at ``t`` (0 when dead): base, the garbage-collection sawtooth, the leak."""
+        p, state, started, phase = self.p, self.state, self.started, self.phases
+        rss = np.zeros(p.containers)
+        for i in range(p.containers):
+            if state[i] == "dead":
+                continue
+            mb = p.base_memory_mb + p.gc_swing_mb * (((t + phase[i]) % p.gc_period_s) / p.gc_period_s)
+            if state[i] == "starting":
+                mb = p.base_memory_mb * min(1.0, (t - started[i]) / max(p.start_s, 1e-9) + 0.3)
+            if i == p.leaky_container and t >= p.leak_at_s:
+                mb += p.leak_mb_per_s * (t - max(p.leak_at_s, started[i]))
+            rss[i] = mb
+        return rss
 
     def on_tick(self, k: int) -> None:
-        p, n = self.p, self.p.containers
-        t = float(self.time_s[k])
+        """Steps ``k`` to ``k + STEPS_PER_TICK - 1``, each at its own time (one event per batch of steps)."""
+        end = min(k + STEPS_PER_TICK, self.steps)
+        for step in range(k, end):
+            self.now = float(self.time_s[step])
+            self.step(step)
+        if end < self.steps:
+            self.schedule(float(self.time_s[end]), "tick", k=end)
+
+    def step(self, k: int) -> None:
+        """One step: restarts and readiness, every container's memory, OOM kills in a cgroup or on the VM."""
+        p, n, state = self.p, self.p.containers, self.state
+        t = self.now
         for i in range(n):
-            self.restart_or_ready(i, t)
-        rss = np.zeros(n)
-        for i in range(n):
-            if self.state[i] != "dead":
-                rss[i] = self.resident_mb(i, t)
+            if state[i] != "running":  # only a dead or starting container has anything to wait for
+                self.restart_or_ready(i, t)
+        rss = self.resident_mb(t)
         if p.memory_limit_mb is not None:
             for i in range(n):
-                if self.state[i] != "dead" and rss[i] >= p.memory_limit_mb:
+                if state[i] != "dead" and rss[i] >= p.memory_limit_mb:
                     self.kill(i, float(rss[i]), "cgroup")
                     rss[i] = 0.0
         while rss.sum() > self.usable_mb and rss.any():  # the whole VM is out of memory: the largest goes
@@ -404,11 +415,8 @@ class Host(Simulation):
             self.kill(i, float(rss[i]), "vm")
             rss[i] = 0.0
         self.memory[k] = rss
-        for i in range(n):
-            self.status[k, i] = _STATUS[self.state[i]]
-            self.alive[k, i] = self.state[i] == "running"
-        if k + 1 < self.steps:
-            self.schedule(float(self.time_s[k + 1]), "tick", k=k + 1)
+        self.status[k] = [_STATUS[s] for s in state]
+        self.alive[k] = [s == "running" for s in state]
 
     def cpu_and_latency(self) -> dict[str, np.ndarray]:
         """What each container asks for, what its quota and the VM's cores let it have, and its latency."""

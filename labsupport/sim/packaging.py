@@ -56,6 +56,8 @@ __all__ = [
 DEFAULT_MEMORY_MB = (900.0, 1200.0, 700.0, 1500.0, 1000.0, 800.0, 1300.0, 600.0)
 MAX_INSTANCES = len(DEFAULT_MEMORY_MB)
 _MAX_SLOWDOWN = 20.0  # a saturated CPU answers at most 20x slower than an idle one
+#: How many one-second steps one ``tick`` event of :class:`Machine` (and of lesson 03's containers) handles.
+STEPS_PER_TICK = 10
 _SWAP_SLOWDOWN = 10.0  # with the swap full, every memory access that misses RAM waits for the disk
 FAULT, KERNEL, MACHINE, APP_SERVER = "fault", "kernel", "machine", "app-server"
 
@@ -153,7 +155,9 @@ class Machine(Simulation):
         self.noisy = np.zeros(n, dtype=bool)
         self.noisy[p.noisy_instance] = True
         self.misbehaving = self.time_s >= p.noise_at_s  # per step: has the noisy instance started to misbehave?
-        self.leak_mb = np.where(self.misbehaving, (self.time_s - p.noise_at_s) * p.leak_mb_per_s, 0.0)
+        leak_mb = np.where(self.misbehaving, (self.time_s - p.noise_at_s) * p.leak_mb_per_s, 0.0)
+        # what each process would hold at each step if alive (a dead process's leak is gone with it)
+        self.wanted_mb = self.sizes + np.where(self.noisy[None, :], leak_mb[:, None], 0.0)
         self.alive = np.ones((self.steps, n), dtype=bool)
         self.memory = np.zeros((self.steps, n))
         self.live = np.ones(n, dtype=bool)
@@ -183,9 +187,19 @@ class Machine(Simulation):
         return np.where(self.live, rss, 0.0)
 
     def on_tick(self, k: int) -> None:
+        """Steps ``k`` to ``k + STEPS_PER_TICK - 1``, each at its own second (one event per batch of steps: an
+        event per step costs about as much in the queue as the step itself)."""
+        end = min(k + STEPS_PER_TICK, self.steps)
+        for step in range(k, end):
+            self.now = float(step)
+            self.step(step)
+        if end < self.steps:
+            self.schedule(float(end), "tick", k=end)
+
+    def step(self, k: int) -> None:
+        """One second: the leak grows, a crash or the OOM killer may kill, the machine may start or stop swapping."""
         p = self.p
-        leaked = np.where(self.noisy, self.leak_mb[k], 0.0)  # a dead process's leak is gone with it
-        rss = np.where(self.live, self.sizes + leaked, 0.0)
+        rss = np.where(self.live, self.wanted_mb[k], 0.0)
         if k == self.crash_step and self.live[p.noisy_instance]:
             rss = self.kill([p.noisy_instance], "crash", FAULT, rss)
         while rss.sum() > p.memory_mb + p.swap_mb and self.live.any():  # the OOM killer: the largest first
@@ -199,8 +213,6 @@ class Machine(Simulation):
             self.record("swapping-stopped", "machine", KERNEL)
         self.alive[k] = self.live
         self.memory[k] = rss
-        if k + 1 < self.steps:
-            self.schedule(float(k + 1), "tick", k=k + 1)
 
     def cpu_and_latency(self) -> dict[str, np.ndarray]:
         """CPU shares, latency and failures of every step at once (numpy over the whole run)."""
