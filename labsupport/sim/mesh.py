@@ -629,7 +629,8 @@ OUTLIER_SCHEMA = Schema("mesh-outlier", (
 
 class Outlier(Simulation):
     """One client sidecar: a ``tick`` at every outlier-detection interval, and the ``requests`` arriving
-    between two ticks handled one by one in a batch (one event per request would double the run time)."""
+    between two ticks handled one by one in a batch (an event per request would put the queue's cost on each of
+    thousands of requests)."""
 
     SCHEMA: ClassVar[Schema] = OUTLIER_SCHEMA
 
