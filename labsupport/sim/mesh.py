@@ -724,29 +724,34 @@ class Outlier(Simulation):
     def on_requests(self, first: int, end: int) -> None:
         """The requests ``first`` to ``end`` (all before the next tick), each tried and retried in turn."""
         p = self.p
-        bad, fail_from, fail_until = p.bad_endpoint, p.fail_from_s, p.fail_until_s
+        bad, fail_from, fail_until, retries, last = p.bad_endpoint, p.fail_from_s, p.fail_until_s, p.retries, self.steps - 1
+        # local names for what the loop touches per request (it runs for every one of thousands of requests)
+        pool, everyone, consecutive, retriable = self.pool, self.everyone, self.consecutive, self.retriable
+        sent, failed, user_requests, user_errors, retried = (self.sent, self.failed, self.user_requests,
+                                                             self.user_errors, self.retried)
         for t, pick in zip(self.arrivals[first:end], self.picks[first:end], strict=True):
-            self.mark_recovered(t)
-            s = min(int(t), self.steps - 1)
-            self.user_requests[s] += 1
+            if t >= fail_until and not self.recovered:
+                self.mark_recovered(t)
+            s = min(int(t), last)
+            user_requests[s] += 1
             tried: list[int] = []
-            for attempt in range(p.retries + 1):
-                candidates = self.pool or self.everyone  # all ejected: panic, use every host
+            for attempt in range(retries + 1):
+                candidates = pool or everyone  # all ejected: panic, use every host
                 if tried:  # retries prefer hosts not tried yet
                     candidates = [h for h in candidates if h not in tried] or candidates
                 h = candidates[int(pick[attempt] * len(candidates))]
                 tried.append(h)
                 error = h == bad and fail_from <= t < fail_until
-                self.sent[s][h] += 1
+                sent[s][h] += 1
                 if error:
-                    self.failed[s][h] += 1
+                    failed[s][h] += 1
                     self.charge(h, t)
-                elif self.consecutive[h]:
-                    self.consecutive[h] = 0  # a success ends the run of errors
-                if not error or not self.retriable or attempt == p.retries:
-                    self.user_errors[s] += int(error)
+                elif consecutive[h]:
+                    consecutive[h] = 0  # a success ends the run of errors
+                if not error or not retriable or attempt == retries:
+                    user_errors[s] += int(error)
                     break
-                self.retried[s] += 1
+                retried[s] += 1
 
     def ejected_by_second(self) -> np.ndarray:
         """Which endpoints are ejected at the end of each second, from the events."""
