@@ -1,37 +1,14 @@
-"""Shared fixtures: the repository's folders and answers read from built lesson notebooks."""
+"""Shared fixtures (helpers such as ``lesson_answers`` are in ``tests/helpers.py``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from labsupport.course import Lesson, build_lesson
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
 
 
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
-
-
-def lesson_answers(slug: str, flavour: str) -> dict[str, Any]:
-    """Run a lesson build's first code cell (its imports) and each exercise cell; return answers by id.
-
-    This is how a test sees exactly what a learner's notebook holds before the learner edits it: the
-    solution build's answers must pass, the student build's stubs must read as not attempted.
-    """
-    nb = build_lesson(Lesson(ROOT / "lessons" / f"{slug}.md"), flavour)  # type: ignore[arg-type]
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    namespace: dict[str, Any] = {}
-    exec(compile(code[0].source, f"{slug}:setup", "exec"), namespace)  # noqa: S102 - our own lesson
-    answers = {}
-    for cell in code:
-        for tag in cell.metadata.get("tags", []):
-            if tag.startswith("exercise:"):
-                exec(compile(cell.source, f"{slug}:{tag}", "exec"), namespace)  # noqa: S102
-                ex_id = tag.split(":", 1)[1]
-                answers[ex_id] = namespace[ex_id.split(".", 1)[1]]
-    return answers

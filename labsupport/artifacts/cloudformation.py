@@ -23,13 +23,12 @@ from typing import Any
 import yaml
 
 from labsupport.artifacts._report import report_html
+from labsupport.facts import HEALTH_PATH, SERVICE_PORT
 from labsupport.sim.vm import VmParams, refresh_batch_size
 
 __all__ = ["LintMessage", "LintReport", "lint_template", "render_template", "to_yaml"]
 
 DEFAULT_IMAGE_ID = "ami-0123456789abcdef0"  # a placeholder: the pipeline passes the AMI it baked
-SERVICE_PORT = 8080  # the Restaurant Service listens here (python -m labsupport.service --port 8080)
-HEALTH_PATH = "/health"
 
 
 def _ref(name: str) -> dict[str, str]:

@@ -31,6 +31,7 @@ from labsupport.artifacts._hadolint import (
     why_it_matters,
 )
 from labsupport.artifacts._report import report_html
+from labsupport.facts import HEALTH_PATH, SERVICE_PORT
 from labsupport.sim.containers import BuildStep
 
 __all__ = [
@@ -53,17 +54,17 @@ __all__ = [
 #: A pinned tag: Python's minor version and the Debian release. Pinning the digest (``@sha256:...``) as well
 #: makes the build fully repeatable; the digest is left out here because it changes with every patch release.
 BASE_IMAGE = "python:3.12-slim-bookworm"
-SERVICE_PORT = 8080
 USER_ID = 10001
 
 #: Every instruction of the Dockerfile reference (docs.docker.com/reference/dockerfile/).
 INSTRUCTIONS = ("ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",
                 "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR")
 
-_HEALTHCHECK = ("HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 "
+#: The image's health check and its command, as the Dockerfile writes them.
+HEALTHCHECK_LINE = ("HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 "
                 'CMD ["python", "-c", "import urllib.request; '
-                f"urllib.request.urlopen('http://127.0.0.1:{SERVICE_PORT}/health', timeout=2)\"]")
-_CMD = f'CMD ["python", "-m", "labsupport.service", "--host", "0.0.0.0", "--port", "{SERVICE_PORT}"]'
+                f"urllib.request.urlopen('http://127.0.0.1:{SERVICE_PORT}{HEALTH_PATH}', timeout=2)\"]")
+CMD_LINE = f'CMD ["python", "-m", "labsupport.service", "--host", "0.0.0.0", "--port", "{SERVICE_PORT}"]'
 
 
 def render_requirements() -> str:
@@ -103,8 +104,8 @@ def render_dockerfile(*, order: str = "dependencies-first", base_image: str = BA
         lines.append(f"USER {USER_ID}")  # numeric, so Kubernetes can check runAsNonRoot (hadolint DL3066)
     lines.append(f"EXPOSE {SERVICE_PORT}")
     if healthcheck:
-        lines.append(_HEALTHCHECK)
-    lines.append(_CMD)
+        lines.append(HEALTHCHECK_LINE)
+    lines.append(CMD_LINE)
     return "\n".join(lines) + "\n"
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from labsupport.artifacts._report import report_html
+from labsupport.facts import HEALTH_PATH, SERVICE_PORT
 from labsupport.sim.kubernetes import ClusterParams
 
 __all__ = ["KUBERNETES_VERSION", "ManifestReport", "render_manifests", "validate_manifests"]
@@ -24,7 +25,6 @@ __all__ = ["KUBERNETES_VERSION", "ManifestReport", "render_manifests", "validate
 #: The Kubernetes version whose schemas the manifests are checked against.
 KUBERNETES_VERSION = "1.33.0"
 IMAGE = "ghcr.io/example/restaurant-service"
-SERVICE_PORT = 8080
 
 
 def render_manifests(params: ClusterParams | None = None, *, version: str = "v1") -> str:
@@ -47,8 +47,8 @@ def render_manifests(params: ClusterParams | None = None, *, version: str = "v1"
                     "ports": [{"containerPort": SERVICE_PORT, "name": "http"}],
                     "resources": {"requests": {"cpu": f"{p.pod_cpu_m}m", "memory": f"{p.pod_memory_mi}Mi"},
                                   "limits": {"memory": f"{p.pod_memory_mi}Mi"}},
-                    "readinessProbe": {"httpGet": {"path": "/health", "port": "http"}, "periodSeconds": 5},
-                    "livenessProbe": {"httpGet": {"path": "/health", "port": "http"}, "periodSeconds": 10},
+                    "readinessProbe": {"httpGet": {"path": HEALTH_PATH, "port": "http"}, "periodSeconds": 5},
+                    "livenessProbe": {"httpGet": {"path": HEALTH_PATH, "port": "http"}, "periodSeconds": 10},
                 }]},
             },
         },

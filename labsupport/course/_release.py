@@ -24,6 +24,7 @@ from pathlib import Path
 
 import jupytext
 
+from labsupport.artifacts.dockerfile import CMD_LINE, HEALTHCHECK_LINE
 from labsupport.course._build import BEGIN, END, STUB_PREFIX, BuildError, find_lessons, stale_notebooks
 
 __all__ = ["ALLOWED", "ReleaseError", "SolutionHit", "release", "scan_for_solutions", "solution_lines"]
@@ -53,9 +54,7 @@ ALLOWED: tuple[tuple[str, str, str], ...] = (
     *(("notebooks/03_containers.ipynb", line, _DOCKERFILE) for line in (
         'better_dockerfile = """', "FROM python:3.12-slim-bookworm", "# syntax=docker/dockerfile:1", "ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1",
         "RUN useradd --create-home --uid 10001 app", "RUN pip install --no-cache-dir -r requirements.txt",
-        "HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 CMD [\"python\", \"-c\", "
-        "\"import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=2)\"]",
-        'CMD ["python", "-m", "labsupport.service", "--host", "0.0.0.0", "--port", "8080"]')),
+        HEALTHCHECK_LINE, CMD_LINE)),
     *(("notebooks/05_mesh.ipynb", line, "the head of every VirtualService for the Restaurant Service, which the "
        "lesson prints before exercise 05.tester_route; the answer is in its http routes")
       for line in ("apiVersion: networking.istio.io/v1", "name: restaurant", "host: restaurant")),

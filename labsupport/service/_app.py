@@ -29,6 +29,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ._facts import HEALTH_PATH
+
 __all__ = ["MAX_BURN_MS", "MAX_LEAK_MB", "Misbehaviour", "Response", "RestaurantService"]
 
 MAX_BURN_MS = 2000.0
@@ -173,7 +175,7 @@ class RestaurantService:
 
     def _route(self, method: str, path: str, body: bytes | str | None) -> Response:
         routes: dict[str, dict[str, Any]] = {
-            "/health": {"GET": lambda: Response(200, {"status": "ok", "version": self.version})},
+            HEALTH_PATH: {"GET": lambda: Response(200, {"status": "ok", "version": self.version})},
             "/version": {"GET": lambda: Response(200, {"version": self.version})},
             "/restaurants": {"GET": self._list, "POST": lambda: self._create(body)},
             "/misbehave": {"GET": lambda: Response(200, asdict(self.misbehaviour)),

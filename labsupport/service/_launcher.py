@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from labsupport.service._app import Misbehaviour
+from labsupport.service._facts import HEALTH_PATH
 from labsupport.service._package import Package
 
 __all__ = ["HOST", "Instance", "Launcher", "MeasureTable", "Reply", "StartError", "is_running", "rss_mb", "stop_everything",
@@ -263,7 +264,7 @@ class Launcher:
         """Send ``requests`` health checks to each instance; measure latency and memory: a table to show."""
         rows = []
         for instance in self.instances:
-            replies = [instance.request("GET", "/health") for _ in range(max(1, requests))]
+            replies = [instance.request("GET", HEALTH_PATH) for _ in range(max(1, requests))]
             ms = sorted(r.ms for r in replies)
             rows.append({"instance": instance.name, "package": instance.package, "version": instance.version,
                          "pid": instance.pid, "port": instance.port, "start (ms)": round(instance.start_ms, 1),

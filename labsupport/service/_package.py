@@ -6,7 +6,7 @@
   Python's standard package: a zip of the modules plus ``*.dist-info`` metadata and a ``RECORD`` of hashes.
   :func:`install_wheel` installs it with pip into a folder, as a deployment to a machine would.
 
-Both copy the service's three modules (logic, server, ``__main__``) into a top-level package
+Both copy the service's four modules (logic, its facts, server, ``__main__``) into a top-level package
 ``restaurant_service``; they use the standard library only, so the package needs nothing else installed.
 Builds are reproducible: files are written in a fixed order with a fixed timestamp.
 """
@@ -29,7 +29,7 @@ __all__ = ["DIST_NAME", "MODULE", "Package", "PackageError", "build_wheel", "bui
 
 DIST_NAME = "restaurant-service"
 MODULE = "restaurant_service"
-_SOURCES = ("_app.py", "_server.py", "__main__.py")
+_SOURCES = ("_app.py", "_facts.py", "_server.py", "__main__.py")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip file can hold: same input, same bytes
 _PEP440 = re.compile(r"^\d+(\.\d+)*$")
 

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ._app import Misbehaviour, RestaurantService, valid_version
+from ._facts import SERVICE_PORT
 
 __all__ = ["die_with_parent", "main", "make_server"]
 
@@ -109,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="restaurant-service",
                                      description="The course's Restaurant Service, on 127.0.0.1 only unless --host says otherwise.")
     parser.add_argument("--host", default=HOST, help="address to listen on (default 127.0.0.1; 0.0.0.0 in a container)")
-    parser.add_argument("--port", type=int, default=8080, help="port to listen on; 0 picks a free one")
+    parser.add_argument("--port", type=int, default=SERVICE_PORT, help="port to listen on; 0 picks a free one")
     parser.add_argument("--version", default="v1", help="the version the service reports (default v1)")
     parser.add_argument("--cpu-burn-ms", type=float, default=0.0, help="CPU to burn on every request")
     parser.add_argument("--leak-mb-per-request", type=float, default=0.0, help="memory to leak on every request")

@@ -27,12 +27,20 @@ it *schedules* is its own business.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
 
 from labsupport.sim._trace import Event, EventQueue, Result, Schema, Trace, generator
 
 __all__ = ["Simulation"]
+
+
+class _Scheduled(NamedTuple):  # a tuple, not a frozen dataclass: one is made per event, and a tuple is cheaper
+    kind: str
+    data: Mapping[str, Any]
 
 
 class Simulation:
@@ -46,33 +54,42 @@ class Simulation:
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
-        self.random = generator(seed)
+        self._random: np.random.Generator | None = None
         self.now = 0.0
         self.events: list[Event] = []
         self._queue = EventQueue()
-        self._handlers: dict[str, Any] = {}  # kind -> bound on_<kind> method, looked up once per run
+        self._handlers: dict[str, Any] = {}  # kind -> bound method, looked up once per kind
+
+    @property
+    def random(self) -> np.random.Generator:
+        """The model's only source of randomness, made from the seed when first used (a model that draws
+        nothing, such as the build cache, does not pay the 15 µs a generator costs)."""
+        if self._random is None:
+            self._random = generator(self.seed)
+        return self._random
 
     # -- time -----------------------------------------------------------------------------------------
     def schedule(self, time_s: float, kind: str, *, priority: int = 0, **data: Any) -> None:
         """Have ``on_<kind>(**data)`` called at ``time_s`` (never earlier than now)."""
         if time_s < self.now:
             raise ValueError(f"cannot schedule {kind!r} at {time_s} s: the model is already at {self.now} s")
-        self._queue.push(time_s, (kind, data), priority)
+        self._queue.push(time_s, _Scheduled(kind, data), priority)
 
     def run(self, until_s: float = float("inf")) -> None:
         """Handle events in time order until none is left or the next is later than ``until_s``."""
-        queue, handlers = self._queue, self._handlers
-        while queue and queue.peek_time() <= until_s:
-            self.now, (kind, data) = queue.pop()
-            method = handlers.get(kind)
-            if method is None:
-                method = handlers[kind] = self.handler(kind)
-            method(**data)
+        # The queue's heap read directly, and local names: this loop runs once per event, and a model that
+        # ticks every step runs it thousands of times (a method call per look at the queue costs more than the
+        # look itself).
+        heap, handlers, pop = self._queue._heap, self._handlers, heapq.heappop
+        while heap and heap[0][0] <= until_s:
+            self.now, _priority, _sequence, (kind, data) = pop(heap)
+            (handlers.get(kind) or self.handler(kind))(**data)
 
     def handler(self, kind: str) -> Any:
-        method = getattr(self, "on_" + kind.replace("-", "_"), None)
+        method = self._handlers.get(kind) or getattr(self, "on_" + kind.replace("-", "_"), None)
         if method is None:
             raise NotImplementedError(f"{type(self).__name__} has no handler on_{kind.replace('-', '_')}")
+        self._handlers[kind] = method
         return method
 
     @property

@@ -24,12 +24,13 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, replace
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from labsupport.sim._engine import Simulation
 from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
-from labsupport.sim._trace import Event, Trace
+from labsupport.sim._trace import Result, Schema, Series, Trace
 from labsupport.sim.catalogue import instance_type
 from labsupport.sim.containers import HostParams
 from labsupport.sim.serverless import (
@@ -44,12 +45,15 @@ from labsupport.sim.vm import VmParams, run_packing, run_vm
 
 __all__ = [
     "ADMIN",
+    "COMPARE_SCHEMA",
     "ISOLATION",
     "ISOLATION_NEEDS",
     "LAMBDA_MAX_MEMORY_MB",
     "LAMBDA_TIMEOUT_S",
     "PATTERNS",
+    "SWEEP_SCHEMA",
     "Recommendation",
+    "Sweep",
     "Workload",
     "compare",
     "measures",
@@ -158,23 +162,41 @@ def _always_on(w: Workload, services: int) -> tuple[float, float, int]:
     return float(s["usd_per_hour"][0]), float(s["vcpu_total"][0]), int(s["count"][0])
 
 
-def compare(workload: Workload | None = None, *, seed: int = 0, **overrides: object) -> Trace:
-    """Run ``workload`` through the four patterns; one row per pattern in :data:`PATTERNS` order.
+#: What :func:`compare` returns: one value per pattern, in :data:`PATTERNS` order.
+COMPARE_SCHEMA = Schema("choosing", (
+    Series("pattern", "", ("pattern",), "the pattern's name"),
+    Series("deploy_s", "s", ("pattern",), "commit to the new version serving"),
+    Series("p50_ms", "ms", ("pattern",), "median latency"),
+    Series("p99_ms", "ms", ("pattern",), "99th percentile latency"),
+    Series("monthly_usd", "USD", ("pattern",), "the whole workload's cost per month"),
+    Series("utilization", "share", ("pattern",), "the share of what you pay for that does work"),
+    Series("isolation", "score", ("pattern",), "isolation between services, 0-3"),
+    Series("admin", "score", ("pattern",), "administration burden, 0-3"),
+    Series("fits", "", ("pattern",), "meets every requirement"),
+    Series("cold_start_share", "share", ("pattern",), "requests that met a cold start"),
+))
+#: What :func:`run_traffic_sweep` records: one step per traffic level.
+SWEEP_SCHEMA = Schema("choosing-sweep", (
+    Series("time_s", "s", ("time",), "the step number (one per traffic level)"),
+    Series("rate_per_s", "1/s", ("time",), "requests per second per service"),
+    Series("pattern", "", ("pattern",), "the pattern's name"),
+    *(Series(s.name, s.unit, ("time", "pattern"), s.description) for s in COMPARE_SCHEMA.series
+      if s.name in ("deploy_s", "p50_ms", "p99_ms", "monthly_usd", "utilization", "fits")),
+    Series("recommended", "", ("time",), "the pick, as an index into PATTERNS (-1: none)"),
+))
 
-    Series (per pattern): ``deploy_s``, ``p50_ms``, ``p99_ms``, ``monthly_usd``, ``utilization`` (the share of
-    what you pay for that does work), ``isolation`` and ``admin`` (0–3), ``fits`` and ``cold_start_share``.
-    Events: one ``ruled-out`` per unmet requirement, then ``recommended`` for the pick; ``params["reasons"]``
-    holds, per pattern, why it does or does not fit.
-    """
-    w: Workload = with_overrides(workload or Workload(), overrides)
-    need = ISOLATION_NEEDS[w.isolation]
+
+def _deploy_s(w: Workload) -> dict[str, float]:
+    """Commit to serving, per pattern: lesson 02's pipeline for VMs, a build plus each pattern's own step."""
     build_s = VmParams().build_s
-    vm_deploy = _vm_deploy_s()
-    deploy = {"serverless": build_s + LAMBDA_UPDATE_S + init_s(w.memory_mb),
-              "containers": build_s + IMAGE_PULL_S + HostParams().start_s,
-              "vms": float(vm_deploy),
-              "packages": build_s + PROCESS_RESTART_S}
+    return {"serverless": build_s + LAMBDA_UPDATE_S + init_s(w.memory_mb),
+            "containers": build_s + IMAGE_PULL_S + HostParams().start_s,
+            "vms": float(_vm_deploy_s()),
+            "packages": build_s + PROCESS_RESTART_S}
 
+
+def _latency_ms(w: Workload, seed: int) -> tuple[dict[str, float], dict[str, float], float, float]:
+    """p50 and p99 per pattern (ms), from lesson 06's run; Lambda's use of billed time and its cold-start share."""
     lam = _serverless_run(w, seed)
     marks = latency_percentiles(lam, (50, 99))
     s = lam.series
@@ -186,7 +208,13 @@ def compare(workload: Workload | None = None, *, seed: int = 0, **overrides: obj
     billed = float(np.sum(s["request_billed_ms"][served]))
     lam_util = float(np.sum(s["request_duration_ms"][served])) / billed if billed > 0 else 1.0
     cold_share = float(np.mean(s["request_cold"][served])) if np.any(served) else 0.0
+    p50 = {"serverless": lam_p50, "containers": warm_p50, "vms": warm_p50, "packages": warm_p50}
+    p99 = {"serverless": lam_p99, "containers": warm_p99, "vms": warm_p99, "packages": warm_p99}
+    return p50, p99, lam_util, cold_share
 
+
+def _cost_and_use(w: Workload, lam_util: float) -> tuple[dict[str, float], dict[str, float]]:
+    """Monthly cost and the share of paid capacity that does work, per pattern."""
     hours = SECONDS_PER_MONTH / 3600
     per_service_usd, per_service_vcpu, _ = _always_on(w, 1)
     shared_usd, shared_vcpu, _ = _always_on(w, w.services)
@@ -199,36 +227,43 @@ def compare(workload: Workload | None = None, *, seed: int = 0, **overrides: obj
                    "containers": mean_busy_vcpu / shared_vcpu,
                    "vms": mean_busy_vcpu / (w.services * per_service_vcpu),
                    "packages": mean_busy_vcpu / shared_vcpu}
-    p50 = {"serverless": lam_p50, "containers": warm_p50, "vms": warm_p50, "packages": warm_p50}
-    p99 = {"serverless": lam_p99, "containers": warm_p99, "vms": warm_p99, "packages": warm_p99}
+    return cost, utilization
 
-    events: list[Event] = []
-    reasons: dict[str, tuple[str, ...]] = {}
-    for pattern in PATTERNS:
-        why: list[str] = []
-        if pattern == "serverless" and w.long_running:
-            why.append("a long-running process does not fit Lambda's request/event model and its 15-minute limit")
-        if ISOLATION[pattern][0] < need:
-            why.append(f"the service needs isolation '{w.isolation}', but here {ISOLATION[pattern][1]}")
-        if w.max_p99_ms is not None and p99[pattern] > w.max_p99_ms:
-            why.append(f"p99 {p99[pattern]:.0f} ms is over the {w.max_p99_ms:g} ms required")
-        if w.max_deploy_s is not None and deploy[pattern] > w.max_deploy_s:
-            why.append(f"a deploy takes {deploy[pattern]:.0f} s, over the {w.max_deploy_s:g} s required")
-        if w.max_monthly_usd is not None and cost[pattern] > w.max_monthly_usd:
-            why.append(f"${cost[pattern]:,.0f} a month is over the ${w.max_monthly_usd:,.0f} budget")
-        for reason in why:
-            events.append(Event(0.0, "ruled-out", pattern, "requirements", {"reason": reason}))
-        reasons[pattern] = tuple(why)
+
+def _ruled_out(w: Workload, pattern: str, deploy: float, p99: float, cost: float) -> tuple[str, ...]:
+    """Why ``pattern`` does not meet the workload's requirements (nothing: it does)."""
+    why: list[str] = []
+    if pattern == "serverless" and w.long_running:
+        why.append("a long-running process does not fit Lambda's request/event model and its 15-minute limit")
+    if ISOLATION[pattern][0] < ISOLATION_NEEDS[w.isolation]:
+        why.append(f"the service needs isolation '{w.isolation}', but here {ISOLATION[pattern][1]}")
+    if w.max_p99_ms is not None and p99 > w.max_p99_ms:
+        why.append(f"p99 {p99:.0f} ms is over the {w.max_p99_ms:g} ms required")
+    if w.max_deploy_s is not None and deploy > w.max_deploy_s:
+        why.append(f"a deploy takes {deploy:.0f} s, over the {w.max_deploy_s:g} s required")
+    if w.max_monthly_usd is not None and cost > w.max_monthly_usd:
+        why.append(f"${cost:,.0f} a month is over the ${w.max_monthly_usd:,.0f} budget")
+    return tuple(why)
+
+
+def compare(workload: Workload | None = None, *, seed: int = 0, **overrides: object) -> Result:
+    """Run ``workload`` through the four patterns; one value per pattern in :data:`PATTERNS` order.
+
+    Values (per pattern): ``deploy_s``, ``p50_ms``, ``p99_ms``, ``monthly_usd``, ``utilization`` (the share of
+    what you pay for that does work), ``isolation`` and ``admin`` (0–3), ``fits`` and ``cold_start_share``.
+    ``computed["recommended"]`` is the pick (``None``: no pattern fits) and ``computed["reasons"]`` holds, per
+    pattern, why it does not fit (nothing when it does).
+    """
+    w: Workload = with_overrides(workload or Workload(), overrides)
+    deploy = _deploy_s(w)
+    p50, p99, lam_util, cold_share = _latency_ms(w, seed)
+    cost, utilization = _cost_and_use(w, lam_util)
+    reasons = {p: _ruled_out(w, p, deploy[p], p99[p], cost[p]) for p in PATTERNS}
     fits = [not reasons[p] for p in PATTERNS]
     pick = next((p for p, ok in zip(PATTERNS, fits, strict=True) if ok), None)
-    events.append(Event(0.0, "recommended", pick or "none", "requirements"))
-    return Trace(
-        model="choosing",
-        params={**asdict(w), "recommended": pick, "reasons": reasons},
-        seed=seed,
-        events=tuple(events),
-        series={
-            "time_s": np.zeros(1),
+    return COMPARE_SCHEMA.result(
+        params=asdict(w), seed=seed, computed={"recommended": pick, "reasons": reasons},
+        values={
             "pattern": np.array(PATTERNS, dtype=str),
             "deploy_s": np.array([deploy[p] for p in PATTERNS]),
             "p50_ms": np.array([p50[p] for p in PATTERNS]),
@@ -243,11 +278,11 @@ def compare(workload: Workload | None = None, *, seed: int = 0, **overrides: obj
     )
 
 
-def measures(trace: Trace) -> dict[str, dict[str, float]]:
-    """A :func:`compare` trace's numbers as ``{pattern: {measure: value}}`` (plain floats, for exercises)."""
-    s = trace.series
+def measures(result: Result) -> dict[str, dict[str, float]]:
+    """A :func:`compare` result's numbers as ``{pattern: {measure: value}}`` (plain floats, for exercises)."""
+    v = result.values
     names = ("deploy_s", "p50_ms", "p99_ms", "monthly_usd", "utilization", "isolation", "admin")
-    return {pattern: {name: float(s[name][i]) for name in names} for i, pattern in enumerate(PATTERNS)}
+    return {pattern: {name: float(v[name][i]) for name in names} for i, pattern in enumerate(PATTERNS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,19 +297,48 @@ class Recommendation:
         return head + "\n" + "\n".join(f"  - {r}" for r in self.reasons)
 
 
-def recommend(workload: Workload | Trace | None = None, *, seed: int = 0, **overrides: object) -> Recommendation:
+def recommend(workload: Workload | Result | None = None, *, seed: int = 0, **overrides: object) -> Recommendation:
     """The most lightweight pattern, in the syllabus's order, that meets every requirement of the workload."""
-    trace = workload if isinstance(workload, Trace) else compare(workload, seed=seed, **overrides)
-    pick = trace.params["recommended"]
+    result = workload if isinstance(workload, Result) else compare(workload, seed=seed, **overrides)
     lines = []
     for pattern in PATTERNS:
-        why = trace.params["reasons"][pattern]
+        why = result.computed["reasons"][pattern]
         if why:
             lines.append(f"not {LABELS[pattern]}: " + "; ".join(why))
         else:
             lines.append(f"{LABELS[pattern]}: meets every requirement, the most lightweight pattern that does")
             break
-    return Recommendation(pick, tuple(lines))
+    return Recommendation(result.computed["recommended"], tuple(lines))
+
+
+class Sweep(Simulation):
+    """:func:`compare` once per traffic level, one ``level`` event per step, in order."""
+
+    SCHEMA: ClassVar[Schema] = SWEEP_SCHEMA
+
+    def __init__(self, w: Workload, rates: tuple[float, ...], seed: int) -> None:
+        super().__init__(seed)
+        self.w = w
+        self.rates = rates
+        self.rows: list[Result] = []
+
+    def on_level(self, k: int) -> None:
+        row = compare(replace(self.w, rate_per_s=float(self.rates[k])).validated(), seed=self.seed)
+        self.rows.append(row)
+        pick = row.computed["recommended"]
+        self.record("recommended", pick or "none", "requirements", rate_per_s=self.rates[k])
+        if k + 1 < len(self.rates):
+            self.schedule(float(k + 1), "level", k=k + 1)
+
+    def series(self) -> dict[str, Any]:
+        series: dict[str, Any] = {"time_s": np.arange(len(self.rates), dtype=float),
+                                  "rate_per_s": np.array(self.rates, dtype=float),
+                                  "pattern": np.array(PATTERNS, dtype=str)}
+        for name in ("deploy_s", "p50_ms", "p99_ms", "monthly_usd", "utilization", "fits"):
+            series[name] = np.array([row.values[name] for row in self.rows])
+        picks = [row.computed["recommended"] for row in self.rows]
+        series["recommended"] = np.array([PATTERNS.index(p) if p else -1 for p in picks], dtype=np.int64)
+        return series
 
 
 def run_traffic_sweep(workload: Workload | None = None, *, rates: tuple[float, ...] | None = None, seed: int = 0,
@@ -288,14 +352,7 @@ def run_traffic_sweep(workload: Workload | None = None, *, rates: tuple[float, .
     rates = tuple(rates) if rates is not None else (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
     if not rates:
         raise ParameterError("rates must hold at least one traffic level")
-    rows = [compare(replace(w, rate_per_s=float(r)).validated(), seed=seed) for r in rates]
-    series: dict[str, Any] = {"time_s": np.arange(len(rates), dtype=float),
-                              "rate_per_s": np.array(rates, dtype=float), "pattern": np.array(PATTERNS, dtype=str)}
-    for name in ("deploy_s", "p50_ms", "p99_ms", "monthly_usd", "utilization", "fits"):
-        series[name] = np.array([row.series[name] for row in rows])
-    picks = [row.params["recommended"] for row in rows]
-    series["recommended"] = np.array([PATTERNS.index(p) if p else -1 for p in picks], dtype=np.int64)
-    events = [Event(float(k), "recommended", p or "none", "requirements", {"rate_per_s": r})
-              for k, (p, r) in enumerate(zip(picks, rates, strict=True))]
-    return Trace(model="choosing-sweep", params={**asdict(w), "rates": rates}, seed=seed, events=tuple(events),
-                 series=series)
+    sim = Sweep(w, rates, seed)
+    sim.schedule(0.0, "level", k=0)
+    sim.run()
+    return sim.trace(params={**asdict(w), "rates": rates}, series=sim.series())

@@ -27,13 +27,15 @@ import fnmatch
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import numpy as np
 
+from labsupport.sim._engine import Simulation
 from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
-from labsupport.sim._trace import Event, Trace, generator
+from labsupport.sim._trace import Result, Schema, Series, Trace
 from labsupport.sim.catalogue import INSTANCE_TYPES, instance_type
-from labsupport.sim.packaging import run_placement
+from labsupport.sim.packaging import PLACEMENT_SCHEMA, STEPS_PER_TICK, run_placement, sharing_slowdown
 
 __all__ = [
     "BACKOFF_MAX_S",
@@ -41,7 +43,12 @@ __all__ = [
     "CACHE_CHECK_S",
     "LAYER_INSTRUCTIONS",
     "RESTART_POLICIES",
+    "BUILD_SCHEMA",
+    "HOST_SCHEMA",
+    "PACKING_SCHEMA",
+    "Build",
     "BuildStep",
+    "Host",
     "HostParams",
     "copies_changed",
     "first_invalidated",
@@ -103,8 +110,9 @@ def copies_changed(step: BuildStep, changed_files: Iterable[str]) -> bool:
 
 
 def _check_steps(steps: Sequence[BuildStep]) -> list[BuildStep]:
-    if isinstance(steps, (str, bytes)) or not isinstance(steps, Sequence):
-        raise ParameterError(f"steps must be a list of BuildStep, got {type(steps).__name__}")
+    given: object = steps  # a learner may pass anything: say what is expected
+    if isinstance(given, (str, bytes)) or not isinstance(given, Sequence):
+        raise ParameterError(f"steps must be a list of BuildStep, got {type(given).__name__}")
     if not steps:
         raise ParameterError("steps must hold at least one build step (a FROM)")
     for i, step in enumerate(steps):
@@ -137,6 +145,49 @@ def first_invalidated(steps: Sequence[BuildStep], changed_files: Iterable[str] =
     return None
 
 
+#: What :func:`run_build` records: per build step, and a time axis for the animation.
+BUILD_SCHEMA = Schema("build", (
+    Series("time_s", "s", ("time",), "the animation's clock, from 0 to the build's end"),
+    Series("step_text", "", ("step",), "the instruction"),
+    Series("step_instruction", "", ("step",), "its keyword (RUN, COPY, ...)"),
+    Series("step_start_s", "s", ("step",), "when the step starts"),
+    Series("step_end_s", "s", ("step",), "when it ends"),
+    Series("step_reused", "", ("step",), "taken from the cache"),
+    Series("step_size_mb", "MB", ("step",), "what its layer adds to the image"),
+    Series("step_layer", "", ("step",), "the step adds a layer"),
+))
+
+
+class Build(Simulation):
+    """The builder going through the steps in order: each one a cache hit or a run, then the image."""
+
+    SCHEMA: ClassVar[Schema] = BUILD_SCHEMA
+
+    def __init__(self, steps: list[BuildStep], first: int) -> None:
+        super().__init__(0)
+        self.steps = steps
+        self.first = first
+        self.starts: list[float] = []
+        self.ends: list[float] = []
+        self.rebuilt_mb = sum(s.size_mb for i, s in enumerate(steps) if i >= first and s.makes_layer)
+
+    def on_step(self, i: int) -> None:
+        step = self.steps[i]
+        hit = i < self.first
+        duration = CACHE_CHECK_S if hit else float(step.build_s)
+        self.record("cache-hit" if hit else "run", f"step {i + 1}", "builder", at_s=round(self.now, 3),
+                    instruction=step.text[:60], seconds=round(duration, 3),
+                    size_mb=step.size_mb if step.makes_layer else 0.0)
+        self.starts.append(self.now)
+        self.ends.append(self.now + duration)
+        self.schedule(self.now + duration, "step" if i + 1 < len(self.steps) else "image-ready", i=i + 1)
+
+    def on_image_ready(self, i: int) -> None:
+        self.record("image-ready", "image", "builder", at_s=round(self.now, 3), seconds=round(self.now, 2),
+                    rebuilt_steps=len(self.steps) - min(self.first, len(self.steps)),
+                    new_layer_mb=round(self.rebuilt_mb, 1))
+
+
 def run_build(steps: Sequence[BuildStep], changed_files: Iterable[str] = (), edited: Iterable[int] = (), *,
               cache: bool = True, frames: int = 60) -> Trace:
     """Build ``steps`` once more after ``changed_files`` changed and the steps numbered ``edited`` were edited.
@@ -150,39 +201,23 @@ def run_build(steps: Sequence[BuildStep], changed_files: Iterable[str] = (), edi
     first = first_invalidated(steps, changed_files, edited) if cache else 0
     if first is None:
         first = len(steps)
-    events: list[Event] = []
-    starts, ends, reused = [], [], []
-    t = 0.0
-    for i, step in enumerate(steps):
-        hit = i < first
-        duration = CACHE_CHECK_S if hit else float(step.build_s)
-        events.append(Event(round(t, 3), "cache-hit" if hit else "run", f"step {i + 1}", "builder",
-                            {"instruction": step.text[:60], "seconds": round(duration, 3),
-                             "size_mb": step.size_mb if step.makes_layer else 0.0}))
-        starts.append(t)
-        t += duration
-        ends.append(t)
-        reused.append(hit)
-    total = t
-    rebuilt_mb = sum(s.size_mb for s, hit in zip(steps, reused, strict=True) if not hit and s.makes_layer)
-    events.append(Event(round(total, 3), "image-ready", "image", "builder",
-                        {"seconds": round(total, 2), "rebuilt_steps": len(steps) - min(first, len(steps)),
-                         "new_layer_mb": round(rebuilt_mb, 1)}))
-    return Trace(
-        model="build",
+    sim = Build(steps, first)
+    sim.schedule(0.0, "step", i=0)
+    sim.run()
+    total = sim.ends[-1]
+    rebuilt_mb = sim.rebuilt_mb
+    return sim.trace(
         params={"changed_files": tuple(_check_files(changed_files)), "edited": tuple(sorted(set(edited))),
                 "cache": bool(cache), "first_rebuilt": first if first < len(steps) else None,
                 "total_s": round(total, 3), "rebuilt_mb": round(rebuilt_mb, 3),
                 "image_mb": round(sum(s.size_mb for s in steps if s.makes_layer), 3)},
-        seed=0,
-        events=tuple(events),
         series={
             "time_s": np.linspace(0.0, total, frames + 1),
             "step_text": np.array([s.text for s in steps], dtype=str),
             "step_instruction": np.array([s.instruction.upper() for s in steps], dtype=str),
-            "step_start_s": np.array(starts),
-            "step_end_s": np.array(ends),
-            "step_reused": np.array(reused, dtype=bool),
+            "step_start_s": np.array(sim.starts),
+            "step_end_s": np.array(sim.ends),
+            "step_reused": np.array([i < first for i in range(len(steps))], dtype=bool),
             "step_size_mb": np.array([s.size_mb if s.makes_layer else 0.0 for s in steps]),
             "step_layer": np.array([s.makes_layer for s in steps], dtype=bool),
         },
@@ -259,7 +294,156 @@ class HostParams:
         return self
 
 
-_MAX_SLOWDOWN = 20.0
+_STATUS = {"running": 0, "starting": 1, "dead": 2}  # the ``status`` series' codes
+
+#: What :func:`run_host` records: per step (``time``) and per container.
+HOST_SCHEMA = Schema("containers-host", (
+    Series("time_s", "s", ("time",), "the start of each step"),
+    Series("memory_mb", "MB", ("time", "container"), "each container's memory (0 when dead)"),
+    Series("memory_used_mb", "MB", ("time",), "every container's memory"),
+    Series("alive", "", ("time", "container"), "the service answers"),
+    Series("status", "", ("time", "container"), "0 serving, 1 starting, 2 dead"),
+    Series("cpu_demand_cores", "cores", ("time", "container"), "CPU the container asks for"),
+    Series("cpu_used_cores", "cores", ("time", "container"), "CPU its quota and the VM let it have"),
+    Series("throttled", "", ("time", "container"), "it asks for more than it may have"),
+    Series("latency_s", "s", ("time", "container"), "mean response time (NaN when not serving)"),
+))
+
+
+class Host(Simulation):
+    """Containers on one VM, one ``tick`` per ``step_s``: restarts, memory and OOM kills step by step; CPU
+    and latency for every step at once after the run."""
+
+    SCHEMA: ClassVar[Schema] = HOST_SCHEMA
+
+    def __init__(self, p: HostParams, seed: int) -> None:
+        super().__init__(seed)
+        self.p = p
+        n = p.containers
+        self.names = [f"container-{i}" for i in range(n)]
+        self.steps = int(math.floor(p.duration_s / p.step_s + 1e-9)) + 1
+        self.time_s = np.arange(self.steps) * p.step_s
+        self.phases = self.random.uniform(0.0, p.gc_period_s, size=n).tolist()  # floats: 4 items, no numpy
+        self.requests = self.random.poisson(p.request_rate_per_s * p.step_s, size=(self.steps, n)) / p.step_s
+        self.usable_mb = p.vm_memory_mb - p.os_memory_mb
+        self.state = ["running"] * n  # running, dead, starting
+        self.started = np.zeros(n)  # when the current run started (the service answers start_s later)
+        self.restart_at = np.full(n, np.inf)
+        self.quick_restarts = np.zeros(n, dtype=int)
+        self.restarts = np.zeros(n, dtype=int)
+        self.waited = np.zeros(n)
+        self.memory = np.zeros((self.steps, n))
+        self.alive = np.zeros((self.steps, n), dtype=bool)  # the service answers
+        self.status = np.zeros((self.steps, n), dtype=np.int64)
+
+    def start(self) -> None:
+        p = self.p
+        for name in self.names:
+            self.record("start", name, RUNTIME, memory_limit_mb=p.memory_limit_mb, cpu_limit_cores=p.cpu_limit_cores)
+        if p.leak_mb_per_s > 0 or p.burn_cores > 0:
+            self.record("misbehave", self.names[p.leaky_container], FAULT, at_s=float(p.leak_at_s),
+                        leak_mb_per_s=p.leak_mb_per_s, burn_cores=p.burn_cores)
+        self.schedule(0.0, "tick", k=0)
+
+    def kill(self, i: int, mb: float, scope: str) -> None:
+        """The kernel OOM-kills container ``i``; its restart policy decides whether and when it comes back."""
+        t = self.now
+        self.record("oom-kill", self.names[i], KERNEL, memory_mb=round(mb, 1), scope=scope, exit_code=OOM_EXIT_CODE)
+        self.state[i] = "dead"
+        if self.p.restart_policy == "no":
+            return
+        if t - self.started[i] >= BACKOFF_RESET_S:
+            self.quick_restarts[i] = 0
+        delay = restart_delay_s(int(self.quick_restarts[i]))
+        self.quick_restarts[i] += 1
+        self.waited[i] = delay
+        self.restart_at[i] = t + delay
+
+    def restart_or_ready(self, i: int, t: float) -> None:
+        """The runtime restarts a dead container whose wait is over, and marks a started one ready."""
+        if self.state[i] == "dead" and self.restart_at[i] <= t + 1e-9:
+            self.restarts[i] += 1
+            self.record("restart", self.names[i], RUNTIME, at_s=round(float(self.restart_at[i]), 3),
+                        policy=self.p.restart_policy, restarts=int(self.restarts[i]),
+                        waited_s=round(float(self.waited[i]), 3))
+            self.state[i] = "starting"
+            self.started[i] = self.restart_at[i]
+            self.restart_at[i] = np.inf
+        if self.state[i] == "starting" and t + 1e-9 >= self.started[i] + self.p.start_s:
+            self.state[i] = "running"
+            self.record("ready", self.names[i], RUNTIME, at_s=round(float(self.started[i] + self.p.start_s), 3))
+
+    def resident_mb(self, t: float) -> np.ndarray:
+        """Every container's memory at ``t`` (0 when dead): base, the garbage-collection sawtooth, the leak."""
+        p, state, started, phase = self.p, self.state, self.started, self.phases
+        rss = np.zeros(p.containers)
+        for i in range(p.containers):
+            if state[i] == "dead":
+                continue
+            mb = p.base_memory_mb + p.gc_swing_mb * (((t + phase[i]) % p.gc_period_s) / p.gc_period_s)
+            if state[i] == "starting":
+                mb = p.base_memory_mb * min(1.0, (t - started[i]) / max(p.start_s, 1e-9) + 0.3)
+            if i == p.leaky_container and t >= p.leak_at_s:
+                mb += p.leak_mb_per_s * (t - max(p.leak_at_s, started[i]))
+            rss[i] = mb
+        return rss
+
+    def on_tick(self, k: int) -> None:
+        """Steps ``k`` to ``k + STEPS_PER_TICK - 1``, each at its own time (one event per batch of steps)."""
+        end = min(k + STEPS_PER_TICK, self.steps)
+        for step in range(k, end):
+            self.now = float(self.time_s[step])
+            self.step(step)
+        if end < self.steps:
+            self.schedule(float(self.time_s[end]), "tick", k=end)
+
+    def step(self, k: int) -> None:
+        """One step: restarts and readiness, every container's memory, OOM kills in a cgroup or on the VM."""
+        p, n, state = self.p, self.p.containers, self.state
+        t = self.now
+        for i in range(n):
+            if state[i] != "running":  # only a dead or starting container has anything to wait for
+                self.restart_or_ready(i, t)
+        rss = self.resident_mb(t)
+        if p.memory_limit_mb is not None:
+            for i in range(n):
+                if state[i] != "dead" and rss[i] >= p.memory_limit_mb:
+                    self.kill(i, float(rss[i]), "cgroup")
+                    rss[i] = 0.0
+        while rss.sum() > self.usable_mb and rss.any():  # the whole VM is out of memory: the largest goes
+            i = int(np.argmax(rss))
+            self.kill(i, float(rss[i]), "vm")
+            rss[i] = 0.0
+        self.memory[k] = rss
+        self.status[k] = [_STATUS[s] for s in state]
+        self.alive[k] = [s == "running" for s in state]
+
+    def cpu_and_latency(self) -> dict[str, np.ndarray]:
+        """What each container asks for, what its quota and the VM's cores let it have, and its latency."""
+        p, n, alive = self.p, self.p.containers, self.alive
+        misbehaving = (self.time_s >= p.leak_at_s)[:, None] & (np.arange(n) == p.leaky_container)[None, :]
+        demand = np.where(alive, self.requests * p.cpu_ms_per_request / 1000
+                          + np.where(misbehaving, p.burn_cores, 0.0), 0.0)
+        if p.cpu_limit_cores is not None:
+            capped = np.minimum(demand, p.cpu_limit_cores)
+            allowance = np.full(demand.shape, p.cpu_limit_cores)
+        else:
+            capped = demand
+            allowance = np.full(demand.shape, p.vm_cpu_cores)
+        total = capped.sum(axis=1, keepdims=True)
+        scale = np.where(total > p.vm_cpu_cores, p.vm_cpu_cores / np.maximum(total, 1e-12), 1.0)
+        used = capped * scale
+        if p.cpu_limit_cores is None:
+            # no quota: a container may use whatever the others leave idle, or its proportional share when busy
+            others = total - capped
+            allowance = np.where(total > p.vm_cpu_cores, used, np.maximum(p.vm_cpu_cores - others, 1e-12))
+        else:
+            allowance = np.minimum(allowance, np.where(total > p.vm_cpu_cores, used + 1e-12, allowance))
+        rho = demand / np.maximum(allowance, 1e-12)
+        slowdown = sharing_slowdown(rho)
+        return {"cpu_demand_cores": demand, "cpu_used_cores": used,
+                "throttled": alive & (demand > allowance + 1e-9),
+                "latency_s": np.where(alive, p.base_latency_s * slowdown, np.nan)}
 
 
 def run_host(params: HostParams | None = None, *, seed: int = 0, **overrides: object) -> Trace:
@@ -269,126 +453,12 @@ def run_host(params: HostParams | None = None, *, seed: int = 0, **overrides: ob
     ``seed``) plus, for the leaky one, what it leaked since the later of ``leak_at_s`` and its last start.
     """
     p: HostParams = with_overrides(params or HostParams(), overrides)
-    n = p.containers
-    names = [f"container-{i}" for i in range(n)]
-    steps = int(math.floor(p.duration_s / p.step_s + 1e-9)) + 1
-    time_s = np.arange(steps) * p.step_s
-    draw = generator(seed)
-    phase = draw.uniform(0.0, p.gc_period_s, size=n)
-    requests = draw.poisson(p.request_rate_per_s * p.step_s, size=(steps, n)) / p.step_s
-    usable_mb = p.vm_memory_mb - p.os_memory_mb
-
-    events: list[Event] = [Event(0.0, "start", name, RUNTIME,
-                                 {"memory_limit_mb": p.memory_limit_mb, "cpu_limit_cores": p.cpu_limit_cores})
-                           for name in names]
-    if p.leak_mb_per_s > 0 or p.burn_cores > 0:
-        events.append(Event(float(p.leak_at_s), "misbehave", names[p.leaky_container], FAULT,
-                            {"leak_mb_per_s": p.leak_mb_per_s, "burn_cores": p.burn_cores}))
-    state = ["running"] * n  # running, dead, starting
-    started = np.zeros(n)  # when the current run started (the service answers start_s later)
-    restart_at = np.full(n, np.inf)
-    quick_restarts = np.zeros(n, dtype=int)
-    restarts = np.zeros(n, dtype=int)
-    waited = np.zeros(n)
-    memory = np.zeros((steps, n))
-    alive = np.zeros((steps, n), dtype=bool)  # the service answers
-    status = np.zeros((steps, n), dtype=np.int64)  # 0 serving, 1 starting, 2 dead
-
-    def kill(k: int, i: int, kind: str, mb: float, scope: str) -> None:
-        t = float(time_s[k])
-        events.append(Event(t, kind, names[i], KERNEL,
-                            {"memory_mb": round(mb, 1), "scope": scope, "exit_code": OOM_EXIT_CODE}))
-        state[i] = "dead"
-        if p.restart_policy == "no":
-            return
-        ran_s = t - started[i]
-        if ran_s >= BACKOFF_RESET_S:
-            quick_restarts[i] = 0
-        delay = restart_delay_s(int(quick_restarts[i]))
-        quick_restarts[i] += 1
-        waited[i] = delay
-        restart_at[i] = t + delay
-
-    for k in range(steps):
-        t = float(time_s[k])
-        for i in range(n):
-            if state[i] == "dead" and restart_at[i] <= t + 1e-9:
-                restarts[i] += 1
-                events.append(Event(round(float(restart_at[i]), 3), "restart", names[i], RUNTIME,
-                                    {"policy": p.restart_policy, "restarts": int(restarts[i]),
-                                     "waited_s": round(float(waited[i]), 3)}))
-                state[i] = "starting"
-                started[i] = restart_at[i]
-                restart_at[i] = np.inf
-            if state[i] == "starting" and t + 1e-9 >= started[i] + p.start_s:
-                state[i] = "running"
-                events.append(Event(round(float(started[i] + p.start_s), 3), "ready", names[i], RUNTIME))
-        rss = np.zeros(n)
-        for i in range(n):
-            if state[i] == "dead":
-                continue
-            saw = p.gc_swing_mb * (((t + phase[i]) % p.gc_period_s) / p.gc_period_s)
-            mb = p.base_memory_mb + saw
-            if state[i] == "starting":
-                mb = p.base_memory_mb * min(1.0, (t - started[i]) / max(p.start_s, 1e-9) + 0.3)
-            if i == p.leaky_container and t >= p.leak_at_s:
-                mb += p.leak_mb_per_s * (t - max(p.leak_at_s, started[i]))
-            rss[i] = mb
-        if p.memory_limit_mb is not None:
-            for i in range(n):
-                if state[i] != "dead" and rss[i] >= p.memory_limit_mb:
-                    kill(k, i, "oom-kill", float(rss[i]), "cgroup")
-                    rss[i] = 0.0
-        while rss.sum() > usable_mb and rss.any():  # the whole VM is out of memory: the largest goes
-            i = int(np.argmax(rss))
-            kill(k, i, "oom-kill", float(rss[i]), "vm")
-            rss[i] = 0.0
-        memory[k] = rss
-        for i in range(n):
-            status[k, i] = {"running": 0, "starting": 1, "dead": 2}[state[i]]
-            alive[k, i] = state[i] == "running"
-
-    # CPU: what each container asks for, what its quota and the VM's cores let it have.
-    misbehaving = (time_s >= p.leak_at_s)[:, None] & (np.arange(n) == p.leaky_container)[None, :]
-    demand = np.where(alive, requests * p.cpu_ms_per_request / 1000 + np.where(misbehaving, p.burn_cores, 0.0), 0.0)
-    if p.cpu_limit_cores is not None:
-        capped = np.minimum(demand, p.cpu_limit_cores)
-        allowance = np.full(demand.shape, p.cpu_limit_cores)
-    else:
-        capped = demand
-        allowance = np.full(demand.shape, p.vm_cpu_cores)
-    total = capped.sum(axis=1, keepdims=True)
-    scale = np.where(total > p.vm_cpu_cores, p.vm_cpu_cores / np.maximum(total, 1e-12), 1.0)
-    used = capped * scale
-    if p.cpu_limit_cores is None:
-        # no quota: a container may use whatever the others leave idle, or its proportional share when busy
-        others = total - capped
-        allowance = np.where(total > p.vm_cpu_cores, used, np.maximum(p.vm_cpu_cores - others, 1e-12))
-    else:
-        allowance = np.minimum(allowance, np.where(total > p.vm_cpu_cores, used + 1e-12, allowance))
-    rho = demand / np.maximum(allowance, 1e-12)
-    slowdown = np.where(rho < 1, np.minimum(1.0 / np.maximum(1.0 - rho, 1e-12), _MAX_SLOWDOWN), _MAX_SLOWDOWN)
-    latency = np.where(alive, p.base_latency_s * slowdown, np.nan)
-    throttled = alive & (demand > allowance + 1e-9)
-
-    events.sort(key=lambda e: e.time_s)
-    return Trace(
-        model="containers-host",
-        params={**asdict(p), "usable_memory_mb": usable_mb},
-        seed=seed,
-        events=tuple(events),
-        series={
-            "time_s": time_s,
-            "memory_mb": memory,
-            "memory_used_mb": memory.sum(axis=1),
-            "alive": alive,
-            "status": status,
-            "cpu_demand_cores": demand,
-            "cpu_used_cores": used,
-            "throttled": throttled,
-            "latency_s": latency,
-        },
-    )
+    sim = Host(p, seed)
+    sim.start()
+    sim.run()
+    return sim.trace(params={**asdict(p), "usable_memory_mb": sim.usable_mb},
+                     series={"time_s": sim.time_s, "memory_mb": sim.memory, "memory_used_mb": sim.memory.sum(axis=1),
+                             "alive": sim.alive, "status": sim.status, **sim.cpu_and_latency()}, sort=True)
 
 
 def oom_kills(trace: Trace) -> list[tuple[float, str]]:
@@ -398,28 +468,31 @@ def oom_kills(trace: Trace) -> list[tuple[float, str]]:
 
 # ---- packing containers on VMs -------------------------------------------------------------------------------
 
+#: What :func:`pack_containers` returns: lesson 01's placement, the same values (one per container).
+PACKING_SCHEMA = Schema("container-packing", PLACEMENT_SCHEMA.series)
+
+
 def pack_containers(memory_limits_mb: Sequence[float], *, vm_type: str = "m5.large",
-                    os_memory_mb: float = 768.0) -> Trace:
+                    os_memory_mb: float = 768.0) -> Result:
     """Place containers (by their memory limits) on VMs of ``vm_type`` with lesson 01's bin packing.
 
-    The trace is lesson 01's placement trace plus prices: ``params["vms_best"]`` VMs cost
-    ``params["usd_per_hour"]``; ``params["vm_per_instance_usd_per_hour"]`` is lesson 02's way, every instance
+    The result is lesson 01's placement plus prices: ``computed["vms_best"]`` VMs cost
+    ``computed["usd_per_hour"]``; ``computed["vm_per_instance_usd_per_hour"]`` is lesson 02's way, every instance
     on the cheapest VM type whose memory holds it.
     """
     vm = instance_type(vm_type)
     os_mb = check_number("os_memory_mb", os_memory_mb, low=0, high=vm.memory_gib * 1024 / 2)
     capacity = vm.memory_gib * 1024 - os_mb
     placed = run_placement(list(memory_limits_mb), capacity_mb=capacity)
-    best = int(placed.series["machine_best"].max()) + 1
+    best = placed.computed["machines"]["best"]
     own = 0.0
-    for size in placed.series["size_mb"]:
+    for size in placed.values["size_mb"]:
         fits = [t for t in INSTANCE_TYPES if t.memory_gib * 1024 - os_mb >= size]
         if not fits:
             raise ParameterError(f"a container of {size:g} MB fits on none of the lesson's instance types")
         own += min(t.usd_per_hour for t in fits)
-    return Trace(model="container-packing",
-                 params={**placed.params, "vm_type": vm_type, "os_memory_mb": os_mb, "vms_best": best,
-                         "usd_per_hour": round(best * vm.usd_per_hour, 6),
-                         "vm_per_instance_usd_per_hour": round(own, 6),
-                         "memory_used_share": float(placed.series["size_mb"].sum() / (best * capacity))},
-                 seed=0, events=placed.events, series=placed.series)
+    return PACKING_SCHEMA.result(
+        params={**placed.params, "vm_type": vm_type, "os_memory_mb": os_mb}, seed=0, values=placed.values,
+        computed={**placed.computed, "vms_best": best, "usd_per_hour": round(best * vm.usd_per_hour, 6),
+                  "vm_per_instance_usd_per_hour": round(own, 6),
+                  "memory_used_share": float(placed.values["size_mb"].sum() / (best * capacity))})

@@ -30,16 +30,20 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from labsupport.sim._engine import Simulation
 from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
-from labsupport.sim._trace import Event, Trace, generator
+from labsupport.sim._trace import Schema, Series, Trace
 
 __all__ = [
     "FAILURES",
-    "MESH_ACTORS",
+    "OUTLIER_SCHEMA",
+    "RELEASE_SCHEMA",
+    "Outlier",
+    "Release",
     "OutlierParams",
     "Phase",
     "ReleaseParams",
@@ -53,8 +57,7 @@ __all__ = [
 ]
 
 #: Who acts in the mesh models: the release controller, the control plane, the data plane, and faults.
-MESH_ACTORS = ("flagger", "istiod", "envoy", "fault")
-FLAGGER, ISTIOD, ENVOY, FAULT = MESH_ACTORS
+FLAGGER, ISTIOD, ENVOY, FAULT = "flagger", "istiod", "envoy", "fault"
 #: The header that marks a tester's request, and the value it must have.
 TESTER_HEADER, TESTER_VALUE = "x-tester", "true"
 HOST = "restaurant"
@@ -92,6 +95,35 @@ def _match_fits(match: Any, headers: Mapping[str, str]) -> bool:
     return all(_header_fits(cond, lower.get(str(name).lower())) for name, cond in wanted.items())
 
 
+def _route_weights(route: Any) -> dict[str, float]:
+    """The share of the traffic each destination of one rule's ``route`` gets, by its relative weight."""
+    if not route:
+        raise ParameterError("the rule that fits this request has no route")
+    names = []
+    weights = []
+    for dest in route:
+        target = dest.get("destination", {}) if isinstance(dest, Mapping) else {}
+        name = target.get("subset") or target.get("host") if isinstance(target, Mapping) else None
+        if not name:
+            raise ParameterError(f"each route entry names a destination host (and a subset), got {dest!r}")
+        names.append(str(name))
+        weight = dest.get("weight", None)
+        if len(route) == 1:
+            weight = 1  # one destination gets every request, whatever its weight says
+        elif weight is None:
+            weight = 0
+        if isinstance(weight, bool) or not isinstance(weight, int) or weight < 0:
+            raise ParameterError(f"a weight is a whole number from 0 up, got {weight!r}")
+        weights.append(weight)
+    total = sum(weights)
+    if total == 0:
+        raise ParameterError("every weight of the rule is 0: Istio rejects a total weight of 0")
+    shares: dict[str, float] = {}
+    for name, weight in zip(names, weights, strict=True):
+        shares[name] = shares.get(name, 0.0) + weight / total
+    return shares
+
+
 def route_shares(http: Sequence[Mapping[str, Any]], headers: Mapping[str, str] | None = None) -> dict[str, float]:
     """The share of requests with ``headers`` that each destination gets under the VirtualService rules ``http``.
 
@@ -99,40 +131,16 @@ def route_shares(http: Sequence[Mapping[str, Any]], headers: Mapping[str, str] |
     :class:`~labsupport.sim.ParameterError` when no rule fits or the rules cannot be read.
     """
     headers = headers or {}
-    if not isinstance(http, Sequence) or isinstance(http, (str, bytes)):
-        raise ParameterError(f"http must be a list of routing rules, got {type(http).__name__}")
+    given: object = http  # a learner may pass anything: say what is expected
+    if not isinstance(given, Sequence) or isinstance(given, (str, bytes)):
+        raise ParameterError(f"http must be a list of routing rules, got {type(given).__name__}")
     for rule in http:
         if not isinstance(rule, Mapping):
             raise ParameterError(f"each routing rule is a mapping with a route, got {rule!r}")
         matches = rule.get("match") or []
         if matches and not any(_match_fits(m, headers) for m in matches):
             continue
-        route = rule.get("route") or []
-        if not route:
-            raise ParameterError("the rule that fits this request has no route")
-        names = []
-        weights = []
-        for dest in route:
-            target = dest.get("destination", {}) if isinstance(dest, Mapping) else {}
-            name = target.get("subset") or target.get("host") if isinstance(target, Mapping) else None
-            if not name:
-                raise ParameterError(f"each route entry names a destination host (and a subset), got {dest!r}")
-            names.append(str(name))
-            weight = dest.get("weight", None)
-            if len(route) == 1:
-                weight = 1  # one destination gets every request, whatever its weight says
-            elif weight is None:
-                weight = 0
-            if isinstance(weight, bool) or not isinstance(weight, int) or weight < 0:
-                raise ParameterError(f"a weight is a whole number from 0 up, got {weight!r}")
-            weights.append(weight)
-        total = sum(weights)
-        if total == 0:
-            raise ParameterError("every weight of the rule is 0: Istio rejects a total weight of 0")
-        shares: dict[str, float] = {}
-        for name, weight in zip(names, weights, strict=True):
-            shares[name] = shares.get(name, 0.0) + weight / total
-        return shares
+        return _route_weights(rule.get("route") or [])
     raise ParameterError(f"no rule fits a request with headers {dict(headers)!r}: end the list with a rule "
                          "without match")
 
@@ -348,6 +356,196 @@ def _traffic_block(p: ReleaseParams, draw: np.random.Generator, m: int, rules: l
     }
 
 
+_RELEASE_COUNTS = ("user_primary", "user_canary", "user_primary_errors", "user_canary_errors",
+                   "tester_canary", "tester_primary", "tester_canary_errors", "tester_primary_errors")
+_RELEASE_STATE = ("canary_weight", "primary_weight", "phase", "failed_checks", "primary_version")
+
+#: What :func:`run_release` records: per time step of ``step_s``, and a few sampled requests per step.
+RELEASE_SCHEMA = Schema("mesh-release", (
+    Series("time_s", "s", ("time",), "the start of each step"),
+    Series("canary_weight", "percent", ("time",), "the VirtualService's weight for v2"),
+    Series("primary_weight", "percent", ("time",), "its weight for the primary"),
+    Series("phase", "", ("time",), "Flagger's phase (a Phase code)"),
+    Series("failed_checks", "count", ("time",), "failed analysis checks so far"),
+    Series("primary_version", "", ("time",), "the version the primary runs (1, or 2 once promoted)"),
+    *(Series(name, "count", ("time",), "requests in the step" if "errors" not in name else "5xx in the step")
+      for name in _RELEASE_COUNTS),
+    Series("canary_success_rate", "percent", ("time",), "v2's non-5xx share over the last interval"),
+    Series("canary_p99_ms", "ms", ("time",), "v2's P99 latency over the last interval"),
+    Series("canary_rps", "1/s", ("time",), "v2's requests per second over the last interval"),
+    Series("primary_success_rate", "percent", ("time",), "the primary's non-5xx share over the last interval"),
+    Series("primary_p99_ms", "ms", ("time",), "the primary's P99 latency over the last interval"),
+    Series("primary_rps", "1/s", ("time",), "the primary's requests per second over the last interval"),
+    Series("sample", "", ("time", "sample"), "a few of the step's requests (Sample codes)"),
+    Series("sample_error", "", ("time", "sample"), "the sampled request failed"),
+))
+
+
+def _rolling(counts: np.ndarray, errors: np.ndarray, latencies: list[np.ndarray], window: int,
+             dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What one version's proxies report over the last ``window`` steps, at every step (as Prometheus would):
+    success rate (percent), P99 latency (ms), requests per second."""
+    n_steps = len(counts)
+    flat = np.concatenate(latencies) if latencies else np.zeros(0)
+    c = np.concatenate(([0], np.cumsum(counts)))
+    ce = np.concatenate(([0], np.cumsum(errors)))
+    j = np.arange(n_steps)
+    lo = np.maximum(0, j + 1 - window)
+    n = c[j + 1] - c[lo]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(n > 0, 100.0 * (1 - (ce[j + 1] - ce[lo]) / np.maximum(n, 1)), np.nan)
+    rps = n / ((j + 1 - lo) * dt)
+    p99 = np.full(n_steps, np.nan)
+    for i in np.flatnonzero(n):
+        p99[i] = _p99(flat[c[lo[i]]:c[i + 1]])
+    return rate, p99, rps
+
+
+class Release(Simulation):
+    """Flagger's canary analysis: a ``flagger`` event at every interval (from the first), then a ``traffic``
+    event that routes one interval of requests under the rules in force."""
+
+    SCHEMA: ClassVar[Schema] = RELEASE_SCHEMA
+
+    def __init__(self, p: ReleaseParams, seed: int) -> None:
+        super().__init__(seed)
+        self.p = p
+        self.weights = p.weights()
+        self.dt = p.step_s()
+        self.per_tick = round(p.interval_s / self.dt)
+        self.steps_total = int(math.floor(p._horizon() / self.dt + 1e-9))
+        if p.duration_s is not None:
+            self.steps_total = int(math.ceil(p.duration_s / self.dt - 1e-9))
+        self.canary_w, self.primary_w = 0, 100
+        self.rules = release_routes(0, 100, header_routing=False)
+        self.phase = Phase.INITIALIZED
+        self.failed = 0
+        self.iterations = 0
+        self.primary_version = 1
+        self.ended_at: float | None = None
+        self.k = 0  # time steps simulated so far
+        self.blocks: list[dict[str, np.ndarray]] = []
+        self.canary_lat: list[np.ndarray] = []
+        self.primary_lat: list[np.ndarray] = []
+
+    def start(self) -> None:
+        self.record("apply", "deployment/restaurant", "kubectl", image="restaurant:v2")
+        self.schedule(0.0, "traffic", tick=0, priority=1)
+
+    # -- Flagger and istiod -------------------------------------------------------------------------------
+    def push(self, reason: str) -> None:
+        self.record("push-config", "virtualservice/restaurant", ISTIOD, canary=self.canary_w,
+                    primary=self.primary_w, testers_to_canary=self.p.header_routing and self.phase in (
+                        Phase.PROGRESSING,), reason=reason)
+
+    def set_routes(self, canary: int, primary: int, reason: str) -> None:
+        self.canary_w, self.primary_w = canary, primary
+        testers = self.p.header_routing and self.phase == Phase.PROGRESSING
+        self.rules = release_routes(canary, primary, header_routing=testers)
+        self.record("set-weight", "virtualservice/restaurant", FLAGGER, canary=canary, primary=primary,
+                    reason=reason)
+        self.push(reason)
+
+    def on_flagger(self, tick: int) -> None:
+        """Flagger's run at this interval (exactly ``tick × interval_s``, not a sum of steps)."""
+        if self.phase == Phase.INITIALIZED:
+            self.detect()
+        elif self.phase == Phase.PROGRESSING:
+            self.progress()
+        elif self.phase == Phase.PROMOTING:
+            self.phase = Phase.FINALISING
+            self.set_routes(0, 100, "all traffic to the primary (now v2)")
+        elif self.phase == Phase.FINALISING:
+            self.phase = Phase.SUCCEEDED
+            self.record("finalise", "canary/restaurant", FLAGGER, scaled="canary to zero")
+            self.ended_at = self.now
+
+    def detect(self) -> None:
+        self.phase = Phase.PROGRESSING
+        self.record("detect", "canary/restaurant", FLAGGER, revision="v2")
+        if self.p.header_routing:
+            self.rules = release_routes(self.canary_w, self.primary_w, header_routing=True)
+            self.record("route-testers", "virtualservice/restaurant", FLAGGER,
+                        header=f"{TESTER_HEADER}: {TESTER_VALUE}")
+            self.push("testers")
+
+    def progress(self) -> None:
+        if self.failed >= self.p.threshold:
+            self.phase = Phase.FAILED
+            self.record("rollback", "canary/restaurant", FLAGGER, failed_checks=self.failed)
+            self.set_routes(0, 100, "rollback")
+            self.ended_at = self.now
+        elif self.canary_w == 0 and self.iterations == 0:
+            self.iterations = 1
+            self.set_routes(self.weights[0], 100 - self.weights[0], "first step")
+        else:
+            self.analyse()
+
+    def analyse(self) -> None:
+        """Check the canary's success rate and P99 over the last interval; step up, or count a failed check."""
+        p, last = self.p, self.blocks[-1]
+        n = int(last["canary_n"].sum())
+        e = int(last["canary_e"].sum())
+        p99 = _p99(self.canary_lat[-1])
+        rate = 100.0 * (1 - e / n) if n else math.nan
+        if n == 0:
+            why = "no values found: the canary got no traffic"
+        elif rate < p.min_success_rate:
+            why = f"success rate {rate:.2f} % < {p.min_success_rate:g} %"
+        elif p99 > p.max_latency_ms:
+            why = f"request duration P99 {p99:.0f} ms > {p.max_latency_ms:g} ms"
+        else:
+            why = ""
+        if why:
+            self.failed += 1
+        self.record("analysis", "canary/restaurant", FLAGGER, passed=not why, requests=n,
+                    success_rate=None if n == 0 else round(rate, 2), p99_ms=None if n == 0 else round(p99, 1),
+                    failed_checks=self.failed, why=why or "passed")
+        if why:
+            return
+        if self.canary_w < self.weights[-1]:
+            new = self.weights[self.weights.index(self.canary_w) + 1]
+            self.set_routes(new, 100 - new, "step")
+        else:
+            self.phase = Phase.PROMOTING
+            self.primary_version = 2
+            self.record("promote", "canary/restaurant", FLAGGER, copied="v2 spec to the primary")
+
+    # -- the data plane -----------------------------------------------------------------------------------
+    def on_traffic(self, tick: int) -> None:
+        """One interval of requests under the rules in force (or the end, an interval after the release's)."""
+        p = self.p
+        if p.duration_s is None and self.ended_at is not None and \
+                tick * p.interval_s >= self.ended_at + p.interval_s - 1e-9:
+            return
+        m = min(self.per_tick, self.steps_total - self.k)
+        block = _traffic_block(p, self.random, m, self.rules, self.primary_version)
+        self.canary_lat.append(block.pop("canary_latency"))
+        self.primary_lat.append(block.pop("primary_latency"))
+        block["time_s"] = (self.k + np.arange(m)) * self.dt
+        for name, value in (("canary_weight", self.canary_w), ("primary_weight", self.primary_w),
+                            ("phase", int(self.phase)), ("failed_checks", self.failed),
+                            ("primary_version", self.primary_version)):
+            block[name] = np.broadcast_to(value, m)
+        self.blocks.append(block)
+        self.k += m
+        if self.k < self.steps_total:
+            at = (tick + 1) * p.interval_s
+            self.schedule(at, "flagger", tick=tick + 1)
+            self.schedule(at, "traffic", tick=tick + 1, priority=1)
+
+    def series(self) -> dict[str, np.ndarray]:
+        col = {name: np.concatenate([b[name] for b in self.blocks]) for name in self.blocks[0]}
+        series = {name: col[name].astype(float if name == "time_s" else np.int64)
+                  for name in ("time_s", *_RELEASE_STATE, *_RELEASE_COUNTS)}
+        for version, latencies in (("canary", self.canary_lat), ("primary", self.primary_lat)):
+            rate, p99, rps = _rolling(col[f"{version}_n"], col[f"{version}_e"], latencies, self.per_tick, self.dt)
+            series.update({f"{version}_success_rate": rate, f"{version}_p99_ms": p99, f"{version}_rps": rps})
+        series["sample"] = col["sample"].astype(np.int64)
+        series["sample_error"] = col["sample_error"].astype(bool)
+        return series
+
+
 def run_release(params: ReleaseParams | None = None, *, seed: int = 0, **overrides: object) -> Trace:
     """Run an automated canary release of v2 (``run_release(canary_error_rate=0.1)``) and return its trace.
 
@@ -355,151 +553,10 @@ def run_release(params: ReleaseParams | None = None, *, seed: int = 0, **overrid
     processes, one time step at a time; each is routed by :func:`route_shares` on the rules in force.
     """
     p = with_overrides(params or ReleaseParams(), overrides)
-    draw = generator(seed)
-    weights = p.weights()
-    dt = p.step_s()
-    per_tick = round(p.interval_s / dt)
-    horizon = p._horizon()
-    events: list[Event] = []
-
-    def emit(t: float, kind: str, subject: str, actor: str, **data: object) -> None:
-        events.append(Event(t, kind, subject, actor, data))
-
-    canary_w, primary_w = 0, 100
-    rules = release_routes(canary_w, primary_w, header_routing=False)
-    phase = Phase.INITIALIZED
-    failed = 0
-    iterations = 0
-    primary_version = 1
-    ended_at: float | None = None
-    emit(0.0, "apply", "deployment/restaurant", "kubectl", image="restaurant:v2")
-
-    def push(t: float, reason: str) -> None:
-        emit(t, "push-config", "virtualservice/restaurant", ISTIOD, canary=canary_w, primary=primary_w,
-             testers_to_canary=p.header_routing and phase in (Phase.PROGRESSING,), reason=reason)
-
-    def set_routes(t: float, canary: int, primary: int, reason: str) -> None:
-        nonlocal canary_w, primary_w, rules
-        canary_w, primary_w = canary, primary
-        testers = p.header_routing and phase == Phase.PROGRESSING
-        rules = release_routes(canary_w, primary_w, header_routing=testers)
-        emit(t, "set-weight", "virtualservice/restaurant", FLAGGER, canary=canary_w, primary=primary_w,
-             reason=reason)
-        push(t, reason)
-
-    steps_total = int(math.floor(horizon / dt + 1e-9))
-    if p.duration_s is not None:
-        steps_total = int(math.ceil(p.duration_s / dt - 1e-9))
-    blocks: list[dict[str, np.ndarray]] = []
-    samples: list[np.ndarray] = []
-    sample_errors: list[np.ndarray] = []
-    canary_lat: list[np.ndarray] = []
-    primary_lat: list[np.ndarray] = []
-    k = 0
-    tick = 0
-    while k < steps_total:
-        if tick > 0:  # Flagger's run at this interval (exactly tick × interval, not a sum of steps)
-            t = tick * p.interval_s
-            if phase == Phase.INITIALIZED:
-                phase = Phase.PROGRESSING
-                emit(t, "detect", "canary/restaurant", FLAGGER, revision="v2")
-                if p.header_routing:
-                    rules = release_routes(canary_w, primary_w, header_routing=True)
-                    emit(t, "route-testers", "virtualservice/restaurant", FLAGGER,
-                         header=f"{TESTER_HEADER}: {TESTER_VALUE}")
-                    push(t, "testers")
-            elif phase == Phase.PROGRESSING:
-                if failed >= p.threshold:
-                    phase = Phase.FAILED
-                    emit(t, "rollback", "canary/restaurant", FLAGGER, failed_checks=failed)
-                    set_routes(t, 0, 100, "rollback")
-                    ended_at = t
-                elif canary_w == 0 and iterations == 0:
-                    iterations = 1
-                    set_routes(t, weights[0], 100 - weights[0], "first step")
-                else:
-                    last = blocks[-1]
-                    n = int(last["canary_n"].sum())
-                    e = int(last["canary_e"].sum())
-                    p99 = _p99(canary_lat[-1])
-                    rate = 100.0 * (1 - e / n) if n else math.nan
-                    if n == 0:
-                        why = "no values found: the canary got no traffic"
-                    elif rate < p.min_success_rate:
-                        why = f"success rate {rate:.2f} % < {p.min_success_rate:g} %"
-                    elif p99 > p.max_latency_ms:
-                        why = f"request duration P99 {p99:.0f} ms > {p.max_latency_ms:g} ms"
-                    else:
-                        why = ""
-                    if why:
-                        failed += 1
-                    emit(t, "analysis", "canary/restaurant", FLAGGER, passed=not why, requests=n,
-                         success_rate=None if n == 0 else round(rate, 2),
-                         p99_ms=None if n == 0 else round(p99, 1), failed_checks=failed, why=why or "passed")
-                    if not why:
-                        if canary_w < weights[-1]:
-                            new = weights[weights.index(canary_w) + 1]
-                            set_routes(t, new, 100 - new, "step")
-                        else:
-                            phase = Phase.PROMOTING
-                            primary_version = 2
-                            emit(t, "promote", "canary/restaurant", FLAGGER, copied="v2 spec to the primary")
-            elif phase == Phase.PROMOTING:
-                phase = Phase.FINALISING
-                set_routes(t, 0, 100, "all traffic to the primary (now v2)")
-            elif phase == Phase.FINALISING:
-                phase = Phase.SUCCEEDED
-                emit(t, "finalise", "canary/restaurant", FLAGGER, scaled="canary to zero")
-                ended_at = t
-        if p.duration_s is None and ended_at is not None and tick * p.interval_s >= ended_at + p.interval_s - 1e-9:
-            break
-        m = min(per_tick, steps_total - k)
-        blocks.append(_traffic_block(p, draw, m, rules, primary_version))
-        block = blocks[-1]
-        canary_lat.append(block.pop("canary_latency"))
-        primary_lat.append(block.pop("primary_latency"))
-        samples.append(block.pop("sample"))
-        sample_errors.append(block.pop("sample_error"))
-        for name, value in (("time_s", (k + np.arange(m)) * dt), ("canary_weight", canary_w),
-                            ("primary_weight", primary_w), ("phase", int(phase)), ("failed_checks", failed),
-                            ("primary_version", primary_version)):
-            block[name] = np.broadcast_to(value, m)
-        k += m
-        tick += 1
-
-    n_steps = k
-    col = {name: np.concatenate([b[name] for b in blocks]) for name in blocks[0]}
-    series: dict[str, Any] = {name: col[name].astype(float if name == "time_s" else np.int64) for name in (
-        "time_s", "canary_weight", "primary_weight", "phase", "failed_checks", "primary_version",
-        "user_primary", "user_canary", "user_primary_errors", "user_canary_errors",
-        "tester_canary", "tester_primary", "tester_canary_errors", "tester_primary_errors")}
-
-    # telemetry: what each version's proxies report over the last interval, at every step (as Prometheus would)
-    def rolling(counts: np.ndarray, errors: np.ndarray, latencies: list[np.ndarray]) -> tuple[np.ndarray, ...]:
-        flat = np.concatenate(latencies) if latencies else np.zeros(0)
-        ends = np.cumsum(counts)
-        c = np.concatenate(([0], ends))
-        ce = np.concatenate(([0], np.cumsum(errors)))
-        j = np.arange(n_steps)
-        lo = np.maximum(0, j + 1 - per_tick)
-        n = c[j + 1] - c[lo]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rate = np.where(n > 0, 100.0 * (1 - (ce[j + 1] - ce[lo]) / np.maximum(n, 1)), np.nan)
-        rps = n / ((j + 1 - lo) * dt)
-        p99 = np.full(n_steps, np.nan)
-        for i in np.flatnonzero(n):
-            p99[i] = _p99(flat[c[lo[i]]:c[i + 1]])
-        return rate, p99, rps
-
-    c_rate, c_p99, c_rps = rolling(col["canary_n"], col["canary_e"], canary_lat)
-    p_rate, p_p99, p_rps = rolling(col["primary_n"], col["primary_e"], primary_lat)
-    series.update({
-        "canary_success_rate": c_rate, "canary_p99_ms": c_p99, "canary_rps": c_rps,
-        "primary_success_rate": p_rate, "primary_p99_ms": p_p99, "primary_rps": p_rps,
-        "sample": np.concatenate(samples).astype(np.int64),
-        "sample_error": np.concatenate(sample_errors).astype(bool),
-    })
-    return Trace(model="mesh-release", params=asdict(p), seed=seed, events=tuple(events), series=series)
+    sim = Release(p, seed)
+    sim.start()
+    sim.run()
+    return sim.trace(params=asdict(p), series=sim.series())
 
 
 # ---- outlier detection -----------------------------------------------------------------------------------
@@ -557,6 +614,170 @@ def back_in_service_s(ejected_at_s: float, ejections: int, interval_s: float, ba
     return max(tick, 1) * interval_s
 
 
+#: What :func:`run_outlier` records: per second (``time``) and per endpoint, and the interval ticks.
+OUTLIER_SCHEMA = Schema("mesh-outlier", (
+    Series("time_s", "s", ("time",), "the start of each second"),
+    Series("sent", "count", ("time", "endpoint"), "attempts sent to each endpoint"),
+    Series("failed", "count", ("time", "endpoint"), "attempts that failed"),
+    Series("ejected", "", ("time", "endpoint"), "ejected at the end of the second"),
+    Series("user_requests", "count", ("time",), "requests users sent"),
+    Series("user_errors", "count", ("time",), "requests whose answer was an error"),
+    Series("retried", "count", ("time",), "retries the client sidecar made"),
+    Series("ticks_s", "s", ("tick",), "outlier detection's interval ticks"),
+))
+
+
+class Outlier(Simulation):
+    """One client sidecar: a ``tick`` at every outlier-detection interval, and the ``requests`` arriving
+    between two ticks handled one by one in a batch (an event per request would put the queue's cost on each of
+    thousands of requests)."""
+
+    SCHEMA: ClassVar[Schema] = OUTLIER_SCHEMA
+
+    def __init__(self, p: OutlierParams, seed: int) -> None:
+        super().__init__(seed)
+        self.p = p
+        n = p.endpoints
+        self.steps = int(math.floor(p.duration_s)) + 1
+        self.ejected = [False] * n
+        self.consecutive = [0] * n
+        self.multiplier = [0] * n
+        self.ejected_at = [math.nan] * n
+        self.returned_at: list[float | None] = [None] * n
+        self.cap = max(p.max_ejection_s, p.base_ejection_s)
+        self.pool = list(range(n))  # the endpoints not ejected, in order
+        self.everyone = list(range(n))
+        self.retriable = p.failure == "connect-failure" or (p.failure == "503" and p.retry_503)
+        # counts per second, as plain lists while requests are handled one by one (numpy item access is slower)
+        self.sent = [[0] * n for _ in range(self.steps)]
+        self.failed = [[0] * n for _ in range(self.steps)]
+        self.user_requests = [0] * self.steps
+        self.user_errors = [0] * self.steps
+        self.retried = [0] * self.steps
+        self.recovered = False
+        self.arrivals: list[float] = []
+        self.picks: list[list[float]] = []
+
+    def start(self) -> None:
+        p = self.p
+        if p.fail_from_s < p.duration_s:
+            self.record("start-failing", f"endpoint-{p.bad_endpoint}", FAULT, at_s=p.fail_from_s, failure=p.failure)
+        total = int(self.random.poisson(p.request_rate_per_s * p.duration_s))
+        self.arrivals = np.sort(self.random.uniform(0.0, p.duration_s, total)).tolist()
+        self.picks = self.random.random((total, p.retries + 1)).tolist()  # where each attempt goes, drawn at once
+        ticks = int(math.floor(p.duration_s / p.interval_s + 1e-9))
+        bounds = [i * p.interval_s for i in range(1, ticks + 1)]  # exactly, not a sum of intervals
+        for i, t in enumerate(bounds, start=1):
+            self.schedule(t, "tick", priority=-1, index=i)  # a tick comes before a request at the same time
+        first = 0
+        for end in [*np.searchsorted(self.arrivals, bounds, side="left").tolist(), total]:
+            if end > first:
+                self.schedule(self.arrivals[first], "requests", first=first, end=end)
+            first = max(first, end)
+
+    def mark_recovered(self, t: float) -> None:
+        """The bad endpoint's fault ends at ``fail_until_s``: logged when the model first reaches that time."""
+        if not self.recovered and t >= self.p.fail_until_s:
+            self.record("recover", f"endpoint-{self.p.bad_endpoint}", FAULT, at_s=self.p.fail_until_s)
+            self.recovered = True
+
+    def on_tick(self, index: int) -> None:
+        p, t = self.p, self.now
+        self.mark_recovered(t)
+        for h in range(p.endpoints):
+            if not self.ejected[h]:
+                # healthy for a whole interval since it came back: the multiplier shrinks by one
+                back = self.returned_at[h]
+                if self.multiplier[h] and back is not None and t - back >= p.interval_s - 1e-9:
+                    self.multiplier[h] -= 1
+                continue
+            if t - self.ejected_at[h] >= min(p.base_ejection_s * self.multiplier[h], self.cap) - 1e-9:
+                self.ejected[h] = False
+                self.pool.append(h)
+                self.pool.sort()
+                self.returned_at[h] = t
+                self.consecutive[h] = 0
+                self.record("return", f"endpoint-{h}", ENVOY, after_s=round(t - self.ejected_at[h], 3),
+                            multiplier=self.multiplier[h])
+
+    def charge(self, h: int, t: float) -> None:
+        """One more 5xx in a row from endpoint ``h``: eject it on the ``consecutive_5xx``-th if the cap allows."""
+        p = self.p
+        self.consecutive[h] += 1
+        if self.consecutive[h] != p.consecutive_5xx or self.ejected[h]:
+            return
+        active = sum(self.ejected)
+        share = 100.0 * (active + 1) / p.endpoints
+        if share <= p.max_ejection_percent or (p.always_eject_one_host and active == 0):
+            if p.base_ejection_s * self.multiplier[h] < self.cap:
+                self.multiplier[h] += 1
+            self.ejected[h] = True
+            self.pool.remove(h)
+            self.ejected_at[h] = t
+            self.record("eject", f"endpoint-{h}", ENVOY, at_s=t, consecutive_5xx=self.consecutive[h],
+                        multiplier=self.multiplier[h],
+                        earliest_return_s=round(t + min(p.base_ejection_s * self.multiplier[h], self.cap), 3))
+        else:
+            self.record("eject-refused", f"endpoint-{h}", ENVOY, at_s=t, would_eject_percent=round(share, 1),
+                        max_ejection_percent=p.max_ejection_percent)
+
+    def on_requests(self, first: int, end: int) -> None:
+        """The requests ``first`` to ``end`` (all before the next tick), each tried and retried in turn."""
+        p = self.p
+        bad, fail_from, fail_until, retries, last = p.bad_endpoint, p.fail_from_s, p.fail_until_s, p.retries, self.steps - 1
+        # local names for what the loop touches per request (it runs for every one of thousands of requests)
+        pool, everyone, consecutive, retriable = self.pool, self.everyone, self.consecutive, self.retriable
+        sent, failed, user_requests, user_errors, retried = (self.sent, self.failed, self.user_requests,
+                                                             self.user_errors, self.retried)
+        for t, pick in zip(self.arrivals[first:end], self.picks[first:end], strict=True):
+            if t >= fail_until and not self.recovered:
+                self.mark_recovered(t)
+            s = min(int(t), last)
+            user_requests[s] += 1
+            tried: list[int] = []
+            for attempt in range(retries + 1):
+                candidates = pool or everyone  # all ejected: panic, use every host
+                if tried:  # retries prefer hosts not tried yet
+                    candidates = [h for h in candidates if h not in tried] or candidates
+                h = candidates[int(pick[attempt] * len(candidates))]
+                tried.append(h)
+                error = h == bad and fail_from <= t < fail_until
+                sent[s][h] += 1
+                if error:
+                    failed[s][h] += 1
+                    self.charge(h, t)
+                elif consecutive[h]:
+                    consecutive[h] = 0  # a success ends the run of errors
+                if not error or not retriable or attempt == retries:
+                    user_errors[s] += int(error)
+                    break
+                retried[s] += 1
+
+    def ejected_by_second(self) -> np.ndarray:
+        """Which endpoints are ejected at the end of each second, from the events."""
+        out = np.zeros((self.steps, self.p.endpoints), dtype=bool)
+        state = np.zeros(self.p.endpoints, dtype=bool)
+        marks = sorted((e.time_s, e.kind, int(e.subject.split("-")[1])) for e in self.events
+                       if e.kind in ("eject", "return"))
+        j = 0
+        for s in range(self.steps):
+            while j < len(marks) and marks[j][0] < s + 1:
+                state[marks[j][2]] = marks[j][1] == "eject"
+                j += 1
+            out[s] = state
+        return out
+
+    def series(self) -> dict[str, np.ndarray]:
+        p = self.p
+        return {"time_s": np.arange(self.steps, dtype=float),
+                "sent": np.array(self.sent, dtype=np.int64), "failed": np.array(self.failed, dtype=np.int64),
+                "ejected": self.ejected_by_second(),
+                "user_requests": np.array(self.user_requests, dtype=np.int64),
+                "user_errors": np.array(self.user_errors, dtype=np.int64),
+                "retried": np.array(self.retried, dtype=np.int64),
+                "ticks_s": p.interval_s * np.arange(1, int(math.floor(p.duration_s / p.interval_s + 1e-9)) + 1)}
+
+
 def run_outlier(params: OutlierParams | None = None, *, seed: int = 0, **overrides: object) -> Trace:
     """Run one client sidecar's outlier detection over a pool of endpoints and return the trace.
 
@@ -565,130 +786,7 @@ def run_outlier(params: OutlierParams | None = None, *, seed: int = 0, **overrid
     endpoint when Istio's default retry policy says so.
     """
     p = with_overrides(params or OutlierParams(), overrides)
-    draw = generator(seed)
-    n = p.endpoints
-    events: list[Event] = []
-    steps = int(math.floor(p.duration_s)) + 1
-    ejected = [False] * n
-    consecutive = [0] * n
-    multiplier = [0] * n
-    ejected_at = [math.nan] * n
-    returned_at: list[float | None] = [None] * n
-    cap = max(p.max_ejection_s, p.base_ejection_s)
-    pool = list(range(n))  # the endpoints not ejected, in order
-    retriable = p.failure == "connect-failure" or (p.failure == "503" and p.retry_503)
-    # counts per second, as plain lists while requests are handled one by one (numpy item access is slower)
-    sent = [[0] * n for _ in range(steps)]
-    failed = [[0] * n for _ in range(steps)]
-    out = np.zeros((steps, n), dtype=bool)
-    user_requests = [0] * steps
-    user_errors = [0] * steps
-    retried = [0] * steps
-
-    def emit(t: float, kind: str, subject: str, actor: str, **data: object) -> None:
-        events.append(Event(t, kind, subject, actor, data))
-
-    bad, fail_from, fail_until = p.bad_endpoint, p.fail_from_s, p.fail_until_s
-
-    def tick(t: float) -> None:
-        for h in range(n):
-            if not ejected[h]:
-                # healthy for a whole interval since it came back: the multiplier shrinks by one
-                if multiplier[h] and returned_at[h] is not None and t - returned_at[h] >= p.interval_s - 1e-9:
-                    multiplier[h] -= 1
-                continue
-            duration = min(p.base_ejection_s * multiplier[h], cap)
-            if t - ejected_at[h] >= duration - 1e-9:
-                ejected[h] = False
-                pool.append(h)
-                pool.sort()
-                returned_at[h] = t
-                consecutive[h] = 0
-                emit(t, "return", f"endpoint-{h}", ENVOY, after_s=round(t - ejected_at[h], 3),
-                     multiplier=multiplier[h])
-
-    def charge(h: int, t: float, error: bool) -> None:
-        if not error:
-            consecutive[h] = 0
-            return
-        consecutive[h] += 1
-        if consecutive[h] != p.consecutive_5xx or ejected[h]:
-            return
-        active = sum(ejected)
-        share = 100.0 * (active + 1) / n
-        if share <= p.max_ejection_percent or (p.always_eject_one_host and active == 0):
-            if p.base_ejection_s * multiplier[h] < cap:
-                multiplier[h] += 1
-            ejected[h] = True
-            pool.remove(h)
-            ejected_at[h] = t
-            emit(t, "eject", f"endpoint-{h}", ENVOY, consecutive_5xx=consecutive[h], multiplier=multiplier[h],
-                 earliest_return_s=round(t + min(p.base_ejection_s * multiplier[h], cap), 3))
-        else:
-            emit(t, "eject-refused", f"endpoint-{h}", ENVOY, would_eject_percent=round(share, 1),
-                 max_ejection_percent=p.max_ejection_percent)
-
-    if p.fail_from_s < p.duration_s:
-        emit(p.fail_from_s, "start-failing", f"endpoint-{p.bad_endpoint}", FAULT, failure=p.failure)
-    total = int(draw.poisson(p.request_rate_per_s * p.duration_s))
-    arrivals = np.sort(draw.uniform(0.0, p.duration_s, total)).tolist()
-    picks = draw.random((total, p.retries + 1)).tolist()  # where each attempt goes, drawn at once
-    everyone = list(range(n))
-    tick_index = 1
-    next_tick = p.interval_s
-    recovered_logged = False
-    for t, pick in zip(arrivals, picks, strict=True):
-        while next_tick <= t:
-            if not recovered_logged and next_tick >= p.fail_until_s:
-                emit(p.fail_until_s, "recover", f"endpoint-{p.bad_endpoint}", FAULT)
-                recovered_logged = True
-            tick(next_tick)
-            tick_index += 1
-            next_tick = tick_index * p.interval_s  # exactly, not a sum of intervals
-        if not recovered_logged and t >= p.fail_until_s:
-            emit(p.fail_until_s, "recover", f"endpoint-{p.bad_endpoint}", FAULT)
-            recovered_logged = True
-        s = min(int(t), steps - 1)
-        user_requests[s] += 1
-        tried: list[int] = []
-        for attempt in range(p.retries + 1):
-            candidates = pool or everyone  # all ejected: panic, use every host
-            if tried:  # retries prefer hosts not tried yet
-                candidates = [h for h in candidates if h not in tried] or candidates
-            h = candidates[int(pick[attempt] * len(candidates))]
-            tried.append(h)
-            error = h == bad and fail_from <= t < fail_until
-            sent[s][h] += 1
-            if error:
-                failed[s][h] += 1
-                charge(h, t, True)
-            elif consecutive[h]:
-                consecutive[h] = 0  # a success ends the run of errors
-            if not error or not retriable or attempt == p.retries:
-                user_errors[s] += int(error)
-                break
-            retried[s] += 1
-    while next_tick <= p.duration_s:
-        if not recovered_logged and next_tick >= p.fail_until_s:
-            emit(p.fail_until_s, "recover", f"endpoint-{p.bad_endpoint}", FAULT)
-            recovered_logged = True
-        tick(next_tick)
-        tick_index += 1
-        next_tick = tick_index * p.interval_s
-    # ejected state at the end of each second, from the events
-    state = np.zeros(n, dtype=bool)
-    marks = sorted((e.time_s, e.kind, int(e.subject.split("-")[1])) for e in events if e.kind in ("eject", "return"))
-    j = 0
-    for s in range(steps):
-        while j < len(marks) and marks[j][0] < s + 1:
-            state[marks[j][2]] = marks[j][1] == "eject"
-            j += 1
-        out[s] = state
-    events.sort(key=lambda e: e.time_s)  # stable: same-time events keep their order
-    return Trace(model="mesh-outlier", params=asdict(p), seed=seed, events=tuple(events), series={
-        "time_s": np.arange(steps, dtype=float),
-        "sent": np.array(sent, dtype=np.int64), "failed": np.array(failed, dtype=np.int64), "ejected": out,
-        "user_requests": np.array(user_requests, dtype=np.int64), "user_errors": np.array(user_errors, dtype=np.int64),
-        "retried": np.array(retried, dtype=np.int64),
-        "ticks_s": p.interval_s * np.arange(1, int(math.floor(p.duration_s / p.interval_s + 1e-9)) + 1),
-    })
+    sim = Outlier(p, seed)
+    sim.start()
+    sim.run(until_s=p.duration_s)
+    return sim.trace(params=asdict(p), series=sim.series(), sort=True)  # stable: same-time events keep their order

@@ -22,8 +22,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
-from labsupport.sim import Trace
-from labsupport.views._scene import LivePanel, Scene
+from labsupport.views._scene import Drawn, LivePanel, Scene
 
 __all__ = ["Control", "check_overrides", "choice", "integer", "live_panel", "log_number",
            "make_widget", "number", "stepped", "toggle"]
@@ -170,9 +169,9 @@ def check_overrides(spec: Sequence[Control], fixed: Mapping[str, Any], initial: 
     return problems
 
 
-def live_panel(scene: Scene, run: Callable[..., Trace], params: type, spec: Sequence[Control],
+def live_panel(scene: Scene[Drawn], run: Callable[..., Drawn], params: type, spec: Sequence[Control],
                initial: Mapping[str, Any], *, start_at_s: float = 0.0, fixed: Mapping[str, Any] | None = None,
-               play_ms: int = 200, timeless: bool = False) -> LivePanel:
+               play_ms: int = 200, timeless: bool = False) -> LivePanel[Drawn]:
     """A live panel whose controls (``spec``) rerun ``run``, with defaults from the parameter class ``params``.
 
     ``run`` receives every control's value and every ``fixed`` setting as keyword arguments. ``initial``
@@ -199,12 +198,12 @@ def live_panel(scene: Scene, run: Callable[..., Trace], params: type, spec: Sequ
     return panel
 
 
-def _build(scene: Scene, run: Callable[..., Trace], spec: Sequence[Control], values: Mapping[str, Any],
-           fixed: Mapping[str, Any], play_ms: int) -> LivePanel:
+def _build(scene: Scene[Drawn], run: Callable[..., Drawn], spec: Sequence[Control], values: Mapping[str, Any],
+           fixed: Mapping[str, Any], play_ms: int) -> LivePanel[Drawn]:
     controls = {control.name: make_widget(control, values[control.name]) for control in spec}
     settings = {name: values[name] for name in fixed}
 
-    def rerun(**chosen: Any) -> Trace:
+    def rerun(**chosen: Any) -> Drawn:
         return run(**settings, **chosen)
 
     return LivePanel(scene, rerun, controls, play_ms=play_ms, start_at_s=float(values["start_at_s"]))

@@ -34,16 +34,17 @@ import base64
 import functools
 import html
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any
+from typing import Any, Generic
 
 import numpy as np
 import plotly.graph_objects as go
+from typing_extensions import TypeVar  # a TypeVar with a default (typing has it from Python 3.13)
 
-from labsupport.sim import Event, Trace
+from labsupport.sim import Event, Result, Trace
 
-__all__ = ["Animation", "FrameKeyError", "LivePanel", "Scene", "animate", "apply_layout", "event_list_html",
-           "in_figure_order", "packed", "publishing", "reveal", "step_events", "text_alternative", "trace_keys",
-           "widget_safe"]
+__all__ = ["Animation", "Drawn", "FrameKeyError", "LivePanel", "Scene", "animate", "apply_layout",
+           "event_list_html", "in_figure_order", "packed", "publishing", "reveal", "step_events", "text_alternative",
+           "trace_keys", "widget_safe"]
 
 #: The name given to the annotations and shapes :meth:`Scene.layout` draws, so that a rerun replaces them.
 LAYOUT_ITEM = "scene-layout"
@@ -58,40 +59,46 @@ _CONTROLS_PX = 175
 _PUBLISHING = {"on": False}
 
 
-class Scene:
+#: What a scene draws: a :class:`~labsupport.sim.Trace` (steps in time), or a :class:`~labsupport.sim.Result`
+#: (no time axis: one still picture). ``Scene`` alone means ``Scene[Trace]``.
+Drawn = TypeVar("Drawn", Trace, Result, default=Trace)
+
+
+class Scene(Generic[Drawn]):
     """Base class for a model's picture. Subclasses implement :meth:`figure` and :meth:`frame`."""
 
     title = ""
 
-    def figure(self, trace: Trace) -> go.Figure:
+    def figure(self, trace: Drawn) -> go.Figure:
         """The figure's traces and the layout no setting changes (data may be empty: :meth:`frame` fills it)."""
         raise NotImplementedError
 
-    def layout(self, trace: Trace) -> dict[str, Any]:
+    def layout(self, trace: Drawn) -> dict[str, Any]:
         """Every part of the layout that depends on the trace: ranges, titles, labelled lines (see the module)."""
         return {}
 
-    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
+    def frame(self, trace: Drawn, k: int) -> dict[str, dict[str, Any]]:
         """The data of every trace of :meth:`figure` at step ``k``, keyed by trace (see :func:`trace_keys`)."""
         raise NotImplementedError
 
-    def caption(self, trace: Trace, k: int) -> str:
+    def caption(self, trace: Drawn, k: int) -> str:
         """A short HTML text for step ``k`` (what just happened)."""
         return ""
 
-    def summary(self, trace: Trace) -> str:
+    def summary(self, trace: Drawn) -> str:
         """One line of HTML a live panel shows above its figure: what this run came to (the answer to the
         lesson's "Try these" questions). The animation never shows it, so it spoils no prediction."""
         return ""
 
-    def times(self, trace: Trace) -> np.ndarray:
-        return np.asarray(trace.series["time_s"])
+    def times(self, trace: Drawn) -> np.ndarray:
+        """The time of each step; a result without a time axis is one step at 0."""
+        return np.asarray(trace.series["time_s"]) if isinstance(trace, Trace) else np.zeros(1)
 
-    def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
+    def layout_at(self, trace: Drawn, k: int) -> dict[str, Any]:
         """Layout changes for step ``k`` (for example a title that shows the time)."""
         return {}
 
-    def still(self, trace: Trace, k: int | None = None,
+    def still(self, trace: Drawn, k: int | None = None,
               prepare: Callable[[dict[str, Any]], dict[str, Any]] = lambda update: update) -> go.Figure:
         """One step as a static figure (the last step by default); ``prepare`` adapts each trace's data."""
         k = len(self.times(trace)) - 1 if k is None else k
@@ -204,7 +211,7 @@ class Animation:
         return f"<Animation {title!r}: {len(self.spec['frames'])} frames>"
 
 
-def animate(scene: Scene, trace: Trace, *, every: int = 1, frame_ms: int = 150,
+def animate(scene: Scene[Drawn], trace: Drawn, *, every: int = 1, frame_ms: int = 150,
             label: Callable[[float], str] = lambda t: f"{t:.0f} s") -> Animation:
     """The whole trace as a plotly animation with play/pause and a time slider; needs no kernel to play.
 
@@ -246,7 +253,7 @@ def animate(scene: Scene, trace: Trace, *, every: int = 1, frame_ms: int = 150,
     return Animation(spec, alt=text_alternative(scene, trace, [float(times[k]) for k in steps], label))
 
 
-def text_alternative(scene: Scene, trace: Trace, times: Sequence[float],
+def text_alternative(scene: Scene[Drawn], trace: Drawn, times: Sequence[float],
                      label: Callable[[float], str] = lambda t: f"{t:.0f} s", *, limit: int = 40) -> str:
     """What an animation of ``trace`` shows, step by step, as HTML text: every event in time order.
 
@@ -254,8 +261,9 @@ def text_alternative(scene: Scene, trace: Trace, times: Sequence[float],
     """
     title = html.escape(scene.title or trace.model)
     span = f"from {html.escape(label(times[0]))} to {html.escape(label(times[-1]))}" if times else ""
-    if trace.events:
-        steps = event_list_html(trace.events, limit=limit, when=lambda e: f"{e.time_s:.1f}".removesuffix(".0") + " s")
+    events = trace.events if isinstance(trace, Trace) else ()
+    if events:
+        steps = event_list_html(events, limit=limit, when=lambda e: f"{e.time_s:.1f}".removesuffix(".0") + " s")
         return f"<p>{title}, {len(times)} steps {span}. What happens, in order:</p>{steps}"
     n = len(scene.times(trace))
     first, last = scene.caption(trace, 0), scene.caption(trace, n - 1)
@@ -273,7 +281,7 @@ def publishing(on: bool = True) -> None:
     _PUBLISHING["on"] = on
 
 
-class LivePanel:
+class LivePanel(Generic[Drawn]):
     """Controls that rerun a model, a time slider in seconds with a play button, a ``FigureWidget`` redrawn in
     place. It first shows the step nearest ``start_at_s`` seconds.
 
@@ -282,14 +290,14 @@ class LivePanel:
     redraws everything the new trace changes (data, axis ranges, labelled lines, titles) in one update.
     """
 
-    def __init__(self, scene: Scene, run: Callable[..., Trace], controls: Mapping[str, Any], *,
+    def __init__(self, scene: Scene[Drawn], run: Callable[..., Drawn], controls: Mapping[str, Any], *,
                  play_ms: int = 200, start_at_s: float = 0.0) -> None:
         import ipywidgets as widgets  # imported here: building figures must not need ipywidgets
 
-        self.scene = scene
-        self._run = run
+        self.scene: Scene[Drawn] = scene
+        self._run: Callable[..., Drawn] = run
         self.controls = dict(controls)
-        self.trace = run(**self.values())
+        self.trace: Drawn = run(**self.values())
         times = scene.times(self.trace)
         start = int(np.argmin(np.abs(np.asarray(times, dtype=float) - float(start_at_s))))  # the nearest step
         self.step = start

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from labsupport.sim import Trace
+from labsupport.sim import Result, Trace
 from labsupport.sim.choosing import ISOLATION_NEEDS, LABELS, PATTERNS
 from labsupport.views._controls import choice, integer, live_panel, log_number, number, toggle
 from labsupport.views._scene import LivePanel, Scene, reveal
@@ -36,17 +36,18 @@ def _colours(fits: np.ndarray, picked: int) -> tuple[list[str], list[str]]:
     return colours, patterns
 
 
-def _picked(trace: Trace) -> int:
-    pick = trace.params["recommended"]
+def _picked(result: Result) -> int:
+    pick = result.computed["recommended"]
     return PATTERNS.index(pick) if pick else -1
 
 
-class ComparisonScene(Scene):
-    """Six small bar charts, one per measure, one bar per pattern; the recommended pattern in green."""
+class ComparisonScene(Scene[Result]):
+    """Six small bar charts, one per measure, one bar per pattern; the recommended pattern in green (a still:
+    a :func:`~labsupport.sim.choosing.compare` result has no time axis)."""
 
     title = "One workload, four patterns"
 
-    def figure(self, trace: Trace) -> go.Figure:
+    def figure(self, trace: Result) -> go.Figure:
         fig = make_subplots(rows=2, cols=3, subplot_titles=[m[1] for m in MEASURES], shared_yaxes=True,
                             vertical_spacing=0.2, horizontal_spacing=0.06)
         for i, (name, _title, _fmt) in enumerate(MEASURES):
@@ -64,8 +65,8 @@ class ComparisonScene(Scene):
                            xref="paper", yref="paper", x=0, y=-0.12, showarrow=False, xanchor="left")
         return apply_style(fig, title=self.title, height=560, margin=dict(l=160, t=110, b=70))
 
-    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
-        s = trace.series
+    def frame(self, trace: Result, k: int) -> dict[str, dict[str, Any]]:
+        s = trace.values
         colours, patterns = _colours(s["fits"], _picked(trace))
         updates = {}
         for name, _title, fmt in MEASURES:
@@ -74,9 +75,9 @@ class ComparisonScene(Scene):
                                  marker=dict(color=colours, pattern_shape=patterns, line=dict(color="#444", width=1)))
         return updates
 
-    def layout(self, trace: Trace) -> dict[str, Any]:
+    def layout(self, trace: Result) -> dict[str, Any]:
         p = trace.params
-        pick = p["recommended"]
+        pick = trace.computed["recommended"]
         head = f"use {LABELS[pick]}" if pick else "no pattern meets every requirement"
         needs = [f"{p['rate_per_s']:.3g} req/s per service (peak × {p['peak_to_mean']:g})",
                  f"{p['services']} services", f"{p['memory_mb']} MB", f"isolation: {p['isolation']}"]
@@ -88,19 +89,19 @@ class ComparisonScene(Scene):
                 needs.append(unit.format(p[key]))
         return {"title.text": no_math(f"{self.title}: <b>{head}</b><br><sup>{', '.join(needs)}</sup>")}
 
-    def caption(self, trace: Trace, k: int) -> str:
+    def caption(self, trace: Result, k: int) -> str:
         import html
 
         rows = []
         for pattern in PATTERNS:
-            why = trace.params["reasons"][pattern]
+            why = trace.computed["reasons"][pattern]
             text = "; ".join(why) if why else "meets every requirement"
             rows.append(f"<li><b>{html.escape(LABELS[pattern])}</b>: {html.escape(text)}</li>")
         return "<ul>" + "".join(rows) + "</ul>"
 
 
-def comparison_figure(trace: Trace) -> go.Figure:
-    """The four patterns side by side for the workload of a :func:`~labsupport.sim.choosing.compare` trace."""
+def comparison_figure(trace: Result) -> go.Figure:
+    """The four patterns side by side for the workload of a :func:`~labsupport.sim.choosing.compare` result."""
     return ComparisonScene().still(trace, 0)
 
 
@@ -156,7 +157,7 @@ class SweepScene(Scene):
                                f"<br><sup>green: recommended; hatched grey: ruled out by a requirement</sup>")}
 
 
-def choosing_panel(**initial: Any) -> LivePanel:
+def choosing_panel(**initial: Any) -> LivePanel[Result]:
     """The lesson's live panel: traffic, spikiness, memory, isolation need, long-running."""
     import dataclasses
 

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from labsupport.sim import Trace
+from labsupport.sim import Result, Trace
 from labsupport.views._controls import choice, integer, live_panel, number, toggle
 from labsupport.views._scene import LivePanel, Scene, event_list_html, reveal, step_events
 from labsupport.views._style import COLORS, apply_style, log_ticks, no_math
@@ -285,11 +285,11 @@ class HostScene(Scene):
         return f"<b>t = {t:.1f} s</b>:{event_list_html(recent)}"
 
 
-def packing_figure(trace: Trace) -> go.Figure:
+def packing_figure(result: Result) -> go.Figure:
     """Containers on VMs (from :func:`~labsupport.sim.containers.pack_containers`): lesson 01's picture."""
-    p = trace.params
-    fig = placement_figure(trace, rules=("first_fit", "best"))
-    fig.update_layout(title=dict(text=no_math(f"{len(trace.series['size_mb'])} containers on {p['vm_type']} VMs: "
+    p = {**result.params, **result.computed}
+    fig = placement_figure(result, rules=("first_fit", "best"))
+    fig.update_layout(title=dict(text=no_math(f"{len(result.values['size_mb'])} containers on {p['vm_type']} VMs: "
                                               f"${p['usd_per_hour']:.3f}/h<br><sup>{p['capacity_mb']:,.0f} MB of "
                                               f"each VM for containers (dashed); a VM per instance would cost "
                                               f"${p['vm_per_instance_usd_per_hour']:.3f}/h</sup>")),

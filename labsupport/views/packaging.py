@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from labsupport.sim import Trace
+from labsupport.sim import Result, Trace
 from labsupport.sim.packaging import MAX_INSTANCES
 from labsupport.views._controls import integer, live_panel, number, toggle
 from labsupport.views._scene import LivePanel, Scene, event_list_html, reveal, step_events
@@ -169,9 +169,9 @@ class MachineScene(Scene):
         return f"<b>t = {t:.0f} s</b>, what happened in the last second:{event_list_html(recent)}"
 
 
-def placement_figure(trace: Trace, rules: tuple[str, ...] = ("first_fit", "best")) -> go.Figure:
-    """Machines as stacked columns, one panel per placement rule, from a :func:`run_placement` trace."""
-    s, p = trace.series, trace.params
+def placement_figure(result: Result, rules: tuple[str, ...] = ("first_fit", "best")) -> go.Figure:
+    """Machines as stacked columns, one panel per placement rule, from a :func:`run_placement` result."""
+    s, p = result.values, result.params
     sizes = s["size_mb"]
     capacity = p["capacity_mb"]
     titles = {"first_fit": "first-fit, in the given order", "first_fit_decreasing": "first-fit decreasing",

@@ -190,7 +190,7 @@ def _packing(result: Trace | Result) -> Result:
     return result
 
 
-class PackingScene(Scene):
+class PackingScene(Scene[Result]):
     """For each instance type: what the workload uses, what the operating systems use, and what sits idle."""
 
     title = "What fixed VM sizes cost: one service instance per VM"
@@ -252,7 +252,7 @@ def vm_panel(**initial: Any) -> LivePanel:
     return live_panel(VmScene(), run_vm, VmParams, controls, initial, start_at_s=1330, fixed={"seed": 0}, play_ms=120)
 
 
-def packing_panel(**initial: Any) -> LivePanel:
+def packing_panel(**initial: Any) -> LivePanel[Result]:
     """The lesson's live view of wasted capacity: the workload's size and the minimum instance count."""
     from labsupport.sim.vm import PackingParams, run_packing
 

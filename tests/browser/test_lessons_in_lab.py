@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, NOTIFICATION_PLUGIN, QUIET, Lab
+from tests.browser.helpers import ARTIFACTS, NOTIFICATION_PLUGIN, QUIET, Lab
 
 pytestmark = pytest.mark.browser
 

@@ -21,7 +21,7 @@ from labsupport.course import Lesson, build_lesson, find_lessons
 from labsupport.course._export import export_site
 from labsupport.course._publish import lesson_title, run_lesson
 from labsupport.course._slides import build_slides
-from tests.browser.conftest import ARTIFACTS, ROOT, _free_port, serve
+from tests.browser.helpers import ARTIFACTS, ROOT, free_port, serve
 from tests.browser.test_lessons_in_lab import LESSONS as LAB
 
 pytestmark = pytest.mark.browser
@@ -185,7 +185,7 @@ def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     work = tmp_path_factory.mktemp("voila")
     for nb in (ROOT / "notebooks").glob("*.ipynb"):
         shutil.copy(nb, work / nb.name)
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
            f"--Voila.root_dir={work}", "--VoilaConfiguration.file_allowlist=['.*']"]
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(work / ".jupyter-config"), JUPYTER_RUNTIME_DIR=str(work / ".rt"))

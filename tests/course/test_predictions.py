@@ -20,7 +20,7 @@ import pytest
 
 from labsupport.course import find_lessons
 from labsupport.course._build import Lesson, build_lesson
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 LESSONS = find_lessons(ROOT / "lessons")
 #: What a code cell calls when it shows a model's result: an event log, an animation, a figure or a live panel.

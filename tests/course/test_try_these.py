@@ -23,7 +23,7 @@ from labsupport.sim.overview import run_overview
 from labsupport.sim.packaging import run_machine
 from labsupport.sim.serverless import init_s, latency_percentiles, run_serverless
 from labsupport.sim.vm import run_vm
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 LESSONS = {lesson.slug: lesson for lesson in find_lessons(ROOT / "lessons")}
 _LIST_ITEM = re.compile(r"^\* (.*)$")

@@ -51,8 +51,8 @@ CHOICE_MAPS = ("00.who_acts", "04.who_acts", "07.pick")
 @pytest.mark.parametrize("ex_id", CHOICE_MAPS)
 def test_choice_map_names_the_wrong_keys_never_the_right_choice(ex_id: str) -> None:
     """Whatever the exercise's cases, a wrong answer's message lists exactly the keys that are wrong."""
-    from tests.conftest import lesson_answers
     from tests.grading.test_every_exercise import SLUGS
+    from tests.helpers import lesson_answers
 
     right = lesson_answers(SLUGS[ex_id.split(".")[0]], "solution")[ex_id]
     keys = list(right)

@@ -13,7 +13,7 @@ import pytest
 
 from labsupport.course import find_lessons
 from labsupport.grading import Status, all_exercises, check
-from tests.conftest import ROOT, lesson_answers
+from tests.helpers import ROOT, lesson_answers
 
 SLUGS = {lesson.number: lesson.slug for lesson in find_lessons(ROOT / "lessons")}
 IDS = list(all_exercises())

@@ -6,7 +6,7 @@ import math
 
 from labsupport.grading import Status, check, lesson_exercises
 from labsupport.sim.overview import OverviewParams, default_alert_rule
-from tests.conftest import lesson_answers
+from tests.helpers import lesson_answers
 
 IDS = [ex.id for ex in lesson_exercises("00")]
 

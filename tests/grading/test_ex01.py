@@ -4,7 +4,7 @@ checks that the solution passes and the stub reads as not attempted)."""
 from __future__ import annotations
 
 from labsupport.grading import Status, check, lesson_exercises
-from tests.conftest import lesson_answers
+from tests.helpers import lesson_answers
 
 IDS = [ex.id for ex in lesson_exercises("01")]
 

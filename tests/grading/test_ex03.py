@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from labsupport.grading import Status, check, lesson_exercises
-from labsupport.grading.exercises.ex03_containers import NAIVE_DOCKERFILE
+from labsupport.scenarios import NAIVE_DOCKERFILE
 
 IDS = [ex.id for ex in lesson_exercises("03")]
 INSTALL = "COPY . .\nRUN pip install --no-cache-dir -r requirements.txt\n"

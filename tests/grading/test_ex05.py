@@ -84,7 +84,7 @@ def _hidden_cases():
     import inspect
     import itertools
 
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     path = ROOT / "instructor" / "hidden_tests" / "05_mesh" / "test_mesh_hidden.py"
     spec = importlib.util.spec_from_file_location("hidden_05", path)
@@ -107,7 +107,7 @@ def _hidden_cases():
 def test_hidden_samples_pass_the_solution_and_fail_the_untouched_answers() -> None:
     import inspect
 
-    from tests.conftest import lesson_answers
+    from tests.helpers import lesson_answers
 
     solution = lesson_answers("05_mesh", "solution")
     student = lesson_answers("05_mesh", "student")

@@ -13,7 +13,7 @@ from labsupport.grading._context import Cell, LessonPlan, NotebookError, find_an
 from labsupport.grading._hidden import hidden_folder
 from labsupport.grading._sandbox import Limits, Sandbox, SubmissionFailed
 from labsupport.sim.overview import MonitoringWindow
-from tests.conftest import lesson_answers
+from tests.helpers import lesson_answers
 
 
 def _cells(*sources: str | tuple[str, str]) -> list[Cell]:

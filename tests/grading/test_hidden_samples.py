@@ -14,7 +14,7 @@ import pytest
 from labsupport.course import find_lessons
 from labsupport.grading import lesson_exercises
 from labsupport.grading._hidden import collect_hidden, hidden_folder, run_hidden
-from tests.conftest import ROOT, lesson_answers
+from tests.helpers import ROOT, lesson_answers
 
 HIDDEN = ROOT / "instructor" / "hidden_tests"
 SAMPLED = [lesson.slug for lesson in find_lessons(ROOT / "lessons") if (HIDDEN / lesson.slug).is_dir()]

@@ -21,27 +21,28 @@ from labsupport.sim.serverless import lambda_monthly_usd
 
 def test_default_workload_exact() -> None:
     t = compare()
-    s = t.series
+    s = t.values
     assert list(s["pattern"]) == list(PATTERNS) == ["serverless", "containers", "vms", "packages"]
     np.testing.assert_allclose(s["deploy_s"], [130.502, 141.0, 630.0, 125.0], atol=1e-3)
     np.testing.assert_allclose(s["monthly_usd"], [13.666, 197.1, 372.3, 124.1], atol=1e-3)
     np.testing.assert_allclose(s["p99_ms"], [565.036, 163.576, 163.576, 163.576], atol=1e-3)
     np.testing.assert_allclose(s["utilization"], [0.919, 0.02, 0.00667, 0.02], atol=1e-3)
     assert list(s["fits"]) == [True, True, True, False]
-    assert t.params["recommended"] == "serverless"
-    assert [(e.kind, e.subject) for e in t.events] == [("ruled-out", "packages"), ("recommended", "serverless")]
+    assert t.computed["recommended"] == "serverless" and "recommended" not in t.params
+    assert {p: len(why) for p, why in t.computed["reasons"].items()} == {
+        "serverless": 0, "containers": 0, "vms": 0, "packages": 1}
 
 
 def test_reruns_are_identical_and_reuse_lesson_05_pricing() -> None:
     a, b = compare(seed=3), compare(seed=3)
-    for name in a.series:
-        np.testing.assert_array_equal(a.series[name], b.series[name])
+    for name in a.values:
+        np.testing.assert_array_equal(a.values[name], b.values[name])
     w = Workload()
-    assert a.series["monthly_usd"][0] == pytest.approx(w.services * lambda_monthly_usd(w.rate_per_s, 80.0, 512))
+    assert a.values["monthly_usd"][0] == pytest.approx(w.services * lambda_monthly_usd(w.rate_per_s, 80.0, 512))
 
 
 def test_serverless_tail_comes_from_cold_starts() -> None:
-    s = compare().series
+    s = compare().values
     assert s["cold_start_share"][0] > 0
     assert s["p99_ms"][0] > 2 * s["p99_ms"][1]
     assert abs(s["p50_ms"][0] - s["p50_ms"][1]) < 5
@@ -62,9 +63,9 @@ WORKLOADS = [
 @pytest.mark.parametrize("w", WORKLOADS, ids=range(len(WORKLOADS)))
 def test_recommendation_meets_every_requirement_and_is_the_first_that_does(w: Workload) -> None:
     t = compare(w)
-    pick = t.params["recommended"]
+    pick = t.computed["recommended"]
     m = measures(t)
-    fits = dict(zip(PATTERNS, t.series["fits"], strict=True))
+    fits = dict(zip(PATTERNS, t.values["fits"], strict=True))
     if pick is None:
         assert not any(fits.values())
         return
@@ -89,12 +90,12 @@ def test_the_order_examples() -> None:
 
 def test_spiky_low_traffic_favours_serverless_on_cost() -> None:
     for rate in (0.1, 1, 5):
-        usd = compare(rate_per_s=rate, peak_to_mean=20).series["monthly_usd"]
+        usd = compare(rate_per_s=rate, peak_to_mean=20).values["monthly_usd"]
         assert usd[0] == usd.min()
 
 
 def test_steady_high_traffic_makes_always_on_cheaper() -> None:
-    usd = compare(rate_per_s=100, peak_to_mean=1).series["monthly_usd"]
+    usd = compare(rate_per_s=100, peak_to_mean=1).values["monthly_usd"]
     assert usd[1] < usd[0] and usd[3] < usd[0]
     steady = run_traffic_sweep(peak_to_mean=1, rates=(50,)).series["monthly_usd"][0]
     spiky = run_traffic_sweep(peak_to_mean=10, rates=(50,)).series["monthly_usd"][0]
@@ -129,7 +130,7 @@ def test_bad_workloads_are_explained(overrides, message) -> None:
 def test_the_costs_lesson_07_states_are_the_models() -> None:
     """Lesson 07 says serverless costs about $14 a month for the default workload, the always-on patterns
     $124 to $372: the prose must follow the model."""
-    s = compare().series
+    s = compare().values
     usd = dict(zip(s["pattern"], s["monthly_usd"], strict=True))
     assert round(usd["serverless"]) == 14
     assert (round(min(usd["containers"], usd["vms"], usd["packages"])),

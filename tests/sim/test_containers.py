@@ -167,9 +167,10 @@ def test_host_rejects_bad_settings() -> None:
 # ---- packing --------------------------------------------------------------------------------------------
 
 def test_packing_many_containers_on_few_vms_costs_less_than_a_vm_each() -> None:
-    trace = pack_containers([512.0] * 6 + [1024.0] * 4 + [256.0] * 4, vm_type="m5.large")
-    assert trace.params["vms_best"] == 2
-    assert trace.params["usd_per_hour"] == pytest.approx(0.192)
-    assert trace.params["vm_per_instance_usd_per_hour"] == pytest.approx(14 * 0.085)  # c5.large each
+    packed = pack_containers([512.0] * 6 + [1024.0] * 4 + [256.0] * 4, vm_type="m5.large")
+    assert packed.computed["vms_best"] == 2 == packed.computed["machines"]["best"]
+    assert packed.computed["usd_per_hour"] == pytest.approx(0.192)
+    assert packed.computed["vm_per_instance_usd_per_hour"] == pytest.approx(14 * 0.085)  # c5.large each
+    assert set(packed.params) == {"sizes_mb", "capacity_mb", "vm_type", "os_memory_mb"}  # inputs only
     with pytest.raises(ParameterError, match="instance_type must be one of"):
         pack_containers([512.0], vm_type="m5.huge")

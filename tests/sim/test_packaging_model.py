@@ -159,16 +159,16 @@ def test_optimal_packing_is_valid_and_optimal(seed: int) -> None:
     assert math.ceil(sum(sizes) / 8) <= len(best) <= len(first_fit(sizes, 8, decreasing=True)) <= len(first_fit(sizes, 8))
 
 
-def test_run_placement_trace() -> None:
-    trace = run_placement(seed=3)
-    s = trace.series
-    assert len(s["size_mb"]) == 10 and trace.params["capacity_mb"] == 4096
+def test_run_placement_result() -> None:
+    result = run_placement(seed=3)
+    s = result.values
+    assert len(s["size_mb"]) == 10 and result.params["capacity_mb"] == 4096
     for rule in ("first_fit", "first_fit_decreasing", "best"):
         machine_of = s[f"machine_{rule}"]
         loads = np.bincount(machine_of, weights=s["size_mb"])
         assert np.all(loads <= 4096)
-        assert trace.first("packed", rule).data["machines"] == machine_of.max() + 1
-    assert run_placement([1000, 3000, 96], capacity_mb=4096).first("packed", "best").data["machines"] == 1
+        assert result.computed["machines"][rule] == machine_of.max() + 1
+    assert run_placement([1000, 3000, 96], capacity_mb=4096).computed["machines"]["best"] == 1
 
 
 @pytest.mark.parametrize(("sizes", "capacity", "message"), [

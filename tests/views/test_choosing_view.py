@@ -6,8 +6,10 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from labsupport.sim import Result
 from labsupport.sim.choosing import LABELS, PATTERNS, compare, run_traffic_sweep
 from labsupport.views import animate
+from labsupport.views._scene import LivePanel
 from labsupport.views.choosing import MEASURES, ComparisonScene, SweepScene, choosing_panel, comparison_figure
 from tests.views.panels import assert_bad_setting_is_explained
 
@@ -18,11 +20,11 @@ def sweep():
 
 
 def test_comparison_shows_every_measure_and_highlights_the_pick() -> None:
-    trace = compare()
-    fig = comparison_figure(trace)
+    result = compare()
+    fig = comparison_figure(result)
     assert len(fig.data) == len(MEASURES)
     for bar, (name, _title, _fmt) in zip(fig.data, MEASURES, strict=True):
-        np.testing.assert_allclose(bar.x, trace.series[name])
+        np.testing.assert_allclose(bar.x, result.values[name])
         assert list(bar.y) == ["serverless", "containers", "VMs", "language packages"]
     colours = fig.data[0].marker.color
     assert colours[0] == "#009E73" and colours[1] == "#56B4E9" and colours[3] == "#E8E8E8"
@@ -58,6 +60,15 @@ def test_panel_reruns_and_updates_in_place() -> None:
     panel.controls["isolation"].value = "own-kernel"
     assert "use VMs" in figure.layout.title.text
     assert "long-running process" in panel.caption.value
+
+
+def test_a_comparison_is_a_still_it_has_no_time_to_play() -> None:
+    panel = choosing_panel()
+    assert isinstance(panel, LivePanel) and isinstance(panel.trace, Result)
+    assert panel.play.layout.display == panel.time.layout.display == "none"
+    assert list(ComparisonScene().times(panel.trace)) == [0.0]
+    recording = panel.recording()  # what the static site shows instead of the widgets: one frame, its reasons
+    assert len(recording.spec["frames"]) == 1 and "language packages" in recording.alt
 
 
 def test_panel_bad_settings_show_a_message() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from labsupport.artifacts.dockerfile import build_steps, lint_dockerfile, render_dockerfile
-from labsupport.grading.exercises.ex03_containers import LIMIT_SCENARIO, NAIVE_DOCKERFILE, SOURCE_FILE
+from labsupport.scenarios import LIMIT_SCENARIO, NAIVE_DOCKERFILE, SOURCE_FILE
 from labsupport.sim.containers import run_build, run_host
 
 

@@ -12,7 +12,6 @@ import pytest
 from labsupport.grading.exercises.ex04_kubernetes import WHO_ACTS_EVENTS
 from labsupport.sim.kubernetes import run_cluster
 
-
 _BIG = dict(nodes=8, node_cpu_m=64000, node_memory_mi=262144)
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from labsupport.grading.exercises.ex07_choosing import SERVICES, model_decide, model_pick
+from labsupport.grading.exercises.ex07_choosing import model_decide, model_pick
+from labsupport.scenarios import SERVICES
 from labsupport.sim.choosing import Workload, compare, measures
 
 

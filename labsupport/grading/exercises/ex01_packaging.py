@@ -5,18 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from labsupport.grading._registry import PublicTest, Wrong, exercise
-from labsupport.sim.packaging import MachineParams, oom_kill_order, optimal_packing, run_machine
+from labsupport.scenarios import MACHINE_MB, OOM_SCENARIO, PLACEMENT_MB
+from labsupport.sim.packaging import oom_kill_order, optimal_packing, run_machine
 
-__all__ = ["MACHINE_MB", "OOM_SCENARIO", "PLACEMENT_MB"]
+__all__: list[str] = []  # the checks register themselves; the scenarios are in labsupport.scenarios
 
 # ---- 01.placement --------------------------------------------------------------------------------------------
 
-#: The instances to place (name -> resident memory in MB) and the memory each machine offers them.
-PLACEMENT_MB = {
-    "restaurant": 4608, "order": 1536, "kitchen": 1536, "delivery": 2560, "accounting": 2560,
-    "consumer": 2048, "notification": 2560, "payment": 4096, "review": 2560,
-}
-MACHINE_MB = 8192
 
 
 def _fewest_machines() -> int:
@@ -74,10 +69,6 @@ def _placement_tests() -> list[PublicTest]:
 
 # ---- 01.oom_order --------------------------------------------------------------------------------------------
 
-#: One machine (6 GB of RAM, 1 GB of swap) and four instances; instance-1 leaks 60 MB every second from 10 s on.
-OOM_SCENARIO = MachineParams(instances=4, duration_s=180.0, memory_mb=6144.0, swap_mb=1024.0,
-                             instance_memory_mb=(1200.0, 900.0, 2600.0, 800.0), noisy_instance=1,
-                             noise_at_s=10.0, burn_cores=0.0, leak_mb_per_s=60.0)
 
 
 def _oom_form(answer: Any) -> None:

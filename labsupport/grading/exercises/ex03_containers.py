@@ -16,17 +16,14 @@ from labsupport.artifacts.dockerfile import (
 )
 from labsupport.grading._check import NotAttempted
 from labsupport.grading._registry import PublicTest, Wrong, exercise
-from labsupport.sim.containers import HostParams, copies_changed, run_build, run_host
+from labsupport.scenarios import DEADLINE_S, LIMIT_SCENARIO, NAIVE_DOCKERFILE, SOURCE_FILE
+from labsupport.sim.containers import copies_changed, run_build, run_host
 
-__all__ = ["DEADLINE_S", "LIMIT_SCENARIO", "NAIVE_DOCKERFILE", "SOURCE_FILE"]
+__all__: list[str] = []  # the checks register themselves; the scenarios are in labsupport.scenarios
 
 # ---- 03.better_dockerfile ------------------------------------------------------------------------------------
 
-#: The Dockerfile the exercise starts from: correct, but it copies the whole context before installing.
-NAIVE_DOCKERFILE = render_dockerfile(order="source-first")
 _NAIVE_USER = next(line for line in NAIVE_DOCKERFILE.splitlines() if line.startswith("USER "))
-#: The file a typical commit changes.
-SOURCE_FILE = "labsupport/service/_app.py"
 
 
 def _lines(text: str) -> list[str]:
@@ -127,13 +124,6 @@ def _better_dockerfile_tests() -> list[PublicTest]:
 
 # ---- 03.memory_limit_mb --------------------------------------------------------------------------------------
 
-#: Seven copies of a service on a VM with 4 GiB; container-0 starts leaking 6 MB/s at 10 s.
-LIMIT_SCENARIO = HostParams(containers=7, vm_cpu_cores=2.0, vm_memory_mb=4096.0, os_memory_mb=768.0,
-                            cpu_limit_cores=0.25, memory_limit_mb=512.0, base_memory_mb=300.0, gc_swing_mb=120.0,
-                            gc_period_s=15.0, leaky_container=0, leak_at_s=10.0, leak_mb_per_s=6.0, burn_cores=0.0,
-                            restart_policy="always", duration_s=180.0)
-#: The leaking container must be stopped by then.
-DEADLINE_S = 35.0
 
 
 def _is_megabytes(answer: Any) -> bool:

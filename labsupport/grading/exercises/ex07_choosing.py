@@ -6,24 +6,16 @@ from typing import Any
 
 from labsupport.grading._choices import choice_map_tests
 from labsupport.grading._registry import PublicTest, Wrong, exercise
-from labsupport.sim.choosing import PATTERNS, Workload, compare, measures
+from labsupport.scenarios import SERVICES
+from labsupport.sim.choosing import PATTERNS, Workload, compare, measures, recommend
 
 # ---- 07.pick ---------------------------------------------------------------------------------------------
 
-#: The three services the lesson describes, as workloads.
-SERVICES: dict[str, Workload] = {
-    "order-history": Workload(rate_per_s=0.5, peak_to_mean=20, memory_mb=256, services=1,
-                              isolation="resource-limits"),
-    "kitchen-consumer": Workload(rate_per_s=5, peak_to_mean=2, memory_mb=1024, services=1,
-                                 isolation="resource-limits", long_running=True),
-    "card-vault": Workload(rate_per_s=2, peak_to_mean=3, memory_mb=2048, services=1, isolation="own-kernel",
-                           long_running=True),
-}
 
 
 def model_pick(name: str) -> str | None:
     """The pattern the model recommends for the lesson's service ``name``."""
-    return compare(SERVICES[name]).params["recommended"]
+    return recommend(SERVICES[name]).pattern
 
 
 @exercise("07.pick", "pick the pattern for three services",
@@ -43,7 +35,7 @@ def _pick_tests() -> list[PublicTest]:
 
 def model_decide(workload: Workload) -> str | None:
     """The model's recommendation for ``workload``."""
-    return compare(workload).params["recommended"]
+    return recommend(workload).pattern
 
 
 def _describe(w: Workload) -> str:
