@@ -21,9 +21,12 @@ SERVICES: dict[str, Workload] = {
 }
 
 
-def model_pick(name: str) -> str | None:
-    """The pattern the model recommends for the lesson's service ``name``."""
-    return compare(SERVICES[name]).params["recommended"]
+def model_pick(name: str) -> str:
+    """The pattern the model recommends for the lesson's service ``name`` (each of them has one)."""
+    pick = model_decide(SERVICES[name])
+    if pick is None:
+        raise ValueError(f"the model picks no pattern for the service {name!r}")
+    return pick
 
 
 @exercise("07.pick", "pick the pattern for three services",
@@ -42,8 +45,9 @@ def _pick_tests() -> list[PublicTest]:
 # ---- 07.decide -------------------------------------------------------------------------------------------
 
 def model_decide(workload: Workload) -> str | None:
-    """The model's recommendation for ``workload``."""
-    return compare(workload).params["recommended"]
+    """The model's recommendation for ``workload``; None when no pattern meets its requirements."""
+    pick = compare(workload).params["recommended"]
+    return pick if isinstance(pick, str) else None
 
 
 def _describe(w: Workload) -> str:
