@@ -205,8 +205,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     """``demo``: Voilà on the course's notebooks with the course's template (or, with --install, install it)."""
     import subprocess
 
-    from labsupport.course._voila import demo_command, find_notebook, install_template
-
+    try:
+        from labsupport.course._voila import demo_command, find_notebook, install_template
+    except ImportError:
+        print("error: the live demo needs the course's source (labsupport/course/), and a student release has "
+              "none; open the notebooks in JupyterLab instead (`python3 course.py lab`)", file=sys.stderr)
+        return 2
     if args.install:
         try:
             written = install_template(Path(args.prefix))
