@@ -202,15 +202,17 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    """``demo``: Voilà on the course's notebooks with the course's template (or, with --install, install it)."""
-    import subprocess
+    """``demo``: Voilà on the course's notebooks with the course's template (or, with --install, install it).
 
-    try:
-        from labsupport.course._voila import demo_command, find_notebook, install_template
-    except ImportError:
+    Voilà replaces this process (``os.execve``), so Ctrl+C or a SIGTERM stops Voilà and its kernels directly."""
+    import os
+
+    if not (Path(__file__).resolve().parent / "course" / "_voila.py").exists():
         print("error: the live demo needs the course's source (labsupport/course/), and a student release has "
               "none; open the notebooks in JupyterLab instead (`python3 course.py lab`)", file=sys.stderr)
         return 2
+    from labsupport.course._voila import demo_command, find_notebook, install_template
+
     if args.install:
         try:
             written = install_template(Path(args.prefix))
@@ -231,10 +233,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return 2
     command = demo_command(notebooks, lesson, port=args.port, ip=args.ip, open_browser=args.browser)
     print(f"Starting Voilà: open {command.url} (Ctrl+C stops it)", flush=True)
-    try:
-        return subprocess.call(command.argv, env=command.env)
-    except KeyboardInterrupt:
-        return 0
+    os.execve(command.argv[0], command.argv, command.env)
 
 
 def _demo_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], root: Path) -> None:
