@@ -31,9 +31,13 @@ CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
 STAMP = VENV / ".course-stamp"
 
 
+# The course's Voilà template (the live demo), which set-up installs into .venv: absent in a student release.
+VOILA_TEMPLATE = ROOT / "labsupport" / "course" / "jupyter" / "voila" / "templates" / "course"
+
+
 def _fingerprint() -> str:
     digest = hashlib.sha256()
-    for path in (ROOT / "pyproject.toml", CONSTRAINTS):
+    for path in (ROOT / "pyproject.toml", CONSTRAINTS, *sorted(VOILA_TEMPLATE.glob("*"))):
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()
 
@@ -56,6 +60,9 @@ def setup() -> None:
         sys.exit("Could not upgrade pip in .venv.")
     if _run(*pip, "-c", CONSTRAINTS, "-e", ".[test]") != 0:
         sys.exit("Installing the course failed: see pip's message above.")
+    # pip's editable install copies no data files: the live demo's template is installed here (Voilà's default)
+    if VOILA_TEMPLATE.is_dir() and _run(PYTHON, "-m", "labsupport", "demo", "--install") != 0:
+        sys.exit("Installing the course's Voilà template failed: see the message above.")
     STAMP.write_text(_fingerprint())
 
 

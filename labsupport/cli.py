@@ -12,6 +12,10 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the grader is imported only by the commands that grade
+    from labsupport.grading import Limits
 
 __all__ = ["main"]
 
@@ -86,7 +90,7 @@ def _cmd_exercises(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _limits(args: argparse.Namespace):  # noqa: ANN202 - imported lazily
+def _limits(args: argparse.Namespace) -> Limits:
     from labsupport.grading import Limits
 
     return Limits(timeout_s=args.timeout, memory_mb=args.memory_mb, isolate=not args.no_isolation)
@@ -197,7 +201,61 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
-def _publish_parser(sub: argparse._SubParsersAction, name: str, help_text: str, root: Path) -> None:
+def _cmd_demo(args: argparse.Namespace) -> int:
+    """``demo``: Voilà on the course's notebooks with the course's template (or, with --install, install it).
+
+    Voilà replaces this process (``os.execve``), so Ctrl+C or a SIGTERM stops Voilà and its kernels directly."""
+    import os
+
+    if not (Path(__file__).resolve().parent / "course" / "_voila.py").exists():
+        print("error: the live demo needs the course's source (labsupport/course/), and a student release has "
+              "none; open the notebooks in JupyterLab instead (`python3 course.py lab`)", file=sys.stderr)
+        return 2
+    from labsupport.course._voila import demo_command, find_notebook, install_template
+
+    if args.install:
+        try:
+            written = install_template(Path(args.prefix))
+        except (OSError, ValueError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"Voilà's template for the course, and voila.json making it the default: {len(written)} files "
+              f"under {args.prefix}")
+        return 0
+    notebooks = Path(args.notebooks)
+    if not notebooks.is_dir():
+        print(f"error: {notebooks} is not a folder of notebooks (give --notebooks DIR)", file=sys.stderr)
+        return 2
+    try:
+        lesson = find_notebook(notebooks, args.lesson) if args.lesson else None
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    command = demo_command(notebooks, lesson, port=args.port, ip=args.ip, open_browser=args.browser)
+    print(f"Starting Voilà: open {command.url} (Ctrl+C stops it)", flush=True)
+    os.execve(command.argv[0], command.argv, command.env)
+
+
+def _demo_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], root: Path) -> None:
+    demo = sub.add_parser("demo", help="the live demo: a lesson in Voilà, prose, figures and live panels, no code",
+                          description="Start Voilà on notebooks/ with the course's page template (nothing is "
+                                      "loaded from the web) and print the URL of the lesson, or of the list of "
+                                      "lessons. --install instead installs the template into an environment, as "
+                                      "Voilà's default (for JupyterLab's /voila/render/ and a plain `voila`).")
+    demo.add_argument("lesson", nargs="?", help="the lesson to open, e.g. 00 or 00_overview (default: the list)")
+    demo.add_argument("--notebooks", default=str(root / "notebooks"), metavar="DIR",
+                      help="folder of notebooks to serve (default: notebooks/)")
+    demo.add_argument("--port", type=int, default=8866, help="port to serve on (default 8866)")
+    demo.add_argument("--ip", default="localhost", help="address to serve on (default localhost)")
+    demo.add_argument("--browser", action="store_true", help="also open the page in a browser")
+    demo.add_argument("--install", action="store_true",
+                      help="install the template into --prefix and make it Voilà's default, then exit")
+    demo.add_argument("--prefix", default=sys.prefix,
+                      help="the environment to install into (default: this Python's, sys.prefix)")
+    demo.set_defaults(func=_cmd_demo)
+
+
+def _publish_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str, root: Path) -> None:
     parser = sub.add_parser(name, help=help_text)
     parser.add_argument("lesson", nargs="*", help="lessons to build, e.g. 00 or 00_overview (default: all)")
     parser.add_argument("--out", required=True, help="folder to write into")
@@ -257,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     one.set_defaults(func=_cmd_grade_one)
     _publish_parser(sub, "slides", "build a reveal.js deck per lesson from its slide-tagged cells", root)
     _publish_parser(sub, "export", "build the static course site: index.html and a page per lesson", root)
+    _demo_parser(sub, root)
     return parser
 
 

@@ -49,3 +49,15 @@ def test_the_hub_image_has_what_the_instructors_readme_uses(root: Path) -> None:
     assert "-e ." in pip  # the course's own package, so `labsupport` and the lessons' imports work
     assert not (root / "binder").exists() and not (root / ".binder").exists(), \
         "a binder/ folder would make repo2docker ignore environment.yml"
+
+
+def test_the_image_build_installs_the_live_demos_voila_template(root: Path) -> None:
+    """repo2docker runs ``postBuild`` after the environment (the course included): it installs the template."""
+    app = repo2docker_app.Repo2Docker()
+    with chdir(str(root)):
+        buildpack = next(b(base_image=app.base_image) for b in app.buildpacks if b(base_image=app.base_image).detect())
+        assert buildpack.get_post_build_scripts() == ["postBuild"]
+    script = root / "postBuild"
+    assert script.stat().st_mode & 0o111, "postBuild must be executable"
+    commands = [line for line in script.read_text().splitlines() if line and not line.startswith("#")]
+    assert commands == ["set -euo pipefail", "python -m labsupport demo --install"]

@@ -166,7 +166,7 @@ def _number_text(value: Any) -> str:
 
 def to_yaml(template: Mapping[str, Any]) -> str:
     """The template as YAML, keys in the order written (what you would commit next to the pipeline)."""
-    return yaml.safe_dump(copy.deepcopy(dict(template)), sort_keys=False, width=110, default_flow_style=False)
+    return str(yaml.safe_dump(copy.deepcopy(dict(template)), sort_keys=False, width=110, default_flow_style=False))
 
 
 @dataclass(frozen=True, slots=True)

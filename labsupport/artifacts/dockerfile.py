@@ -138,6 +138,11 @@ def _parse_raw(text: str) -> tuple[Any, ...]:
         raise DockerfileError(f"the Dockerfile parser cannot read it: {error}") from None
 
 
+def _line_number(value: object) -> int:
+    """hadolint's ``line`` (a number in its JSON); 0 when it gives none."""
+    return int(value) if isinstance(value, (int, float, str)) and value else 0
+
+
 def _positional(cmd: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in cmd.value)
 
@@ -347,7 +352,7 @@ def lint_dockerfile(text: Any, *, hadolint: str | None = None) -> DockerfileRepo
         found = []
     for item in found:
         findings.append(Finding(str(item.get("code", "?")), str(item.get("level", "warning")),
-                                int(item.get("line", 0) or 0), str(item.get("message", "")).strip()))
+                                _line_number(item.get("line")), str(item.get("message", "")).strip()))
     findings.sort(key=lambda f: (_LEVELS.get(f.level, 4), f.line, f.rule))
     return DockerfileReport(tuple(findings), instructions, linter)
 

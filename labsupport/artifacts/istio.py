@@ -79,7 +79,7 @@ def render_release_routes(canary_weight: int, primary_weight: int | None = None,
             raise ValueError(f"{name} must be a whole number from 0 up (a relative share), got {value!r}")
     vs = virtual_service(release_routes(canary_weight, primary_weight, header_routing=header_routing),
                          retries=retries, timeout=timeout)
-    return yaml.safe_dump_all([vs, destination_rule(outlier or OutlierParams())], sort_keys=False)
+    return str(yaml.safe_dump_all([vs, destination_rule(outlier or OutlierParams())], sort_keys=False))
 
 
 def routes_at(trace: Trace, t_s: float) -> str:

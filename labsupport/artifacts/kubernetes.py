@@ -60,7 +60,7 @@ def render_manifests(params: ClusterParams | None = None, *, version: str = "v1"
         "spec": {"selector": {"app": "restaurant"},
                  "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
     }
-    return yaml.safe_dump_all([deployment, service], sort_keys=False)
+    return str(yaml.safe_dump_all([deployment, service], sort_keys=False))
 
 
 @dataclass(frozen=True)

@@ -119,11 +119,11 @@ def build_lesson(lesson: Lesson, flavour: Flavour) -> nbformat.NotebookNode:
         text = cell.source
         if cell.cell_type == "code":
             text = _split_solution(text, flavour, where)
-            new = nbformat.v4.new_code_cell(text)
+            new = nbformat.v4.new_code_cell(text)  # type: ignore[no-untyped-call]  # nbformat's constructors have no annotations
         elif cell.cell_type == "markdown":
-            new = nbformat.v4.new_markdown_cell(text)
+            new = nbformat.v4.new_markdown_cell(text)  # type: ignore[no-untyped-call]  # nbformat's constructors have no annotations
         else:
-            new = nbformat.v4.new_raw_cell(text)
+            new = nbformat.v4.new_raw_cell(text)  # type: ignore[no-untyped-call]  # nbformat's constructors have no annotations
         if tags:
             new.metadata["tags"] = tags
         for key in ("slideshow",):
@@ -131,7 +131,7 @@ def build_lesson(lesson: Lesson, flavour: Flavour) -> nbformat.NotebookNode:
                 new.metadata[key] = cell.metadata[key]
         new.id = f"{lesson.number}-{index:03d}"
         cells.append(new)
-    nb = nbformat.v4.new_notebook(cells=cells)
+    nb: nbformat.NotebookNode = nbformat.v4.new_notebook(cells=cells)  # type: ignore[no-untyped-call]  # nbformat's constructors have no annotations
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
@@ -144,7 +144,8 @@ def build_lesson(lesson: Lesson, flavour: Flavour) -> nbformat.NotebookNode:
 
 
 def render(nb: nbformat.NotebookNode) -> str:
-    return nbformat.writes(nb) + "\n"
+    text: str = nbformat.writes(nb)  # type: ignore[no-untyped-call]  # nbformat.writes has no annotations
+    return text + "\n"
 
 
 def build_all(lessons_dir: Path, out_dir: Path, flavour: Flavour) -> list[Path]:

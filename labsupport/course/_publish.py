@@ -56,7 +56,7 @@ def run_lesson(lesson: Lesson, *, timeout_s: int = 600) -> nbformat.NotebookNode
     from nbclient.exceptions import CellExecutionError
 
     nb = build_lesson(lesson, "student")
-    nb.cells.insert(0, nbformat.v4.new_code_cell(_SETUP))
+    nb.cells.insert(0, nbformat.v4.new_code_cell(_SETUP))  # type: ignore[no-untyped-call]  # nbformat's constructors have no annotations
     with tempfile.TemporaryDirectory(prefix=f"publish-{lesson.number}-") as work:
         client = NotebookClient(nb, timeout=timeout_s, kernel_name="python3", store_widget_state=False,
                                 resources={"metadata": {"path": work}})
@@ -72,7 +72,7 @@ def run_lesson(lesson: Lesson, *, timeout_s: int = 600) -> nbformat.NotebookNode
 def lesson_title(nb: nbformat.NotebookNode) -> str:
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
+            for line in str(cell.source).splitlines():
                 if line.startswith("# "):
                     return line[2:].strip()
     return str(nb.metadata.get("labsupport", {}).get("lesson", "lesson"))

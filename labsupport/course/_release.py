@@ -118,7 +118,7 @@ def scan_for_solutions(folder: Path, lines: dict[str, str],
     exempt = {(path, line) for path, line, _why in allowed}
     anywhere = {line for path, line, _why in allowed if path == "*"}
     needles = [BEGIN, END, *lines]
-    hits = []
+    hits: list[SolutionHit] = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".git" not in p.relative_to(folder).parts):
         shown = path.relative_to(folder).as_posix()
         seen: set[str] = set()

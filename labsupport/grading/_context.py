@@ -73,9 +73,19 @@ def _read_setup(own: dict[str, Any]) -> list[Cell] | None:
     for index, entry in enumerate(raw):
         if not isinstance(entry, dict) or not isinstance(entry.get("source"), str):
             return None
-        tags = entry.get("tags") if isinstance(entry.get("tags"), list) else []
+        tags = _list_of(entry.get("tags"))
         cells.append(Cell(index, "code", entry["source"], tuple(str(t) for t in tags if isinstance(t, str))))
     return cells
+
+
+def _list_of(value: object) -> list[Any]:
+    """``value`` if it is a list, else an empty one (a hand-edited notebook may hold anything)."""
+    return value if isinstance(value, list) else []
+
+
+def _dict_of(value: object) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
 
 
 def _text(value: Any) -> str:
@@ -104,13 +114,12 @@ def read_notebook(path: Path) -> Notebook:
     for index, raw in enumerate(data["cells"]):
         if not isinstance(raw, dict):
             continue
-        metadata = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
-        tags = metadata.get("tags") if isinstance(metadata.get("tags"), list) else []
+        tags = _list_of(_dict_of(raw.get("metadata")).get("tags"))
         cells.append(Cell(index, str(raw.get("cell_type", "")), _text(raw.get("source")),
                           tuple(str(t).strip() for t in tags if isinstance(t, str))))
-    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-    own = meta.get("labsupport") if isinstance(meta.get("labsupport"), dict) else {}
-    lesson = own.get("lesson") if isinstance(own.get("lesson"), str) else None
+    own = _dict_of(_dict_of(data.get("metadata")).get("labsupport"))
+    lesson = own.get("lesson")
+    lesson = lesson if isinstance(lesson, str) else None
     return Notebook(cells, lesson, _read_setup(own))
 
 
@@ -125,7 +134,8 @@ def code_of(source: str) -> str:
         from IPython.core.inputtransformer2 import TransformerManager
     except ImportError:  # pragma: no cover - IPython comes with ipykernel
         return source
-    return TransformerManager().transform_cell(source)
+    manager = TransformerManager()  # type: ignore[no-untyped-call]  # IPython's class has no annotations
+    return str(manager.transform_cell(source))
 
 
 def names_of(source: str) -> tuple[set[str], set[str]]:

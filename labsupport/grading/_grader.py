@@ -19,7 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from labsupport.grading._check import run_tests
-from labsupport.grading._context import LessonPlan, NotebookError, code_of, find_answer, names_of, read_notebook
+from labsupport.grading._context import (
+    Found,
+    LessonPlan,
+    Notebook,
+    NotebookError,
+    code_of,
+    find_answer,
+    names_of,
+    read_notebook,
+)
 from labsupport.grading._hidden import HiddenOutcome, HiddenTest, collect_hidden, hidden_folder, run_hidden
 from labsupport.grading._registry import get, lesson_exercises
 from labsupport.grading._result import CheckResult, Status
@@ -145,31 +154,34 @@ def _cell_error_text(error: dict[str, Any]) -> str:
     return f"{kind}{where}" + (f": {message}" if message else "")
 
 
-def grade_notebook(student: str, path: Path | None, spec: LessonSpec, limits: Limits, hide: list[Path],
-                   shown_name: str = "") -> NotebookGrade:
-    """Grade one learner's notebook of one lesson. Never raises for anything the notebook holds."""
-    started = time.monotonic()
-    grades = {ex_id: ExerciseGrade(ex_id, (get(ex_id).title if get(ex_id) else ex_id), spec.max_points(ex_id))
-              for ex_id in spec.exercises}
-    result = NotebookGrade(student, spec.slug, shown_name, list(grades.values()))
+def _title(ex_id: str) -> str:
+    exercise = get(ex_id)
+    return exercise.title if exercise else ex_id
+
+
+def _read_handed_in(path: Path | None, spec: LessonSpec, grades: dict[str, ExerciseGrade], result: NotebookGrade,
+                    shown_name: str) -> Notebook | None:
+    """The notebook handed in; None (every exercise given its reason) when there is none or it is unreadable."""
     if path is None:
         for g in grades.values():
             g.reason = f"no notebook {spec.slug}.ipynb was handed in"
         result.problems.append(f"no notebook for lesson {spec.slug}")
-        return result
+        return None
     try:
         notebook = read_notebook(path)
     except NotebookError as error:
         for g in grades.values():
             g.reason = f"your notebook could not be read: {error}"
         result.problems.append(f"{shown_name}: unreadable: {error}")
-        return result
+        return None
     if notebook.lesson and notebook.lesson != spec.slug:
         result.problems.append(f"{shown_name}: its metadata says it is lesson {notebook.lesson}, not {spec.slug}")
-    found = {ex_id: find_answer(notebook.cells, ex_id, ex_id.split(".", 1)[1]) for ex_id in spec.exercises}
-    if notebook.lesson and notebook.lesson != spec.slug and all(f.source is None for f in found.values()):
-        for g in grades.values():
-            g.notes.append(f"this notebook is lesson {notebook.lesson}'s, handed in as {spec.slug}.ipynb")
+    return notebook
+
+
+def _test_in_sandboxes(grades: dict[str, ExerciseGrade], found: dict[str, Found], spec: LessonSpec,
+                       limits: Limits, hide: list[Path], result: NotebookGrade) -> list[HiddenOutcome]:
+    """Run each answer in a sandbox of its own, its public checks, then the lesson's hidden tests."""
     learner_cells = {ex_id: f.source for ex_id, f in found.items() if f.source is not None}
     sandboxes: list[Sandbox] = []
     zygote: Zygote | None = None
@@ -179,7 +191,8 @@ def grade_notebook(student: str, path: Path | None, spec: LessonSpec, limits: Li
                     for ex_id, g in grades.items()}
         if any(job is not None for job in prepared.values()):
             zygote = Zygote(limits, hide)
-        started_boxes = {ex_id: zygote.fork() for ex_id, job in prepared.items() if job is not None}
+        started_boxes = {} if zygote is None else {ex_id: zygote.fork() for ex_id, job in prepared.items()
+                                                   if job is not None}
         sandboxes.extend(started_boxes.values())
         for ex_id, g in grades.items():
             job = prepared[ex_id]
@@ -203,6 +216,10 @@ def grade_notebook(student: str, path: Path | None, spec: LessonSpec, limits: Li
             sandbox.close()
         if zygote is not None:
             zygote.close()
+    return outcomes
+
+
+def _score(grades: dict[str, ExerciseGrade], outcomes: list[HiddenOutcome], spec: LessonSpec) -> None:
     for g in grades.values():
         g.hidden = [o for o in outcomes if o.exercise_id == g.exercise_id] if not g.reason else []
         if g.public is not None and g.public.status is Status.NOT_ATTEMPTED:
@@ -210,6 +227,22 @@ def grade_notebook(student: str, path: Path | None, spec: LessonSpec, limits: Li
                         for t in spec.hidden_tests if t.exercise_id == g.exercise_id]
         public_points = g.public.points if g.public else 0.0
         g.points = 0.0 if g.reason else public_points + sum(o.points for o in g.hidden)
+
+
+def grade_notebook(student: str, path: Path | None, spec: LessonSpec, limits: Limits, hide: list[Path],
+                   shown_name: str = "") -> NotebookGrade:
+    """Grade one learner's notebook of one lesson. Never raises for anything the notebook holds."""
+    started = time.monotonic()
+    grades = {ex_id: ExerciseGrade(ex_id, _title(ex_id), spec.max_points(ex_id)) for ex_id in spec.exercises}
+    result = NotebookGrade(student, spec.slug, shown_name, list(grades.values()))
+    notebook = _read_handed_in(path, spec, grades, result, shown_name)
+    if notebook is None:
+        return result
+    found = {ex_id: find_answer(notebook.cells, ex_id, ex_id.split(".", 1)[1]) for ex_id in spec.exercises}
+    if notebook.lesson and notebook.lesson != spec.slug and all(f.source is None for f in found.values()):
+        for g in grades.values():
+            g.notes.append(f"this notebook is lesson {notebook.lesson}'s, handed in as {spec.slug}.ipynb")
+    _score(grades, _test_in_sandboxes(grades, found, spec, limits, hide, result), spec)
     result.seconds = time.monotonic() - started
     return result
 
@@ -380,7 +413,7 @@ def _discover(submissions: Path, slugs: set[str]) -> tuple[dict[str, dict[str, t
 
 def _files(folder: Path) -> list[Path]:
     """Every file below ``folder``, leaving out hidden folders, checkpoints and virtual environments."""
-    found = []
+    found: list[Path] = []
     for here, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in ("__pycache__", "node_modules",
                                                                                   "venv", "site-packages"))
@@ -448,16 +481,16 @@ def grade(submissions: Path, out: Path, notebooks: Path, hidden: Path | None = N
         grade.problems.append("the grader failed twice on this notebook: grade it by hand")
         results[(student, slug)] = grade
     grades: dict[str, list[NotebookGrade]] = {s: [results[(s, slug)] for slug in wanted] for s in found}
-    for student, notebooks in grades.items():
-        for nb in notebooks:
+    for student, graded in grades.items():
+        for nb in graded:
             log.extend((student, f"{nb.lesson}: {p}") for p in nb.problems)
     book = Gradebook(columns, grades, log, isolation, time.monotonic() - started)
     out.mkdir(parents=True, exist_ok=True)
     _write_csv(out / "grades.csv", book)
-    for student, notebooks in grades.items():
+    for student, graded in grades.items():
         folder = out / _safe_name(student)
         folder.mkdir(exist_ok=True)
-        (folder / "feedback.html").write_text(feedback_html(student, notebooks), encoding="utf-8")
+        (folder / "feedback.html").write_text(feedback_html(student, graded), encoding="utf-8")
     _write_log(out / "grading.log", book, jobs, limits)
     return book
 

@@ -64,7 +64,7 @@ def _label(item: Any) -> str:
     doc = (getattr(getattr(item, "obj", None), "__doc__", None) or "").strip()
     if doc:
         return doc.splitlines()[0].strip()
-    name = getattr(item, "originalname", None) or item.name.split("[", 1)[0]
+    name = str(getattr(item, "originalname", None) or item.name.split("[", 1)[0])
     return name.removeprefix("test_").replace("_", " ")
 
 
@@ -83,7 +83,9 @@ class _Plugin:
             self.problems.append(f"hidden tests: {report.nodeid or 'a file'} could not be collected")
 
     def pytest_collection_modifyitems(self, session: Any, config: Any, items: list[Any]) -> None:
-        keep, drop, labels = [], [], {}
+        keep: list[Any] = []
+        drop: list[Any] = []
+        labels: dict[str, int] = {}
         for item in items:
             used = sorted({self.names[f] for f in getattr(item, "fixturenames", ()) if f in self.names})
             if len(used) != 1:

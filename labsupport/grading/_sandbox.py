@@ -277,6 +277,9 @@ class Sandbox:
     sandboxes of one submission from one :class:`Zygote` instead.
     """
 
+    channel: socket.socket | None  # the pipe to the sandbox's process (None once closed)
+    pid: int | None
+
     def __init__(self, limits: Limits, hide: list[Path] | None = None, *, zygote: Zygote | None = None,
                  channel: socket.socket | None = None, pid: int | None = None) -> None:
         self.limits = limits
@@ -380,8 +383,13 @@ class Sandbox:
         if not isinstance(data, dict):
             return data
         if "__handle__" in data:
-            cls = RemoteFunction if data.get("callable") else RemoteObject
-            return cls(self, int(data["__handle__"]), str(data.get("type", "object")), data.get("signature"))
+            remote = RemoteFunction if data.get("callable") else RemoteObject
+            return remote(self, int(data["__handle__"]), str(data.get("type", "object")), data.get("signature"))
+        decoded = self._decode_builtin(data, depth)
+        return self._decode_course_value(data, depth) if decoded is _wire.NOT_MINE else decoded
+
+    def _decode_builtin(self, data: dict[str, Any], depth: int) -> Any:
+        """A tuple, set, ``...``, float or dict as the sandbox tagged it; ``_wire.NOT_MINE`` for anything else."""
         if "__tuple__" in data:
             return tuple(self.decode(data["__tuple__"], depth + 1))
         if "__set__" in data:
@@ -399,6 +407,10 @@ class Sandbox:
                 key = self.decode(key, depth + 1)
                 out[tuple(key) if isinstance(key, list) else key] = self.decode(value, depth + 1)
             return out
+        return _wire.NOT_MINE
+
+    def _decode_course_value(self, data: dict[str, Any], depth: int) -> Any:
+        """A numpy array, or an enum member or dataclass of the course's own package; else a plain dict."""
         if "__ndarray__" in data:
             import numpy as np
 
@@ -409,16 +421,16 @@ class Sandbox:
             except (TypeError, ValueError):
                 return values
         if "__enum__" in data:
-            cls = _course_type(str(data["__enum__"]))
-            if cls is not None and issubclass(cls, enum.Enum):
-                return cls[str(data.get("name"))]
+            enum_type = _course_type(str(data["__enum__"]))
+            if enum_type is not None and issubclass(enum_type, enum.Enum):
+                return enum_type[str(data.get("name"))]
             return str(data.get("name"))
         if "__dataclass__" in data:
-            cls = _course_type(str(data["__dataclass__"]))
+            data_type = _course_type(str(data["__dataclass__"]))
             fields = {str(k): self.decode(v, depth + 1) for k, v in dict(data.get("fields", {})).items()}
-            if cls is not None and dataclasses.is_dataclass(cls):
+            if data_type is not None and dataclasses.is_dataclass(data_type):
                 try:
-                    return cls(**fields)
+                    return data_type(**fields)
                 except Exception:  # noqa: BLE001 - the fields do not make a valid object: pass them as a dict
                     return fields
             return fields

@@ -84,39 +84,18 @@ def _type_path(value: Any) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
+#: What a part of :func:`encode` (or of the grader's decoding) returns for a value that is not its kind.
+NOT_MINE: Any = object()
+
+
 def encode(value: Any, depth: int = 0) -> Any:
     """A JSON-safe form of ``value`` (in the sandbox). Functions and other objects become handles."""
     if depth > 60:
         raise WireError("the answer is nested too deeply")
-    if value is None or type(value) in (bool, str, int):
-        return value
-    if type(value) is float:
-        return value if math.isfinite(value) else {"__float__": repr(value)}
-    if value is Ellipsis:
-        return {"__ellipsis__": 1}
-    module = type(value).__module__ or ""
-    if module == "numpy" or module.startswith("numpy."):
-        if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
-            return encode(value.item(), depth + 1)
-        if hasattr(value, "tolist") and hasattr(value, "dtype"):
-            return {"__ndarray__": encode(value.tolist(), depth + 1), "dtype": str(value.dtype)}
-    if type(value) is list:
-        return [encode(v, depth + 1) for v in value]
-    if type(value) is tuple:
-        return {"__tuple__": [encode(v, depth + 1) for v in value]}
-    if type(value) in (set, frozenset):
-        return {"__set__": [encode(v, depth + 1) for v in value]}
-    if type(value) is dict:
-        if all(type(k) is str and not k.startswith("__") for k in value):
-            return {k: encode(v, depth + 1) for k, v in value.items()}
-        return {"__dict__": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]}
-    if module.startswith("labsupport."):
-        if isinstance(value, enum.Enum):
-            return {"__enum__": _type_path(value), "name": value.name}
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return {"__dataclass__": _type_path(value),
-                    "fields": {f.name: encode(getattr(value, f.name), depth + 1)
-                               for f in dataclasses.fields(value) if f.init}}
+    for part in (_encode_scalar, _encode_numpy, _encode_container, _encode_course_value):
+        encoded = part(value, depth)
+        if encoded is not NOT_MINE:
+            return encoded
     if isinstance(value, int):  # an int subclass (not bool): plain int
         return int(value)
     if isinstance(value, float):
@@ -127,6 +106,51 @@ def encode(value: Any, depth: int = 0) -> Any:
     HANDLES[handle] = value
     return {"__handle__": handle, "callable": callable(value), "type": type(value).__name__[:60],
             "signature": signature_info(value) if callable(value) else None}
+
+
+def _encode_scalar(value: Any, depth: int) -> Any:
+    if value is None or type(value) in (bool, str, int):
+        return value
+    if type(value) is float:
+        return value if math.isfinite(value) else {"__float__": repr(value)}
+    if value is Ellipsis:
+        return {"__ellipsis__": 1}
+    return NOT_MINE
+
+
+def _encode_numpy(value: Any, depth: int) -> Any:
+    module = type(value).__module__ or ""
+    if module == "numpy" or module.startswith("numpy."):
+        if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+            return encode(value.item(), depth + 1)
+        if hasattr(value, "tolist") and hasattr(value, "dtype"):
+            return {"__ndarray__": encode(value.tolist(), depth + 1), "dtype": str(value.dtype)}
+    return NOT_MINE
+
+
+def _encode_container(value: Any, depth: int) -> Any:
+    if type(value) is list:
+        return [encode(v, depth + 1) for v in value]
+    if type(value) is tuple:
+        return {"__tuple__": [encode(v, depth + 1) for v in value]}
+    if type(value) in (set, frozenset):
+        return {"__set__": [encode(v, depth + 1) for v in value]}
+    if type(value) is dict:
+        if all(type(k) is str and not k.startswith("__") for k in value):
+            return {k: encode(v, depth + 1) for k, v in value.items()}
+        return {"__dict__": [[encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()]}
+    return NOT_MINE
+
+
+def _encode_course_value(value: Any, depth: int) -> Any:
+    if (type(value).__module__ or "").startswith("labsupport."):
+        if isinstance(value, enum.Enum):
+            return {"__enum__": _type_path(value), "name": value.name}
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {"__dataclass__": _type_path(value),
+                    "fields": {f.name: encode(getattr(value, f.name), depth + 1)
+                               for f in dataclasses.fields(value) if f.init}}
+    return NOT_MINE
 
 
 def dumps(value: Any) -> bytes:

@@ -220,25 +220,29 @@ class _Server:
             return {"error": {"type": "ValueError", "builtin": True, "line": None,
                               "message": f"the value cannot be sent to the grader: {error}"[:400]}}
 
+    def run_cell(self, context: str, cell: str, name: str) -> dict[str, Any]:
+        """Run the lesson's set-up, then the learner's cell; the errors of each, and the answer ``name``."""
+        result: dict[str, Any] = {}
+        if context:
+            try:
+                exec(compile(context, "<course context>", "exec"), self.namespace)  # noqa: S102
+            except BaseException as error:  # noqa: BLE001
+                result["context_error"] = _error(error)
+        try:
+            exec(compile(cell, "<exercise cell>", "exec"), self.namespace)  # noqa: S102
+        except BaseException as error:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
+            result["cell_error"] = _error(error)
+        if name in self.namespace:
+            result.update(self.value(self.namespace[name]))
+        return result
+
     def handle(self, request: tuple[Any, ...]) -> bool:
         op = request[0]
         if op == "setup":
             self.reply({"isolation": _isolate(request[1])})
         elif op == "run":
             _, context, cell, name = request
-            result: dict[str, Any] = {}
-            if context:
-                try:
-                    exec(compile(context, "<course context>", "exec"), self.namespace)  # noqa: S102
-                except BaseException as error:  # noqa: BLE001
-                    result["context_error"] = _error(error)
-            try:
-                exec(compile(cell, "<exercise cell>", "exec"), self.namespace)  # noqa: S102
-            except BaseException as error:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
-                result["cell_error"] = _error(error)
-            if name in self.namespace:
-                result.update(self.value(self.namespace[name]))
-            self.reply(result)
+            self.reply(self.run_cell(context, cell, name))
         elif op == "call":
             _, handle, payload = request
             try:

@@ -26,6 +26,7 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -174,7 +175,7 @@ class RestaurantService:
         return None
 
     def _route(self, method: str, path: str, body: bytes | str | None) -> Response:
-        routes: dict[str, dict[str, Any]] = {
+        routes: dict[str, dict[str, Callable[[], Response]]] = {
             HEALTH_PATH: {"GET": lambda: Response(200, {"status": "ok", "version": self.version})},
             "/version": {"GET": lambda: Response(200, {"version": self.version})},
             "/restaurants": {"GET": self._list, "POST": lambda: self._create(body)},

@@ -187,6 +187,11 @@ def test_build_and_release_say_a_release_cannot_build(released: Path) -> None:
     assert done.returncode == 2 and "lessons" in done.stderr and not (released.parent / "again").exists()
 
 
+def test_the_live_demo_says_a_release_has_no_voila_template(released: Path) -> None:
+    done = _labsupport(released, "demo", "00")
+    assert done.returncode == 2 and "a student release has none" in done.stderr and "Traceback" not in done.stderr
+
+
 # ---- bad input ------------------------------------------------------------------------------------------
 
 @pytest.fixture()

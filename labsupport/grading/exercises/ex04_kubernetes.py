@@ -33,7 +33,6 @@ def _who_acts_tests() -> list[PublicTest]:
 
 # ---- 04.last_old_pod_stops_s -------------------------------------------------------------------------------
 
-_BIG_NODES = dict(nodes=8, node_cpu_m=64000, node_memory_mi=262144)  # room for every pod: only the settings count
 
 
 def _model_last_old_stop(replicas: int, max_unavailable: int | str, pod_start_s: int) -> float:
@@ -41,7 +40,8 @@ def _model_last_old_stop(replicas: int, max_unavailable: int | str, pod_start_s:
     rollout_at = 10.0
     trace = run_cluster(replicas=replicas, max_surge=0, max_unavailable=max_unavailable, pod_start_s=pod_start_s,
                         kill_node=None, scale_to=None, rollout_at_s=rollout_at,
-                        duration_s=rollout_at + (replicas + 2) * (pod_start_s + 3), **_BIG_NODES)
+                        duration_s=rollout_at + (replicas + 2) * (pod_start_s + 3),
+                        nodes=8, node_cpu_m=64000, node_memory_mi=262144)  # room for every pod: only the settings count
     return max(e.time_s for e in trace.of_kind("delete-pod")) - rollout_at
 
 

@@ -13,9 +13,12 @@ from labsupport.sim.choosing import PATTERNS, Workload, compare, measures, recom
 
 
 
-def model_pick(name: str) -> str | None:
-    """The pattern the model recommends for the lesson's service ``name``."""
-    return recommend(SERVICES[name]).pattern
+def model_pick(name: str) -> str:
+    """The pattern the model recommends for the lesson's service ``name`` (each of them has one)."""
+    pick = model_decide(SERVICES[name])
+    if pick is None:
+        raise ValueError(f"the model picks no pattern for the service {name!r}")
+    return pick
 
 
 @exercise("07.pick", "pick the pattern for three services",
@@ -34,7 +37,7 @@ def _pick_tests() -> list[PublicTest]:
 # ---- 07.decide -------------------------------------------------------------------------------------------
 
 def model_decide(workload: Workload) -> str | None:
-    """The model's recommendation for ``workload``."""
+    """The model's recommendation for ``workload``; None when no pattern meets its requirements."""
     return recommend(workload).pattern
 
 
