@@ -50,6 +50,36 @@ _PROBE = """() => {
     }
   }).observe(document.body, {childList: true, subtree: true});
 }"""
+#: Installed before the page loads: when each message goes to the kernel and comes back (the kernel's
+#: websocket), and every long task of the page's main thread (plotly drawing, the widget manager).
+_WIRE = """(() => {
+  const W = window.__wire = {sent: [], received: [], long: []};
+  const Socket = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const ws = new Socket(...args);
+    if (String(args[0]).includes('/channels')) {
+      const send = ws.send.bind(ws);
+      ws.send = (data) => { W.sent.push(performance.now()); return send(data); };
+      ws.addEventListener('message', () => W.received.push(performance.now()));
+    }
+    return ws;
+  };
+  window.WebSocket.prototype = Socket.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+  try {
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) W.long.push([e.startTime, e.duration]); })
+      .observe({type: 'longtask', buffered: true});
+  } catch (e) { /* no long-task timing in this browser */ }
+})();"""
+#: Where the time of one change went: key → message to the kernel → first answer → last answer → figure changed,
+#: and the main thread's long tasks in between (ms, page clock).
+_WHERE = """([since, until]) => {
+  const W = window.__wire, after = (xs) => xs.filter(t => t >= since && t <= until);
+  const sent = after(W.sent), got = after(W.received);
+  const busy = W.long.filter(([t]) => t >= since && t <= until).reduce((a, [, d]) => a + d, 0);
+  return {sent: sent.length ? sent[0] - since : null, first: got.length ? got[0] - since : null,
+          last: got.length ? got[got.length - 1] - since : null, messages: got.length, busy: busy};
+}"""
 _WATCH_LIVE = """(i) => {
   const B = window.__bench, plot = document.querySelectorAll('.js-plotly-plot')[i];
   B.live = plot;
@@ -69,6 +99,7 @@ class Run:
     three_ms: float
     three_kb: float
     slider: str
+    where: dict[str, Any]  # the first change's timeline (see _WHERE)
 
 
 def _slider(page: Any, live: int) -> Any:
@@ -103,6 +134,7 @@ def measure(browser: Any, lab: Any, slug: str, rep: int, blocked: list[str]) -> 
     shutil.copy(ROOT / "notebooks" / f"{slug}.ipynb", lab.root / name)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     block_outside(page, blocked)
+    page.add_init_script(_WIRE)
     received: list[int] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(len(payload))))
     try:
@@ -123,16 +155,26 @@ def measure(browser: Any, lab: Any, slug: str, rep: int, blocked: list[str]) -> 
         key = "ArrowRight" if top - now >= now - low else "ArrowLeft"  # room for all four presses
         page.evaluate(_WATCH_LIVE, plots - 1)
         page.wait_for_timeout(500)
-        first_ms, _ = _settled(page, _press(page, handle, key, 1))
+        pressed = _press(page, handle, key, 1)
+        first_ms, _ = _settled(page, pressed)
+        where = page.evaluate(_WHERE, [pressed, pressed + first_ms])
         size = len(received)
         _, three_ms = _settled(page, _press(page, handle, key, 3))
         kb = sum(received[size:]) / 1024
-        return Run(float(run_all_s), first_ms, three_ms, kb, label)
+        return Run(float(run_all_s), first_ms, three_ms, kb, label, where)
     finally:
         page.close()
         for kernel in lab.api("api/kernels") or []:
             lab.api(f"api/kernels/{kernel['id']}", method="DELETE")
         (lab.root / name).unlink(missing_ok=True)
+
+
+def _timeline(where: dict[str, Any]) -> str:
+    def ms(name: str) -> str:
+        return "-" if where[name] is None else f"{where[name]:.0f}"
+
+    return (f"message to the kernel at {ms('sent')} ms, first answer at {ms('first')} ms, last of "
+            f"{where['messages']} at {ms('last')} ms; long tasks on the page's main thread {where['busy']:.0f} ms")
 
 
 def _spread(values: list[float], scale: float = 1.0, fmt: str = ".0f") -> str:
@@ -146,6 +188,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="course.py bench browser", description=__doc__.split("\n")[0])
     parser.add_argument("lessons", nargs="*", help="lesson numbers (00 04 ...); all by default")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each lesson (default 3)")
+    parser.add_argument("--why", action="store_true",
+                        help="also print where each first change's time went (key → kernel → page → figure)")
     args = parser.parse_args(argv)
     reason = missing()
     if reason:
@@ -173,6 +217,9 @@ def main(argv: list[str]) -> int:
                               f"{str(error).splitlines()[0]}", flush=True)
                 if not runs:
                     continue
+                if args.why:
+                    for r in runs:
+                        print("  first change: " + _timeline(r.where), flush=True)
                 print(f"{slug:15} {_spread([r.run_all_s for r in runs], fmt='.2f') + ' s':>24} "
                       f"{_spread([r.first_ms for r in runs]) + ' ms':>18} "
                       f"{_spread([r.three_ms for r in runs]) + ' ms':>20} "

@@ -26,6 +26,7 @@ Scenes read traces only; they never simulate.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import html
@@ -262,6 +263,11 @@ class LivePanel:
         start = int(min(max(start_step, 0), len(times) - 1))
         self.step = start
         self._moving = False
+        #: How a change from the browser is put off (``None``: onto the running event loop's ``call_soon``):
+        #: see :meth:`_request`. Tests give a callable that keeps the callbacks, to run them when they choose.
+        self.schedule: Callable[[Callable[[], None]], object] | None = None
+        self._wanted: set[str] = set()  # "rerun" and/or "time": what the put-off callback will do
+        self._changes = 0  # changes from the browser so far: the put-off callback waits until they stop
         step_s = _step_s(times)
         self.time = widgets.FloatSlider(value=float(times[start]), min=float(times[0]), max=float(times[-1]),
                                         step=step_s, description="time (s)", continuous_update=True,
@@ -339,9 +345,12 @@ class LivePanel:
         return int(np.argmin(np.abs(np.asarray(times, dtype=float) - float(seconds))))
 
     def _on_time(self, change: Mapping[str, Any]) -> None:
-        if self._moving:
+        if self._moving or self._request("time", change):
             return
-        k = self._nearest(change["new"])
+        self._show_time()
+
+    def _show_time(self) -> None:
+        k = self._nearest(self.time.value)
         self._moving = True
         try:
             self.play.value = k
@@ -353,8 +362,44 @@ class LivePanel:
         if not self._moving:
             self.time.value = float(self.scene.times(self.trace)[int(change["new"])])
 
-    def _on_control(self, _change: Mapping[str, Any]) -> None:
-        self.rerun()
+    def _on_control(self, change: Mapping[str, Any]) -> None:
+        if not self._request("rerun", change):
+            self.rerun()
+
+    def _request(self, what: str, change: Mapping[str, Any]) -> bool:
+        """Put off a change that came from the browser, so that changes waiting behind it collapse into one.
+
+        ipykernel handles the browser's messages one at a time, each to its end, on one asyncio loop (ipykernel
+        7's ``Kernel.shell_main`` holds a lock per message; ipykernel 6's ``dispatch_queue`` awaits each), so a
+        learner's three quick key presses would be three reruns in a row, two of them stale. Instead the change
+        only notes what it needs (``what``: a rerun, or a new time) and schedules one callback on the loop; the
+        callback lets the loop run until no newer change has arrived for a few turns (messages already waiting
+        are handled in those turns), then reruns once, reading the controls' values as they are then.
+
+        A change made in Python (a cell setting ``control.value``), or with no event loop running, is not put
+        off: the caller acts at once (returns False), so the cell's next line sees the new trace.
+        """
+        owner = change.get("owner")
+        from_browser = change.get("name") in getattr(owner, "_property_lock", {})
+        schedule = self.schedule or _running_loop_call_soon()
+        if not from_browser or schedule is None:
+            return False
+        self._changes += 1
+        if not self._wanted:
+            schedule(functools.partial(self._settle, schedule, self._changes, 0))
+        self._wanted.add(what)
+        return True
+
+    def _settle(self, schedule: Callable[[Callable[[], None]], object], seen: int, quiet: int) -> None:
+        if self._changes != seen or quiet < _QUIET_TURNS:
+            quiet = 0 if self._changes != seen else quiet + 1
+            schedule(functools.partial(self._settle, schedule, self._changes, quiet))
+            return
+        wanted, self._wanted = self._wanted, set()
+        if "rerun" in wanted:
+            self.rerun()  # it draws the time the slider shows now
+        elif "time" in wanted:
+            self._show_time()
 
     def recording(self, max_frames: int = 80) -> Animation:
         """The current run as an animation (about ``max_frames`` steps), for pages without a kernel."""
@@ -414,6 +459,19 @@ def _fit_to_cell_class() -> type:
         _esm = _FIT_ESM
 
     return FitToCell
+
+
+#: Turns of the event loop with no newer change before a put-off rerun runs (each turn is a few microseconds
+#: when nothing waits; a message waiting on the kernel's socket is read and handled within two or three).
+_QUIET_TURNS = 8
+
+
+def _running_loop_call_soon() -> Callable[[Callable[[], None]], object] | None:
+    """The running event loop's ``call_soon`` (in a kernel, handling a message), or None outside any loop."""
+    try:
+        return asyncio.get_running_loop().call_soon
+    except RuntimeError:
+        return None
 
 
 def _step_s(times: np.ndarray) -> float:
