@@ -10,7 +10,11 @@ A :class:`Scene` knows how to draw one model's trace. Its contract:
   nothing of the previous picture behind; its ``annotations`` and ``shapes`` replace the ones it drew before,
   while those :meth:`Scene.figure` made stay;
 * :meth:`Scene.frame` gives, for time step ``k``, every trace's data that depends on the trace (a limit line
-  whose height is a setting belongs here too, even though it does not move with time);
+  whose height is a setting belongs here too, even though it does not move with time), keyed by the figure's
+  trace it updates: that trace's ``uid`` if :meth:`Scene.figure` gave it one (where names repeat, say two "now"
+  cursors), else its ``name``. The keys are exactly the figure's (:func:`trace_keys`); a legend-only trace gets
+  an empty update. :func:`in_figure_order` turns a frame into updates in the figure's order, and is the only
+  place that does;
 * :meth:`Scene.layout_at` gives the layout of step ``k`` (a title with the time and what just happened).
 
 The same methods feed both
@@ -38,8 +42,9 @@ import plotly.graph_objects as go
 
 from labsupport.sim import Event, Trace
 
-__all__ = ["Animation", "LivePanel", "Scene", "animate", "apply_layout", "event_list_html", "packed", "publishing",
-           "reveal", "step_events", "text_alternative", "widget_safe"]
+__all__ = ["Animation", "FrameKeyError", "LivePanel", "Scene", "animate", "apply_layout", "event_list_html",
+           "in_figure_order", "packed", "publishing", "reveal", "step_events", "text_alternative", "trace_keys",
+           "widget_safe"]
 
 #: The name given to the annotations and shapes :meth:`Scene.layout` draws, so that a rerun replaces them.
 LAYOUT_ITEM = "scene-layout"
@@ -67,8 +72,8 @@ class Scene:
         """Every part of the layout that depends on the trace: ranges, titles, labelled lines (see the module)."""
         return {}
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
-        """The data of every trace of :meth:`figure` at step ``k`` (one dict per trace, same order)."""
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
+        """The data of every trace of :meth:`figure` at step ``k``, keyed by trace (see :func:`trace_keys`)."""
         raise NotImplementedError
 
     def caption(self, trace: Trace, k: int) -> str:
@@ -93,10 +98,35 @@ class Scene:
         k = len(self.times(trace)) - 1 if k is None else k
         fig = self.figure(trace)
         apply_layout(fig, self.layout(trace))
-        for target, update in zip(fig.data, self.frame(trace, k), strict=True):
+        for target, update in zip(fig.data, in_figure_order(trace_keys(fig), self.frame(trace, k)), strict=True):
             target.update(prepare(update))
         fig.update_layout(self.layout_at(trace, k))
         return fig
+
+
+class FrameKeyError(LookupError):
+    """A scene's frame does not name exactly its figure's traces (a scene's bug, never a learner's)."""
+
+
+def trace_keys(fig: go.Figure) -> tuple[str, ...]:
+    """Each trace's key, in the figure's order: its ``uid`` if it has one, else its ``name``; all distinct."""
+    keys = tuple(str(t.uid) if t.uid else (t.name or "") for t in fig.data)
+    unnamed = [i for i, key in enumerate(keys) if not key]
+    if unnamed:
+        raise FrameKeyError(f"traces {unnamed} have neither a uid nor a name: give each a name (or a uid)")
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise FrameKeyError(f"several traces are called {repeated}: give each a uid of its own")
+    return keys
+
+
+def in_figure_order(keys: Sequence[str], frame: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """A frame's updates in the order of the figure whose trace keys are ``keys`` (from :func:`trace_keys`)."""
+    if len(frame) != len(keys) or any(key not in frame for key in keys):
+        missing = [key for key in keys if key not in frame]
+        unknown = [key for key in frame if key not in set(keys)]
+        raise FrameKeyError(f"the frame does not match the figure's traces: missing {missing}, unknown {unknown}")
+    return [frame[key] for key in keys]
 
 
 def apply_layout(fig: go.Figure, layout: Mapping[str, Any]) -> None:
@@ -210,8 +240,9 @@ def animate(scene: Scene, trace: Trace, *, every: int = 1, frame_ms: int = 150,
         margin=dict(b=_CONTROLS_PX),
     )
     spec = first.to_plotly_json()
-    spec["frames"] = [dict(data=scene.frame(trace, k), layout=scene.layout_at(trace, k), name=str(k))
-                      for k in steps]
+    keys = trace_keys(first)
+    spec["frames"] = [dict(data=in_figure_order(keys, scene.frame(trace, k)), layout=scene.layout_at(trace, k),
+                           name=str(k)) for k in steps]
     return Animation(spec, alt=text_alternative(scene, trace, [float(times[k]) for k in steps], label))
 
 
@@ -279,7 +310,11 @@ class LivePanel:
         # Drawn at the start step from the beginning, with browser-safe data: plotly copies a FigureWidget's data
         # into the widget only when the figure itself is displayed, so changes made before a VBox holding it is
         # shown can be lost (seen: marker traces and a bar trace's categorical y went missing).
-        self.figure = go.FigureWidget(scene.still(self.trace, start, prepare=widget_safe))
+        still = scene.still(self.trace, start, prepare=widget_safe)
+        #: the figure's trace keys in its order (:func:`trace_keys`), read before the widget gives every trace a
+        #: random uid of its own
+        self.keys = trace_keys(still)
+        self.figure = go.FigureWidget(still)
         self.figure._config = dict(self.figure._config or {}, **CONFIG)
         self.caption.value = scene.caption(self.trace, start)
         self.time.observe(self._on_time, names="value")
@@ -331,7 +366,7 @@ class LivePanel:
     def _draw(self, k: int, *, relayout: bool) -> None:
         k = int(min(max(k, 0), len(self.scene.times(self.trace)) - 1))
         self.step = k
-        updates = [widget_safe(update) for update in self.scene.frame(self.trace, k)]
+        updates = [widget_safe(update) for update in in_figure_order(self.keys, self.scene.frame(self.trace, k))]
         with self.figure.batch_update():
             for target, update in zip(self.figure.data, updates, strict=True):
                 target.update(update)

@@ -63,14 +63,14 @@ class ComparisonScene(Scene):
                            xref="paper", yref="paper", x=0, y=-0.12, showarrow=False, xanchor="left")
         return apply_style(fig, title=self.title, height=560, margin=dict(l=160, t=110, b=70))
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s = trace.series
         colours, patterns = _colours(s["fits"], _picked(trace))
-        updates = []
+        updates = {}
         for name, _title, fmt in MEASURES:
             values = np.asarray(s[name], dtype=float)
-            updates.append(dict(type="bar", x=values, y=list(_NAMES), text=[no_math(fmt.format(v)) for v in values],
-                                marker=dict(color=colours, pattern_shape=patterns, line=dict(color="#444", width=1))))
+            updates[name] = dict(type="bar", x=values, y=list(_NAMES), text=[no_math(fmt.format(v)) for v in values],
+                                 marker=dict(color=colours, pattern_shape=patterns, line=dict(color="#444", width=1)))
         return updates
 
     def layout(self, trace: Trace) -> dict[str, Any]:
@@ -134,17 +134,17 @@ class SweepScene(Scene):
         return apply_style(fig, title=self.title, height=480, margin=dict(l=160, t=120),
                            legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0.45))
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s = trace.series
         usd = np.asarray(s["monthly_usd"][k], dtype=float)
         colours, patterns = _colours(s["fits"][k], int(s["recommended"][k]))
-        updates: list[dict[str, Any]] = [dict(type="bar",
-            x=np.maximum(usd, 0.01), y=list(_NAMES),
+        updates: dict[str, dict[str, Any]] = {"cost": dict(
+            type="bar", x=np.maximum(usd, 0.01), y=list(_NAMES),
             text=[no_math(f"${v:,.2f}" if v < 10 else f"${v:,.0f}") for v in usd],
-            marker=dict(color=colours, pattern_shape=patterns, line=dict(color="#444", width=1)))]
+            marker=dict(color=colours, pattern_shape=patterns, line=dict(color="#444", width=1)))}
         rates = reveal(s["rate_per_s"], k).astype(float)
-        for i in range(len(PATTERNS)):
-            updates.append(dict(x=rates, y=np.maximum(reveal(s["monthly_usd"][:, i], k).astype(float), 0.01)))
+        for i, name in enumerate(_NAMES):
+            updates[name] = dict(x=rates, y=np.maximum(reveal(s["monthly_usd"][:, i], k).astype(float), 0.01))
         return updates
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:

@@ -56,7 +56,7 @@ class BuildScene(Scene):
         return {"yaxis.categoryarray": labels[::-1], "xaxis.range": [0, max(total, 1.0) * 1.35],
                 "height": 140 + 34 * len(labels)}
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s = trace.series
         labels = self._labels(trace)
         t = float(self.times(trace)[k])
@@ -84,10 +84,10 @@ class BuildScene(Scene):
         # run again, the lesson's Predict. It waits at the current time.
         started = t >= start - 1e-9
         base = np.where(started, start, t)
-        return [dict(type="bar", x=np.where(started, np.maximum(end - start, 0.0), 0.0), base=base, y=labels),
-                dict(type="bar", x=width, base=base, y=labels, text=text, hovertext=hover,
-                     marker=dict(color=colors)),
-                dict(type="bar"), dict(type="bar")]
+        return {"to do": dict(type="bar", x=np.where(started, np.maximum(end - start, 0.0), 0.0), base=base, y=labels),
+                "step": dict(type="bar", x=width, base=base, y=labels, text=text, hovertext=hover,
+                             marker=dict(color=colors)),
+                "reused from the cache": dict(type="bar"), "run again": dict(type="bar")}
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
         t = float(self.times(trace)[k])
@@ -135,22 +135,22 @@ class HostScene(Scene):
                             vertical_spacing=0.2, horizontal_spacing=0.1,
                             subplot_titles=("", "memory of each container (MB)", "latency (log scale)"))
         fig.add_trace(go.Bar(orientation="h", name="now", showlegend=False, textposition="outside",
-                             cliponaxis=False, textangle=0, hoverinfo="text",
-                             textfont=dict(color="#222222")), row=1, col=1)  # 0
-        for i in range(MAX_CONTAINERS):  # 1..12
-            fig.add_trace(go.Scatter(mode="lines", name=f"container-{i}", showlegend=False,
+                             cliponaxis=False, textangle=0, hoverinfo="text", uid="memory now",
+                             textfont=dict(color="#222222")), row=1, col=1)
+        for i in range(MAX_CONTAINERS):
+            fig.add_trace(go.Scatter(mode="lines", name=f"container-{i}", showlegend=False, uid=f"memory: container-{i}",
                                      line=dict(color=_COLORS[i], width=2, dash=_DASHES[i])), row=2, col=1)
-        fig.add_trace(go.Scatter(mode="lines", line=dict(color=_DEAD, dash="dash", width=1.5),
-                                 hoverinfo="name", showlegend=False), row=2, col=1)  # 13: the limit
+        fig.add_trace(go.Scatter(mode="lines", line=dict(color=_DEAD, dash="dash", width=1.5), uid="limit",
+                                 hoverinfo="name", showlegend=False), row=2, col=1)  # named by frame()
         fig.add_trace(go.Scatter(mode="markers", name="OOM kill", showlegend=False, hoverinfo="text",
                                  marker=dict(symbol="x", size=12, color=_DEAD, line=dict(width=1))),
-                      row=2, col=1)  # 14
-        for i in range(MAX_CONTAINERS):  # 15..26
-            fig.add_trace(go.Scatter(mode="lines", name=f"container-{i}", showlegend=False,
+                      row=2, col=1)
+        for i in range(MAX_CONTAINERS):
+            fig.add_trace(go.Scatter(mode="lines", name=f"container-{i}", showlegend=False, uid=f"latency: container-{i}",
                                      line=dict(color=_COLORS[i], width=2, dash=_DASHES[i])), row=2, col=2)
-        for col in (1, 2):  # 27, 28: "now"
+        for col, plot in ((1, "memory"), (2, "latency")):
             fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
-                                     showlegend=False, name="now"), row=2, col=col)
+                                     showlegend=False, name="now", uid=f"now: {plot}"), row=2, col=col)
         fig.update_xaxes(title_text="time (s)", row=2, col=1)
         fig.update_xaxes(title_text="time (s)", row=2, col=2)
         fig.update_yaxes(type="log", title_text="seconds", range=[np.log10(0.01), np.log10(1.0)],
@@ -226,7 +226,7 @@ class HostScene(Scene):
             caps = f"each limited to {mem} and {cpu}"
         return f"{self.title}: {p['containers']} containers, {caps}"
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s, p = trace.series, trace.params
         n = p["containers"]
         names = [f"container-{i}" for i in range(n)]
@@ -248,22 +248,21 @@ class HostScene(Scene):
                    hovertext=[f"{name}: {words}" for name, words in zip(names, text, strict=True)],
                    marker=dict(color=colors))
         times = reveal(s["time_s"], k)
-        memory_lines, latency_lines = [], []
+        lines: dict[str, dict[str, Any]] = {}
         for i in range(MAX_CONTAINERS):
             if i < n:
                 running = reveal(np.where(s["status"][:, i] == 2, np.nan, s["memory_mb"][:, i]), k)  # a gap while dead
-                memory_lines.append(dict(x=times, y=running, showlegend=True))
-                latency_lines.append(dict(x=times, y=reveal(s["latency_s"][:, i], k)))
+                lines[f"memory: container-{i}"] = dict(x=times, y=running, showlegend=True)
+                lines[f"latency: container-{i}"] = dict(x=times, y=reveal(s["latency_s"][:, i], k))
             else:
-                memory_lines.append(dict(x=[], y=[], showlegend=False))
-                latency_lines.append(dict(x=[], y=[]))
+                lines[f"memory: container-{i}"] = dict(x=[], y=[], showlegend=False)
+                lines[f"latency: container-{i}"] = dict(x=[], y=[])
         marks = dict(x=np.array([e.time_s for e in kills], dtype=float),
                      y=np.array([float(e.data["memory_mb"]) for e in kills], dtype=float),
                      hovertext=[f"{e.subject} OOM-killed at {e.time_s:g} s ({e.data['scope']})" for e in kills])
-        top_y = top * 1.08
-        limit = dict(x=[0.0, duration], y=[line_mb, line_mb], name=label)
-        return [now, *memory_lines, limit, marks, *latency_lines,
-                dict(x=[t, t], y=[0, top_y]), dict(x=[t, t], y=[0.01, 1.0])]
+        return {"memory now": now, **lines, "limit": dict(x=[0.0, duration], y=[line_mb, line_mb], name=label),
+                "OOM kill": marks, "now: memory": dict(x=[t, t], y=[0, top * 1.08]),
+                "now: latency": dict(x=[t, t], y=[0.01, 1.0])}
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
         s, p = trace.series, trace.params

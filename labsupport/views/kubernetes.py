@@ -89,6 +89,7 @@ class ClusterScene(Scene):
                                  showlegend=False, name="now"), row=2, col=1)
         for name, colour, symbol, edge in _POD_KEY:  # the pods' key: legend entries only, no data
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name, legend="legend2",
+                                     uid=f"key: {name}",
                                      hoverinfo="skip", marker=dict(size=12, color=colour, symbol=symbol,
                                                                    line=dict(color=edge, width=2))), row=1, col=1)
         fig.update_xaxes(visible=False, row=1, col=1)
@@ -141,7 +142,7 @@ class ClusterScene(Scene):
                          else "rolling update not done by the end")
         return "<b>This run:</b> " + "; ".join(parts) + "."
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s = trace.series
         nodes = trace.params["nodes"]
         t = float(s["time_s"][k])
@@ -181,23 +182,23 @@ class ClusterScene(Scene):
         top = self._top(trace)
         now = reveal(s["time_s"], k)
         width = nodes * (_BOX_W + _GAP)
-        return [
-            dict(x=rx, y=ry),
-            dict(x=dx, y=dy),
-            dict(x=[_box(n)[0] + _BOX_W / 2 for n in range(nodes)], y=[-0.35] * nodes,
-                 text=[f"node-{n}{down_text.get(n, '')}" for n in range(nodes)]),
-            dict(x=px, y=py, text=labels, hovertext=labels,
-                 marker=dict(color=colours, symbol=symbols, line=dict(color=edge, width=2))),
-            dict(x=pend_x, y=pend_y, text=pend_text, hovertext=pend_text),
-            dict(x=np.linspace(0.6, width - 0.6, len(ACTORS)), y=[4.3] * len(ACTORS),
-                 marker=dict(size=[40 if a in acting else 22 for a in ACTORS])),
-            dict(x=now, y=reveal(s["desired"], k)),
-            dict(x=now, y=reveal(s["pods"], k)),
-            dict(x=now, y=reveal(s["ready"], k)),
-            dict(x=now, y=reveal(s["ready_v2"], k)),
-            dict(x=[t, t], y=[0, top]),
-            *(dict() for _ in _POD_KEY),
-        ]
+        return {
+            "node Ready": dict(x=rx, y=ry),
+            "node NotReady": dict(x=dx, y=dy),
+            "node names": dict(x=[_box(n)[0] + _BOX_W / 2 for n in range(nodes)], y=[-0.35] * nodes,
+                               text=[f"node-{n}{down_text.get(n, '')}" for n in range(nodes)]),
+            "pods": dict(x=px, y=py, text=labels, hovertext=labels,
+                         marker=dict(color=colours, symbol=symbols, line=dict(color=edge, width=2))),
+            "pending": dict(x=pend_x, y=pend_y, text=pend_text, hovertext=pend_text),
+            "components": dict(x=np.linspace(0.6, width - 0.6, len(ACTORS)), y=[4.3] * len(ACTORS),
+                               marker=dict(size=[40 if a in acting else 22 for a in ACTORS])),
+            "desired": dict(x=now, y=reveal(s["desired"], k)),
+            "existing": dict(x=now, y=reveal(s["pods"], k)),
+            "ready": dict(x=now, y=reveal(s["ready"], k)),
+            "ready v2": dict(x=now, y=reveal(s["ready_v2"], k)),
+            "now": dict(x=[t, t], y=[0, top]),
+            **{f"key: {name}": {} for name, *_ in _POD_KEY},
+        }
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
         t = float(trace.series["time_s"][k])

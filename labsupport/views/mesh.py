@@ -35,6 +35,9 @@ _PODS = {"primary-0": (8.4, 3.6), "primary-1": (8.4, 2.5), "canary": (8.4, 1.0)}
 _POD_CAR_X = 6.9
 _HOPS = 4  # caller app, caller's sidecar, server's sidecar, server app
 _SPREAD = 0.22
+#: The requests' key, legend entries with no data: (name, colour, symbol).
+_LEGEND = (("served by v1", VERSION_COLORS[1], "circle"), ("served by v2", VERSION_COLORS[2], "circle"),
+           ("tester's request", COLORS["grey"], "diamond"), ("5xx answer", COLORS["vermillion"], SYMBOLS["failed"]))
 
 
 def _kept(values: list[Any]) -> list[Any]:
@@ -125,10 +128,7 @@ class ReleaseScene(Scene):
                       row=1, col=1)
         fig.add_trace(go.Scatter(mode="text", name="routing", hoverinfo="skip", showlegend=False,
                                  textposition="middle left", textfont=dict(size=12)), row=1, col=1)
-        for name, colour, symbol in (("served by v1", VERSION_COLORS[1], "circle"),
-                                     ("served by v2", VERSION_COLORS[2], "circle"),
-                                     ("tester's request", COLORS["grey"], "diamond"),
-                                     ("5xx answer", COLORS["vermillion"], SYMBOLS["failed"])):
+        for name, colour, symbol in _LEGEND:
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
                                      marker=dict(color=colour, symbol=symbol, size=11)), row=1, col=1)
         fig.add_trace(go.Scatter(mode="lines", name="canary weight", fill="tozeroy",
@@ -148,9 +148,9 @@ class ReleaseScene(Scene):
             fig.add_trace(go.Scatter(mode="lines", name=f"{label} {metric}",
                                      showlegend=False, line=dict(color=COLORS["black"], dash="dash", width=1)),
                           row=3, col=col)
-        for row, col in ((2, 1), (3, 1), (3, 2)):
+        for row, col, plot in ((2, 1, "weight"), (3, 1, "success rate"), (3, 2, "latency")):
             fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
-                                     showlegend=False, name="now"), row=row, col=col)
+                                     showlegend=False, name="now", uid=f"now: {plot}"), row=row, col=col)
         fig.update_xaxes(visible=False, range=[0, 10.4], row=1, col=1)
         fig.update_yaxes(visible=False, range=[0.2, 5.2], row=1, col=1)
         for col in (1, 2):
@@ -233,38 +233,62 @@ class ReleaseScene(Scene):
             ys += [_CALLER[1], _CALLER_CAR[1], _lane(pod), _lane(pod), math.nan]
         return _line(xs), _line(ys)
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s = trace.series
         p = trace.params
         t = float(s["time_s"][k])
-        dt = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
-        version = int(s["primary_version"][k])
         phase = int(s["phase"][k])
-        canary_up = phase not in (Phase.SUCCEEDED, Phase.FAILED)
-        # the parts of the mesh: apps (large squares) with their sidecars (small hexagons)
-        names, xs, ys, colours, symbols, sizes, hover = [], [], [], [], [], [], []
+        testers = p["header_routing"] and phase == Phase.PROGRESSING
+        routing = [f"everyone: primary {int(s['primary_weight'][k])} · canary {int(s['canary_weight'][k])}",
+                   "testers (x-tester: true) → canary" if testers else "no tester rule"]
+        low, high = self._success_range(trace)
+        end = self._end(trace)
+        return {
+            "config push": self._pushes(trace, k),
+            "mTLS between sidecars": {},
+            "parts": self._parts(trace, k),
+            "requests": self._requests(trace, k),
+            "routing": dict(x=[10.3, 10.3], y=[4.9, 4.5], text=routing),
+            **{name: {} for name, _colour, _symbol in _LEGEND},
+            "canary weight": self._weight_line(trace, k),
+            **self._checks(trace, t),
+            "maxWeight": dict(x=[0, end], y=[float(_top_weight(p))] * 2),
+            "v2 canary success_rate": _history(trace, "canary_success_rate", k, 2),
+            "primary success_rate": _history(trace, "primary_success_rate", k, 2),
+            "minimum success_rate": dict(x=[0, end], y=[float(p["min_success_rate"])] * 2),
+            "v2 canary p99_ms": _history(trace, "canary_p99_ms", k, 0),
+            "primary p99_ms": _history(trace, "primary_p99_ms", k, 0),
+            "maximum p99_ms": dict(x=[0, end], y=[float(p["max_latency_ms"])] * 2),
+            "now: weight": dict(x=[t, t], y=[0, 105]),
+            "now: success rate": dict(x=[t, t], y=[low, high]),
+            "now: latency": dict(x=[t, t], y=[0, self._latency_top(trace)]),
+        }
 
-        def part(name: str, x: float, y: float, colour: str, symbol: str, size: int, text: str) -> None:
-            names.append(name)
-            xs.append(x)
-            ys.append(y)
-            colours.append(colour)
-            symbols.append(symbol)
-            sizes.append(size)
-            hover.append(text)
-
-        part("callers", *_CALLER, COLORS["black"], "square", 26, "the calling service (users' and testers' requests)")
-        part("Envoy", *_CALLER_CAR, COLORS["green"], "hexagon", 18, "the caller's Envoy sidecar: routes, retries, mTLS")
-        part("istiod", *_ISTIOD, COLORS["sky"], "square", 30, "istiod: watches the API, pushes Envoy configuration")
+    @staticmethod
+    def _parts(trace: Trace, k: int) -> dict[str, Any]:
+        """The parts of the mesh at step ``k``: apps (large squares) with their sidecars (small hexagons)."""
+        s = trace.series
+        version = int(s["primary_version"][k])
+        canary_up = int(s["phase"][k]) not in (Phase.SUCCEEDED, Phase.FAILED)
+        parts = [("callers", *_CALLER, COLORS["black"], "square", 26, "the calling service (users' and testers' requests)"),
+                 ("Envoy", *_CALLER_CAR, COLORS["green"], "hexagon", 18, "the caller's Envoy sidecar: routes, retries, mTLS"),
+                 ("istiod", *_ISTIOD, COLORS["sky"], "square", 30, "istiod: watches the API, pushes Envoy configuration")]
         for pod in _PODS:
             live = pod != "canary" or canary_up
             v = 2 if pod == "canary" else version
-            colour = VERSION_COLORS[v] if live else COLORS["light"]
             label = f"{pod} v{v}" if live else "canary (scaled to 0)"
-            part(label, _PODS[pod][0], _lane(pod), colour, "square", 26, label)
-            part("Envoy", _POD_CAR_X, _lane(pod), COLORS["green"] if live else COLORS["light"], "hexagon", 18,
-                 f"{pod}'s Envoy sidecar")
-        # requests: the sample of step k - j is at hop j
+            parts.append((label, _PODS[pod][0], _lane(pod), VERSION_COLORS[v] if live else COLORS["light"], "square",
+                          26, label))
+            parts.append(("Envoy", _POD_CAR_X, _lane(pod), COLORS["green"] if live else COLORS["light"], "hexagon", 18,
+                          f"{pod}'s Envoy sidecar"))
+        names, xs, ys, colours, symbols, sizes, hover = (list(column) for column in zip(*parts, strict=True))
+        return dict(x=xs, y=ys, text=names, hovertext=hover,
+                    marker=dict(color=colours, symbol=symbols, size=sizes, line=dict(color="#222", width=1)))
+
+    @staticmethod
+    def _requests(trace: Trace, k: int) -> dict[str, Any]:
+        """The sampled requests in flight: the sample of step ``k - j`` is at hop ``j``."""
+        s = trace.series
         rx, ry, rc, rs, rh = [], [], [], [], []
         for j in range(_HOPS):
             step = k - j
@@ -277,17 +301,25 @@ class ReleaseScene(Scene):
                 to_canary = kind in (Sample.USER_CANARY, Sample.TESTER_CANARY)
                 pod = "canary" if to_canary else f"primary-{(step + i) % 2}"
                 v = 2 if to_canary else int(s["primary_version"][step])
-                offset = (i - 1) * _SPREAD
                 x = (_CALLER[0], _CALLER_CAR[0], _POD_CAR_X, _PODS[pod][0])[j]
-                y = (_CALLER[1] if j < 2 else _lane(pod)) + offset
+                y = (_CALLER[1] if j < 2 else _lane(pod)) + (i - 1) * _SPREAD
                 tester = kind in (Sample.TESTER_CANARY, Sample.TESTER_PRIMARY)
+                answered_5xx = failed and j == _HOPS - 1
                 rx.append(x + 0.35)
                 ry.append(y)
-                rc.append(COLORS["vermillion"] if failed and j == _HOPS - 1 else VERSION_COLORS[v])
-                rs.append(SYMBOLS["failed"] if failed and j == _HOPS - 1 else ("diamond" if tester else "circle"))
+                rc.append(COLORS["vermillion"] if answered_5xx else VERSION_COLORS[v])
+                rs.append(SYMBOLS["failed"] if answered_5xx else ("diamond" if tester else "circle"))
                 who = "tester (x-tester: true)" if tester else "end user"
                 rh.append(f"{who} → {pod} (v{v}){': 5xx' if failed else ''}")
-        # istiod's pushes during this step: a line to every sidecar
+        return dict(x=np.round(rx, 3), y=np.round(ry, 3), hovertext=rh,
+                    marker=dict(color=rc, symbol=rs, size=11, line=dict(color="#222", width=1)))
+
+    @staticmethod
+    def _pushes(trace: Trace, k: int) -> dict[str, np.ndarray]:
+        """istiod's pushes during step ``k``: a line to every sidecar."""
+        times = trace.series["time_s"]
+        t = float(times[k])
+        dt = float(times[1] - times[0]) if len(times) > 1 else 1.0
         pushes = [e for e in trace.between(t - dt, t) if e.kind == "push-config"] if k else []
         px: list[float] = []
         py: list[float] = []
@@ -295,43 +327,22 @@ class ReleaseScene(Scene):
             for x, y in [_CALLER_CAR] + [(_POD_CAR_X, _lane(pod)) for pod in _PODS]:
                 px += [_ISTIOD[0], x, math.nan]
                 py += [_ISTIOD[1], y, math.nan]
-        testers = p["header_routing"] and phase == Phase.PROGRESSING
-        routing = [f"everyone: primary {int(s['primary_weight'][k])} · canary {int(s['canary_weight'][k])}",
-                   "testers (x-tester: true) → canary" if testers else "no tester rule"]
-        # the weight and the checks so far
+        return dict(x=_line(px), y=_line(py))
+
+    def _checks(self, trace: Trace, t: float) -> dict[str, dict[str, Any]]:
+        """Flagger's checks up to time ``t``, passed and failed, each at the weight it judged."""
         checks = [e for e in trace.of_kind("analysis") if e.time_s <= t + 1e-9]
         ok = [e for e in checks if e.data["passed"]]
         bad = [e for e in checks if not e.data["passed"]]
-        weight_at = {e.time_s: w for e, w in ((e, self._weight_before(trace, e.time_s)) for e in checks)}
-        top = self._latency_top(trace)
-        low, high = self._success_range(trace)
-        end = self._end(trace)
-        return [
-            dict(x=_line(px), y=_line(py)),
-            dict(),
-            dict(x=xs, y=ys, text=names, hovertext=hover,
-                 marker=dict(color=colours, symbol=symbols, size=sizes, line=dict(color="#222", width=1))),
-            dict(x=np.round(rx, 3), y=np.round(ry, 3), hovertext=rh,
-                 marker=dict(color=rc, symbol=rs, size=11, line=dict(color="#222", width=1))),
-            dict(x=[10.3, 10.3], y=[4.9, 4.5], text=routing),
-            dict(), dict(), dict(), dict(),
-            self._weight_line(trace, k),
-            dict(x=_kept([e.time_s for e in ok]), y=_kept([weight_at[e.time_s] for e in ok]),
-                 hovertext=[f"{e.time_s:g} s: passed ({e.data['success_rate']} %, P99 {e.data['p99_ms']} ms)"
-                            for e in ok]),
-            dict(x=_kept([e.time_s for e in bad]), y=_kept([weight_at[e.time_s] for e in bad]),
-                 hovertext=[f"{e.time_s:g} s: failed check {e.data['failed_checks']}: {e.data['why']}" for e in bad]),
-            dict(x=[0, end], y=[float(_top_weight(p))] * 2),
-            _history(trace, "canary_success_rate", k, 2),
-            _history(trace, "primary_success_rate", k, 2),
-            dict(x=[0, end], y=[float(p["min_success_rate"])] * 2),
-            _history(trace, "canary_p99_ms", k, 0),
-            _history(trace, "primary_p99_ms", k, 0),
-            dict(x=[0, end], y=[float(p["max_latency_ms"])] * 2),
-            dict(x=[t, t], y=[0, 105]),
-            dict(x=[t, t], y=[low, high]),
-            dict(x=[t, t], y=[0, top]),
-        ]
+        weight_at = {e.time_s: self._weight_before(trace, e.time_s) for e in checks}
+        return {
+            "check passed": dict(x=_kept([e.time_s for e in ok]), y=_kept([weight_at[e.time_s] for e in ok]),
+                                 hovertext=[f"{e.time_s:g} s: passed ({e.data['success_rate']} %, P99 "
+                                            f"{e.data['p99_ms']} ms)" for e in ok]),
+            "check failed": dict(x=_kept([e.time_s for e in bad]), y=_kept([weight_at[e.time_s] for e in bad]),
+                                 hovertext=[f"{e.time_s:g} s: failed check {e.data['failed_checks']}: {e.data['why']}"
+                                            for e in bad]),
+        }
 
     @staticmethod
     def _weight_line(trace: Trace, k: int) -> dict[str, np.ndarray]:
@@ -377,7 +388,7 @@ class OutlierScene(Scene):
                                  line=dict(color=COLORS["grey"], width=1)), row=1, col=1)
         fig.add_trace(go.Scatter(mode="markers+text", name="endpoints", hoverinfo="text", showlegend=False,
                                  textposition="bottom center", textfont=dict(size=10)), row=1, col=1)
-        fig.add_trace(go.Scatter(mode="markers+text", text=["client's Envoy"],
+        fig.add_trace(go.Scatter(mode="markers+text", text=["client's Envoy"], name="client's Envoy",
                                  textposition="top center", hoverinfo="skip", showlegend=False,
                                  marker=dict(symbol="hexagon", size=22, color=COLORS["green"])), row=1, col=1)
         fig.add_trace(go.Scatter(mode="lines", name="interval tick", hoverinfo="skip", showlegend=False,
@@ -393,9 +404,9 @@ class OutlierScene(Scene):
                                                                                  width=2.5, shape="hv")), row=3, col=1)
         fig.add_trace(go.Scatter(mode="lines", name="5xx before retries",
                                  line=dict(color=COLORS["black"], width=1.5, dash="dot", shape="hv")), row=3, col=1)
-        for row in (2, 3):
+        for row, plot in ((2, "ejections"), (3, "errors")):
             fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
-                                     showlegend=False, name="now"), row=row, col=1)
+                                     showlegend=False, name="now", uid=f"now: {plot}"), row=row, col=1)
         fig.update_xaxes(visible=False, row=1, col=1)
         fig.update_yaxes(visible=False, range=[-1.1, 3.1], row=1, col=1)
         fig.update_xaxes(title_text="time (s)", row=3, col=1)
@@ -437,22 +448,47 @@ class OutlierScene(Scene):
         peak = int(max(trace.series["failed"].sum(axis=1).max(), trace.series["user_errors"].max()))
         return float(max(5, math.ceil(peak * 1.1) + 1))  # room above the highest step
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s = trace.series
+        n = trace.params["endpoints"]
+        t = float(s["time_s"][k])
+        refused = [e for e in trace.of_kind("eject-refused") if e.time_s <= t]
+        now = reveal(s["time_s"], k)
+        tx: list[float] = []
+        ty: list[float] = []
+        for tick in s["ticks_s"]:
+            tx += [float(tick), float(tick), math.nan]
+            ty += [-0.5, n - 0.5, math.nan]
+        return {
+            **self._pool(trace, k),
+            "client's Envoy": dict(x=[(n - 1) / 2], y=[2.0]),
+            "interval tick": dict(x=_line(tx), y=_line(ty)),
+            **self._ejections(trace, t),
+            "refused (max share)": dict(
+                x=_kept([e.time_s for e in refused]), y=_kept([float(e.subject.split("-")[1]) for e in refused]),
+                hovertext=[f"{e.time_s:.1f} s: ejecting would take {e.data['would_eject_percent']} % of the pool "
+                           f"out, more than maxEjectionPercent {e.data['max_ejection_percent']}" for e in refused]),
+            "errors users saw": dict(x=now, y=reveal(s["user_errors"], k).astype(float)),
+            "5xx before retries": dict(x=now, y=reveal(s["failed"].sum(axis=1), k).astype(float)),
+            "now: ejections": dict(x=[t, t], y=[-0.6, n - 0.4]),
+            "now: errors": dict(x=[t, t], y=[0, self._error_top(trace)]),
+        }
+
+    @staticmethod
+    def _pool(trace: Trace, k: int) -> dict[str, dict[str, Any]]:
+        """The endpoints at step ``k`` (ejected ones greyed out) and the traffic to those in the pool."""
         p = trace.params
         n = p["endpoints"]
-        t = float(s["time_s"][k])
-        out = s["ejected"][k]
+        t = float(trace.series["time_s"][k])
+        out = trace.series["ejected"][k]
         failing = p["fail_from_s"] <= t < p["fail_until_s"]
-        ex, ey, colours, symbols, labels, hover = [], [], [], [], [], []
+        colours, symbols, labels, hover = [], [], [], []
         lx: list[float] = []
         ly: list[float] = []
         pending = {int(e.subject.split("-")[1]): e.data["earliest_return_s"]
                    for e in trace.of_kind("eject") if e.time_s <= t}
         for h in range(n):
             bad = failing and h == p["bad_endpoint"]
-            ex.append(float(h))
-            ey.append(0.0)
             if out[h]:
                 colours.append(COLORS["grey"])
                 symbols.append(SYMBOLS["failed"])
@@ -465,12 +501,22 @@ class OutlierScene(Scene):
                 hover.append(f"ep-{h}: {'in the pool, failing' if bad else 'in the pool'}")
                 lx += [(n - 1) / 2, float(h), math.nan]
                 ly += [2.0, 0.0, math.nan]
+        return {
+            "traffic": dict(x=_line(lx), y=_line(ly)),
+            "endpoints": dict(x=[float(h) for h in range(n)], y=[0.0] * n, text=labels, hovertext=hover,
+                              marker=dict(color=colours, symbol=symbols, size=22 if n <= 12 else 14,
+                                          line=dict(color="#222", width=1))),
+        }
+
+    @staticmethod
+    def _ejections(trace: Trace, t: float) -> dict[str, dict[str, Any]]:
+        """Each endpoint's time out of the pool up to ``t``, and the earliest return of each ejection."""
         bx: list[float] = []
         by: list[float] = []
         rx, ry, rh = [], [], []
         start: dict[int, float] = {}
-        for e in trace.events:
-            if e.time_s > t or e.kind not in ("eject", "return"):
+        for e in trace.of_kind("eject", "return"):
+            if e.time_s > t:
                 continue
             h = int(e.subject.split("-")[1])
             if e.kind == "eject":
@@ -485,30 +531,8 @@ class OutlierScene(Scene):
         for h, since in start.items():
             bx += [since, t, math.nan]
             by += [float(h), float(h), math.nan]
-        refused = [e for e in trace.of_kind("eject-refused") if e.time_s <= t]
-        now = reveal(s["time_s"], k)
-        tx: list[float] = []
-        ty: list[float] = []
-        for tick in s["ticks_s"]:
-            tx += [float(tick), float(tick), math.nan]
-            ty += [-0.5, n - 0.5, math.nan]
-        return [
-            dict(x=_line(lx), y=_line(ly)),
-            dict(x=ex, y=ey, text=labels, hovertext=hover,
-                 marker=dict(color=colours, symbol=symbols, size=22 if n <= 12 else 14,
-                             line=dict(color="#222", width=1))),
-            dict(x=[(n - 1) / 2], y=[2.0]),
-            dict(x=_line(tx), y=_line(ty)),
-            dict(x=_line(_kept(bx)), y=_line(_kept(by))),
-            dict(x=_kept(rx), y=_kept(ry), hovertext=rh),
-            dict(x=_kept([e.time_s for e in refused]), y=_kept([float(e.subject.split("-")[1]) for e in refused]),
-                 hovertext=[f"{e.time_s:.1f} s: ejecting would take {e.data['would_eject_percent']} % of the pool "
-                            f"out, more than maxEjectionPercent {e.data['max_ejection_percent']}" for e in refused]),
-            dict(x=now, y=reveal(s["user_errors"], k).astype(float)),
-            dict(x=now, y=reveal(s["failed"].sum(axis=1), k).astype(float)),
-            dict(x=[t, t], y=[-0.6, n - 0.4]),
-            dict(x=[t, t], y=[0, self._error_top(trace)]),
-        ]
+        return {"ejected": dict(x=_line(_kept(bx)), y=_line(_kept(by))),
+                "earliest return": dict(x=_kept(rx), y=_kept(ry), hovertext=rh)}
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
         s = trace.series

@@ -67,24 +67,24 @@ class OverviewScene(Scene):
         )
         part_x = [xy[0] for xy in _PART_XY.values()]
         part_y = [xy[1] for xy in _PART_XY.values()]
-        # 0: request edges (routing -> instances in the pool)
+        # request edges (routing -> instances in the pool)
         fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["sky"], width=2), hoverinfo="skip",
                                  name="requests routed", showlegend=False), row=1, col=1)
-        # 1: control edges (runtime management and monitoring watch every instance)
+        # control edges (runtime management and monitoring watch every instance)
         fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1, dash="dot"),
                                  hoverinfo="skip", name="health checks and metrics", showlegend=False),
                       row=1, col=1)
-        # 2: the four parts (size grows while a part is acting)
+        # the four parts (size grows while a part is acting)
         fig.add_trace(go.Scatter(x=part_x, y=part_y, mode="markers+text", name="parts",
                                  text=[PART_LABELS[part] for part in _PART_XY], textposition="bottom center",
                                  marker=dict(symbol="square", color=[PART_COLORS[p_] for p_ in _PART_XY],
                                              line=dict(color="#222", width=1)),
                                  hoverinfo="text", showlegend=False), row=1, col=1)
-        # 3: the instances
+        # the instances
         fig.add_trace(go.Scatter(mode="markers+text", textposition="middle right", name="instances",
                                  marker=dict(size=26, line=dict(width=2)), hoverinfo="text",
                                  showlegend=False), row=1, col=1)
-        # 4: error rate, 5: error-rate threshold, 6: p95 latency, 7: latency threshold, 8/9: time cursors
+        # the signals, their thresholds, and a time cursor on each
         fig.add_trace(go.Scatter(name="error rate", mode="lines", line=dict(color=COLORS["vermillion"], width=2.5),
                                  showlegend=False), row=2, col=1)
         fig.add_trace(go.Scatter(name="alert threshold", showlegend=False, mode="lines",
@@ -93,9 +93,9 @@ class OverviewScene(Scene):
                                  showlegend=False), row=2, col=2)
         fig.add_trace(go.Scatter(name="latency threshold", showlegend=False, mode="lines",
                                  line=dict(color=COLORS["black"], dash="dash", width=1.5)), row=2, col=2)
-        for col in (1, 2):
+        for col, uid in ((1, "now: error rate"), (2, "now: p95 latency")):
             fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
-                                     showlegend=False, name="now"), row=2, col=col)
+                                     showlegend=False, name="now", uid=uid), row=2, col=col)
         for text, y in (("developers ▶", _PART_XY["service-management-interface"][1]),
                         ("users ▶", _PART_XY["request-routing"][1])):
             fig.add_annotation(x=0.2, y=y, text=text, showarrow=False, xanchor="left", row=1, col=1)
@@ -141,7 +141,7 @@ class OverviewScene(Scene):
         return (f"<b>This run:</b> crash at {p['crash_at_s']:g} s, {healed}; {alert}; worst window: "
                 f"{float(np.max(s['window_error_rate'])):.0%} errors, p95 {float(np.max(s['window_p95_latency_s'])):.2f} s.")
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s = trace.series
         p = trace.params
         t = float(s["time_s"][k])
@@ -176,20 +176,20 @@ class OverviewScene(Scene):
         reveal_t = reveal(s["time_s"], k)
         rate_top, lat_top = self._tops(trace)
         duration = float(s["time_s"][-1])
-        return [
-            dict(x=edge_x, y=edge_y),
-            dict(x=np.array(control_x), y=np.array(control_y)),
-            dict(marker=dict(size=part_sizes, color=part_colors, symbol=part_symbols), text=part_text),
-            dict(x=np.full(n, 5.5), y=ys, text=labels, hovertext=labels,
-                 marker=dict(color=_STATE_LOOKUP_COLOR[states], symbol=_STATE_LOOKUP_SYMBOL[states],
-                             line=dict(color=_STATE_LOOKUP_COLOR[states], width=2))),
-            dict(x=reveal_t, y=reveal(s["window_error_rate"], k)),
-            dict(x=[0, duration], y=[p["alert_error_rate"]] * 2),
-            dict(x=reveal_t, y=reveal(s["window_p95_latency_s"], k)),
-            dict(x=[0, duration], y=[p["alert_p95_latency_s"]] * 2),
-            dict(x=[t, t], y=[0, rate_top]),
-            dict(x=[t, t], y=[0, lat_top]),
-        ]
+        return {
+            "requests routed": dict(x=edge_x, y=edge_y),
+            "health checks and metrics": dict(x=np.array(control_x), y=np.array(control_y)),
+            "parts": dict(marker=dict(size=part_sizes, color=part_colors, symbol=part_symbols), text=part_text),
+            "instances": dict(x=np.full(n, 5.5), y=ys, text=labels, hovertext=labels,
+                              marker=dict(color=_STATE_LOOKUP_COLOR[states], symbol=_STATE_LOOKUP_SYMBOL[states],
+                                          line=dict(color=_STATE_LOOKUP_COLOR[states], width=2))),
+            "error rate": dict(x=reveal_t, y=reveal(s["window_error_rate"], k)),
+            "alert threshold": dict(x=[0, duration], y=[p["alert_error_rate"]] * 2),
+            "p95 latency": dict(x=reveal_t, y=reveal(s["window_p95_latency_s"], k)),
+            "latency threshold": dict(x=[0, duration], y=[p["alert_p95_latency_s"]] * 2),
+            "now: error rate": dict(x=[t, t], y=[0, rate_top]),
+            "now: p95 latency": dict(x=[t, t], y=[0, lat_top]),
+        }
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
         t = float(trace.series["time_s"][k])

@@ -43,7 +43,7 @@ class MachineScene(Scene):
         fig = make_subplots(rows=2, cols=2, specs=[[{"colspan": 2}, None], [{}, {}]], row_heights=[0.4, 0.6],
                             vertical_spacing=0.2, horizontal_spacing=0.1,
                             subplot_titles=("", "latency (log scale)", "share of requests that fail"))
-        for name in ("CPU used", "memory used"):  # 0, 1: stacked segments, one per instance
+        for name in ("CPU used", "memory used"):  # stacked segments, one per instance
             fig.add_trace(go.Bar(orientation="h", name=name, textposition="inside", insidetextanchor="middle",
                                  textangle=0,
                                  hoverinfo="text", showlegend=False, marker=dict(line=dict(color="white", width=1)),
@@ -51,17 +51,17 @@ class MachineScene(Scene):
         fig.add_trace(go.Bar(orientation="h", name="processes", textposition="inside", insidetextanchor="middle",
                              textangle=0,
                              hoverinfo="text", showlegend=False, marker=dict(line=dict(color="white", width=2)),
-                             textfont=dict(color="white")), row=1, col=1)  # 2
-        for col in (1, 2):  # 3..10, 11..18: one line per possible instance
+                             textfont=dict(color="white")), row=1, col=1)
+        for col, plot in ((1, "latency"), (2, "failed")):  # one line per possible instance
             for i in range(MAX_INSTANCES):
                 fig.add_trace(go.Scatter(mode="lines", name=f"instance-{i}", showlegend=False, legendgroup=str(i),
-                                         line=dict(color=INSTANCE_COLORS[i], width=2, dash=_DASHES[i])),
-                              row=2, col=col)
+                                         line=dict(color=INSTANCE_COLORS[i], width=2, dash=_DASHES[i]),
+                                         uid=f"{plot}: instance-{i}"), row=2, col=col)
         fig.add_trace(go.Scatter(mode="lines", name="timeout", line=dict(color=COLORS["black"], dash="dash", width=1.5),
-                                 hoverinfo="name", showlegend=False), row=2, col=1)  # 19
-        for col in (1, 2):  # 20, 21: "now" cursors
+                                 hoverinfo="name", showlegend=False), row=2, col=1)
+        for col, plot in ((1, "latency"), (2, "failed")):  # "now" cursors
             fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["grey"], width=1), hoverinfo="skip",
-                                     showlegend=False, name="now"), row=2, col=col)
+                                     showlegend=False, name="now", uid=f"now: {plot}"), row=2, col=col)
         fig.update_layout(barmode="overlay", bargap=0.25)
         fig.update_xaxes(title_text="% of the machine (dashed: all of it · red dotted: RAM + swap full)", row=1, col=1)
         fig.update_yaxes(categoryorder="array", categoryarray=["processes", "memory", "CPU"], row=1, col=1)
@@ -105,7 +105,7 @@ class MachineScene(Scene):
         return (f"<b>This run:</b> {'; '.join(words) or 'no swapping, no kill'}; {failed:.0%} of all requests "
                 f"failed{worst}; busiest CPU {float(np.max(s['cpu_utilisation'])):.0%}.")
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s, p = trace.series, trace.params
         n = p["instances"]
         names = [f"instance-{i}" for i in range(n)]
@@ -135,17 +135,17 @@ class MachineScene(Scene):
                      marker=dict(color=np.where(alive, colors, _DEAD)),
                      textfont=dict(color=np.where(alive, np.array(_TEXT_ON[:n], dtype=object), "white")))
         times = reveal(s["time_s"], k)
-        latency, failed = [], []
+        lines: dict[str, dict[str, Any]] = {}
         for i in range(MAX_INSTANCES):
             if i < n:
-                latency.append(dict(x=times, y=reveal(s["latency_s"][:, i], k), showlegend=True))
-                failed.append(dict(x=times, y=reveal(s["failed_share"][:, i], k)))
+                lines[f"latency: instance-{i}"] = dict(x=times, y=reveal(s["latency_s"][:, i], k), showlegend=True)
+                lines[f"failed: instance-{i}"] = dict(x=times, y=reveal(s["failed_share"][:, i], k))
             else:
-                latency.append(dict(x=[], y=[], showlegend=False))
-                failed.append(dict(x=[], y=[]))
-        timeout = dict(x=[0.0, float(s["time_s"][-1])], y=[p["timeout_s"]] * 2)
-        return [cpu, memory, procs, *latency, *failed, timeout,
-                dict(x=[t, t], y=[0.01, 10]), dict(x=[t, t], y=[-0.03, 1.05])]
+                lines[f"latency: instance-{i}"] = dict(x=[], y=[], showlegend=False)
+                lines[f"failed: instance-{i}"] = dict(x=[], y=[])
+        return {"CPU used": cpu, "memory used": memory, "processes": procs, **lines,
+                "timeout": dict(x=[0.0, float(s["time_s"][-1])], y=[p["timeout_s"]] * 2),
+                "now: latency": dict(x=[t, t], y=[0.01, 10]), "now: failed": dict(x=[t, t], y=[-0.03, 1.05])}
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
         s, p = trace.series, trace.params

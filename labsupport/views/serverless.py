@@ -131,20 +131,20 @@ class ServerlessScene(Scene):
         n = len(trace.series["instance_provisioned"])
         return float(min(16.0, max(6.0, 200.0 / max(1, math.ceil(n / _COLUMNS)))))
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s = trace.series
         states = s["instance_state"][k]
         n = len(states)
         gx, gy = _grid(n)
         names = np.array([f"env-{i + 1}" for i in range(n)], dtype=object)
-        updates: list[dict[str, Any]] = []
+        updates: dict[str, dict[str, Any]] = {}
         size = self._marker_size(trace)
         for state in _SHOWN:
             mask = states == int(state)
             label = STATE_STYLE[state][0]
             # One point far outside the axes first: a legend drops a trace that has no points in a frame.
-            updates.append(dict(x=np.concatenate([[-99.0], gx[mask]]), y=np.concatenate([[-99.0], gy[mask]]),
-                                text=[""] + [f"{name}: {label}" for name in names[mask]], marker=dict(size=size)))
+            updates[label] = dict(x=np.concatenate([[-99.0], gx[mask]]), y=np.concatenate([[-99.0], gy[mask]]),
+                                  text=[""] + [f"{name}: {label}" for name in names[mask]], marker=dict(size=size))
         t = float(s["time_s"][k])
         bins = latency_bins(trace)
         centres = (bins[:-1] + bins[1:]) / 2
@@ -153,14 +153,16 @@ class ServerlessScene(Scene):
         warm = np.histogram(latency_ms[so_far & ~s["request_cold"]], bins)[0].astype(float)
         cold = np.histogram(latency_ms[so_far & s["request_cold"]], bins)[0].astype(float)
         width = float(bins[1] - bins[0])
-        updates.append(dict(type="bar", x=centres, y=warm, width=np.full(len(centres), width)))
-        updates.append(dict(type="bar", x=centres, y=cold, width=np.full(len(centres), width)))
         times = reveal(s["time_s"], k)
-        updates.append(dict(type="bar", x=times, y=reveal(s["requests"], k).astype(float)))
-        updates.append(dict(x=times, y=reveal(s["cold_starts"], k).astype(float)))
-        updates.append(dict(x=times, y=reveal(s["throttled"], k).astype(float)))
-        updates.append(dict(x=times, y=reveal(s["instances"], k).astype(float)))
-        return updates
+        return {
+            **updates,
+            "warm requests": dict(type="bar", x=centres, y=warm, width=np.full(len(centres), width)),
+            "cold-start requests": dict(type="bar", x=centres, y=cold, width=np.full(len(centres), width)),
+            "requests per step": dict(type="bar", x=times, y=reveal(s["requests"], k).astype(float)),
+            "cold starts": dict(x=times, y=reveal(s["cold_starts"], k).astype(float)),
+            "throttled (429)": dict(x=times, y=reveal(s["throttled"], k).astype(float)),
+            "instances alive": dict(x=times, y=reveal(s["instances"], k).astype(float)),
+        }
 
     def layout_at(self, trace: Trace, k: int) -> dict[str, Any]:
         s = trace.series

@@ -50,7 +50,7 @@ class VmScene(Scene):
                                      hovertemplate="%{x:.0f} s<extra>" + label + "</extra>", connectgaps=False),
                           row=1, col=1)
         fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["black"], width=1), hoverinfo="skip",
-                                 showlegend=False, name="now"), row=1, col=1)
+                                 showlegend=False, name="now", uid="now: timeline"), row=1, col=1)
         # Two areas from zero rather than a stack: plotly's stacked areas glitch between animation frames.
         fig.add_trace(go.Scatter(mode="lines", name="healthy, v1 and v2", fill="tozeroy",
                                  line=dict(color=COLORS["green"], width=2.5, shape="hv")), row=2, col=1)
@@ -61,7 +61,7 @@ class VmScene(Scene):
         fig.add_trace(go.Scatter(mode="lines", name="desired",
                                  line=dict(color=COLORS["black"], width=1.5, dash="dash")), row=2, col=1)
         fig.add_trace(go.Scatter(mode="lines", line=dict(color=COLORS["black"], width=1), hoverinfo="skip",
-                                 showlegend=False, name="now"), row=2, col=1)
+                                 showlegend=False, name="now", uid="now: instances"), row=2, col=1)
         fig.update_xaxes(title_text="time since the first commit (min:s)", row=2, col=1)
         fig.update_yaxes(title_text="instances", row=2, col=1)
         fig = apply_style(fig, title=self.title, height=760)
@@ -114,7 +114,7 @@ class VmScene(Scene):
             words.append(f"v2 deployed at {minutes(done[0].time_s)}" if done else "the v2 deploy not finished by the end")
         return "<b>This run:</b> " + "; ".join(words) + "."
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s = trace.series
         t = float(s["time_s"][k])
         rows = s["segment_row"]
@@ -122,7 +122,7 @@ class VmScene(Scene):
         end = np.minimum(s["segment_end_s"], t)
         shown = start < t
         y_of_row = self._row_y(trace)
-        updates: list[dict[str, Any]] = []
+        updates: dict[str, dict[str, Any]] = {}
         for phase in Phase:
             mask = shown & (s["segment_phase"] == int(phase))
             n = int(mask.sum())
@@ -130,17 +130,18 @@ class VmScene(Scene):
             y = np.full(3 * n, np.nan)
             x[0::3], x[1::3] = start[mask], end[mask]
             y[0::3] = y[1::3] = y_of_row[rows[mask]]
-            updates.append(dict(x=x, y=y, line=dict(width=self._bar_width(trace))))
-        top = len(s["row_label"]) - 0.5
-        updates.append(dict(x=[t, t], y=[-0.5, top]))
+            updates[PHASE_STYLE[phase][0]] = dict(x=x, y=y, line=dict(width=self._bar_width(trace)))
         times = reveal(s["time_s"], k)
-        updates.append(dict(x=times, y=reveal(s["healthy"], k)))
-        updates.append(dict(x=times, y=reveal(s["healthy_v2"], k)))
-        updates.append(dict(x=times, y=reveal(s["serving_errors"], k)))
         desired = float(s["desired"][0])
-        updates.append(dict(x=[0.0, float(s["time_s"][-1])], y=[desired, desired]))
-        updates.append(dict(x=[t, t], y=[0, self._top(trace)]))
-        return updates
+        return {
+            **updates,
+            "now: timeline": dict(x=[t, t], y=[-0.5, len(s["row_label"]) - 0.5]),
+            "healthy, v1 and v2": dict(x=times, y=reveal(s["healthy"], k)),
+            "healthy v2": dict(x=times, y=reveal(s["healthy_v2"], k)),
+            "healthy but crashed": dict(x=times, y=reveal(s["serving_errors"], k)),
+            "desired": dict(x=[0.0, float(s["time_s"][-1])], y=[desired, desired]),
+            "now: instances": dict(x=[t, t], y=[0, self._top(trace)]),
+        }
 
     @staticmethod
     def _bar_width(trace: Trace) -> float:
@@ -176,6 +177,11 @@ class VmScene(Scene):
         return f"<b>{minutes(t)}</b>, what happened in the last {step:g} s:{listed}"
 
 
+#: How each share of a VM looks, and its series (``vcpu_<part>``, ``memory_<part>_gib``): (label, colour, hatch, part).
+_SHARES = (("used by the service", COLORS["green"], "", "used"), ("used by each VM's OS", COLORS["grey"], "/", "os"),
+           ("idle", COLORS["orange"], "x", "idle"))
+
+
 class PackingScene(Scene):
     """For each instance type: what the workload uses, what the operating systems use, and what sits idle."""
 
@@ -184,13 +190,11 @@ class PackingScene(Scene):
     def figure(self, trace: Trace) -> go.Figure:
         fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
                             subplot_titles=("vCPUs you pay for", "memory you pay for (GiB)"))
-        parts = (("used by the service", COLORS["green"], ""), ("used by each VM's OS", COLORS["grey"], "/"),
-                 ("idle", COLORS["orange"], "x"))
-        for col in (1, 2):
-            for label, colour, pattern in parts:
+        for col, resource in ((1, "vcpu"), (2, "memory")):
+            for label, colour, pattern, _part in _SHARES:
                 fig.add_trace(go.Bar(orientation="h", name=label, marker=dict(color=colour, pattern_shape=pattern),
                                      showlegend=col == 1, legendgroup=label, hovertemplate="%{x:.2f}<extra>" + label
-                                     + "</extra>"), row=1, col=col)
+                                     + "</extra>", uid=f"{resource}: {label}"), row=1, col=col)
         fig.add_trace(go.Scatter(mode="text", textposition="middle right", showlegend=False, hoverinfo="skip",
                                  name="labels", textfont=dict(size=12)), row=1, col=2)
         fig.update_layout(barmode="stack", margin=dict(l=90, r=20, t=90, b=80),
@@ -198,18 +202,14 @@ class PackingScene(Scene):
         fig.update_yaxes(autorange="reversed", row=1, col=1)
         return apply_style(fig, title=self.title, height=480)
 
-    def frame(self, trace: Trace, k: int) -> list[dict[str, Any]]:
+    def frame(self, trace: Trace, k: int) -> dict[str, dict[str, Any]]:
         s = trace.series
         names = s["type"]
         labels = [no_math(f"{c} × {n} · ${u:.3f}/h")
                   for c, n, u in zip(s["count"], names, s["usd_per_hour"], strict=True)]
-        x_end = s["memory_total_gib"]
-        return [
-            dict(y=names, x=s["vcpu_used"]), dict(y=names, x=s["vcpu_os"]), dict(y=names, x=s["vcpu_idle"]),
-            dict(y=names, x=s["memory_used_gib"]), dict(y=names, x=s["memory_os_gib"]),
-            dict(y=names, x=s["memory_idle_gib"]),
-            dict(y=names, x=x_end, text=labels),
-        ]
+        updates = {f"{resource}: {label}": dict(y=names, x=s[f"{resource}_{part}{unit}"])
+                   for resource, unit in (("vcpu", ""), ("memory", "_gib")) for label, _c, _p, part in _SHARES}
+        return {**updates, "labels": dict(y=names, x=s["memory_total_gib"], text=labels)}
 
     def layout(self, trace: Trace) -> dict[str, Any]:
         s = trace.series

@@ -77,7 +77,8 @@ def assert_shows_the_still(panel: Any) -> None:
     shown = _plain(panel.figure.to_plotly_json())
     expected = _plain(still.to_plotly_json())
     for i, (got, want) in enumerate(zip(shown["data"], expected["data"], strict=True)):
-        got.pop("uid", None)  # the widget's own id for each trace
+        got.pop("uid", None)  # the widget gives each trace a random id of its own, in place of the scene's
+        want.pop("uid", None)
         assert got == want, f"trace {i} ({want.get('name')}) is not redrawn: {_diff(got, want)}"
     assert shown["layout"] == expected["layout"], f"the layout is not redrawn: {_diff(shown['layout'], expected['layout'])}"
 

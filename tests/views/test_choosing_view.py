@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from labsupport.sim.choosing import PATTERNS, compare, run_traffic_sweep
+from labsupport.sim.choosing import LABELS, PATTERNS, compare, run_traffic_sweep
 from labsupport.views import animate
 from labsupport.views.choosing import MEASURES, ComparisonScene, SweepScene, choosing_panel, comparison_figure
 from tests.views.panels import assert_bad_setting_is_explained
@@ -41,7 +41,7 @@ def test_sweep_frames_and_animation(sweep) -> None:
     for k in (0, 5, 9):
         assert len(scene.frame(sweep, k)) == len(fig.data) == 1 + len(PATTERNS)
     last = scene.frame(sweep, 9)
-    np.testing.assert_allclose(last[1]["y"], sweep.series["monthly_usd"][:, 0])
+    np.testing.assert_allclose(last[LABELS[PATTERNS[0]]]["y"], sweep.series["monthly_usd"][:, 0])
     assert "use language packages" in scene.layout_at(sweep, 9)["title.text"]
     assert "use serverless" in scene.layout_at(sweep, 0)["title.text"]
     animation = animate(scene, sweep)

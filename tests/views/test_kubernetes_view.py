@@ -15,7 +15,7 @@ def test_cluster_animation_frames_match_figure() -> None:
     figure = animation.figure()
     assert len(figure.data) == len(animation.frames[0]["data"])
     dead = ClusterScene().frame(trace, 75)
-    assert "node-1 — NotReady (Ready: Unknown)" in dead[2]["text"]
+    assert "node-1 — NotReady (Ready: Unknown)" in dead["node names"]["text"]
     caption = ClusterScene().caption(trace, 70)
     assert caption.index("mark-not-ready") < caption.index("update-endpoints") < caption.index("program-rules")
 

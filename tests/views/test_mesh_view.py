@@ -49,7 +49,7 @@ def test_requests_hop_through_the_sidecars_coloured_by_version() -> None:
     trace = run_release()
     scene = ReleaseScene()
     k = 150  # canary at 40 %
-    dots = scene.frame(trace, k)[3]
+    dots = scene.frame(trace, k)["requests"]
     xs = sorted(set(np.round(dots["x"], 2)))
     assert len(xs) == 4  # caller, caller's sidecar, server's sidecar, server
     kinds = {Sample(int(v)) for v in trace.series["sample"][k - 3:k + 1].ravel()} - {Sample.NONE}
@@ -57,7 +57,7 @@ def test_requests_hop_through_the_sidecars_coloured_by_version() -> None:
     assert ("#0072B2" in colours) == bool(kinds & {Sample.USER_CANARY, Sample.TESTER_CANARY})
     bad = run_release(canary_error_rate=0.1)
     after = int(np.searchsorted(bad.series["time_s"], bad.first("rollback").time_s)) + 5
-    assert "#0072B2" not in scene.frame(bad, after)[3]["marker"]["color"]  # no v2 after the rollback
+    assert "#0072B2" not in scene.frame(bad, after)["requests"]["marker"]["color"]  # no v2 after the rollback
     assert "ROLLED BACK" in scene.layout_at(bad, after)["title"]["text"]
 
 
@@ -82,13 +82,13 @@ def test_outlier_animation_shows_ejection_and_return() -> None:
     animation = mesh_animate(OutlierScene(), trace)
     assert len(animation.frames) == 181
     scene = OutlierScene()
-    during = scene.frame(trace, 40)[1]
+    during = scene.frame(trace, 40)["endpoints"]
     assert during["marker"]["symbol"][3] == "x" and during["text"][3].endswith("out")
-    assert scene.frame(trace, 65)[1]["marker"]["symbol"][3] == "x"  # ejected again after returning at 60 s
-    assert scene.frame(trace, 140)[1]["marker"]["symbol"][3] == "square"
+    assert scene.frame(trace, 65)["endpoints"]["marker"]["symbol"][3] == "x"  # ejected again after returning at 60 s
+    assert scene.frame(trace, 140)["endpoints"]["marker"]["symbol"][3] == "square"
     assert "1 of 10 endpoints out" in scene.layout_at(trace, 40)["title"]["text"]
     refused = run_outlier(endpoints=5)
-    assert scene.frame(refused, 60)[6]["x"][0] is not None  # the refused ejection is marked
+    assert scene.frame(refused, 60)["refused (max share)"]["x"][0] is not None  # the refused ejection is marked
     assert "eject-refused" in scene.caption(refused, 21)
 
 
@@ -129,4 +129,4 @@ def test_panels_send_no_nan_as_json() -> None:
         fig = panel.figure
         assert not _nan_in_lists([widget_safe(trace.to_plotly_json()) for trace in fig.data]), make.__name__
         for k in range(0, len(panel.scene.times(panel.trace)), 5):
-            assert not _nan_in_lists([widget_safe(u) for u in panel.scene.frame(panel.trace, k)]), (make.__name__, k)
+            assert not _nan_in_lists([widget_safe(u) for u in panel.scene.frame(panel.trace, k).values()]), (make.__name__, k)

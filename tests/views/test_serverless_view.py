@@ -49,17 +49,16 @@ def test_instances_are_drawn_by_state_with_colour_and_symbol(trace) -> None:
 
 def test_histogram_grows_with_time_and_splits_cold_from_warm(trace) -> None:
     scene = ServerlessScene()
-    n = len(STATE_STYLE)
     s = trace.series
     early = scene.frame(trace, 6)
     late = scene.frame(trace, len(s["time_s"]) - 1)
-    assert early[n]["y"].sum() < late[n]["y"].sum()
-    assert late[n]["y"].sum() == int((~s["request_cold"] & ~s["request_throttled"]).sum())
-    assert late[n + 1]["y"].sum() == int(s["request_cold"].sum())
+    assert early["warm requests"]["y"].sum() < late["warm requests"]["y"].sum()
+    assert late["warm requests"]["y"].sum() == int((~s["request_cold"] & ~s["request_throttled"]).sum())
+    assert late["cold-start requests"]["y"].sum() == int(s["request_cold"].sum())
     bins = latency_bins(trace)
     assert bins[-1] >= np.nanmax(s["request_latency_s"]) * 1000
-    np.testing.assert_array_equal(late[n + 2]["y"], s["requests"])
-    np.testing.assert_array_equal(late[n + 5]["y"], s["instances"])
+    np.testing.assert_array_equal(late["requests per step"]["y"], s["requests"])
+    np.testing.assert_array_equal(late["instances alive"]["y"], s["instances"])
 
 
 def test_animation_is_valid_plotly_and_plays(trace) -> None:
