@@ -443,7 +443,8 @@ def run_cluster(params: ClusterParams | None = None, *, seed: int = 0, **overrid
     placed = np.array(placements, dtype=float).reshape(-1, 4)
     return Trace(
         model="kubernetes-cluster",
-        params={**asdict(p), "score_weights": dict(SCORE_WEIGHTS)},
+        # node_room_pods: how many of these pods one node holds (NodeResourcesFit's filter, above)
+        params={**asdict(p), "score_weights": dict(SCORE_WEIGHTS), "node_room_pods": int(room_per_node)},
         seed=seed,
         events=tuple(events),
         series={
