@@ -2,9 +2,8 @@
 
 from labsupport.views._scene import Animation, LivePanel, Scene, animate, publishing, reveal
 from labsupport.views._startup import defer_slow_imports
-from labsupport.views._style import COLORS, FONT, SYMBOLS, apply_style, template
+from labsupport.views._style import COLORS, SYMBOLS, apply_style
 
 defer_slow_imports()
 
-__all__ = ["Animation", "COLORS", "FONT", "SYMBOLS", "LivePanel", "Scene", "animate", "apply_style", "publishing", "reveal",
-           "template"]
+__all__ = ["Animation", "COLORS", "SYMBOLS", "LivePanel", "Scene", "animate", "apply_style", "publishing", "reveal"]

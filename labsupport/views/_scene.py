@@ -186,7 +186,8 @@ class Animation:
         kwargs.setdefault("config", CONFIG)
         self.figure().write_html(path, **kwargs)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+    def _repr_mimebundle_(self, include: Any = None,
+                          exclude: Any = None) -> dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]:
         import json
 
         payload = json.loads(self.to_json())
@@ -197,7 +198,7 @@ class Animation:
         if not _PUBLISHING["on"]:
             return data
         # for pages without a kernel: the text alternative travels in the output's metadata
-        return data, {"application/vnd.plotly.v1+json": {"labsupport": {"alt": self.alt}}}  # type: ignore[return-value]
+        return data, {"application/vnd.plotly.v1+json": {"labsupport": {"alt": self.alt}}}
 
     def __repr__(self) -> str:
         title = self.spec["layout"].get("title", {}).get("text", "")
@@ -275,7 +276,7 @@ def publishing(on: bool = True) -> None:
 
 class LivePanel:
     """Controls that rerun a model, a time slider in seconds with a play button, a ``FigureWidget`` redrawn in
-    place.
+    place. It first shows the step nearest ``start_at_s`` seconds.
 
     ``run`` receives the controls' values as keyword arguments and returns a trace. A bad combination of
     values never raises: the panel shows the model's message and keeps the last good picture. A good one
@@ -283,7 +284,7 @@ class LivePanel:
     """
 
     def __init__(self, scene: Scene, run: Callable[..., Trace], controls: Mapping[str, Any], *,
-                 play_ms: int = 200, start_step: int = 0) -> None:
+                 play_ms: int = 200, start_at_s: float = 0.0) -> None:
         import ipywidgets as widgets  # imported here: building figures must not need ipywidgets
 
         self.scene = scene
@@ -291,7 +292,7 @@ class LivePanel:
         self.controls = dict(controls)
         self.trace = run(**self.values())
         times = scene.times(self.trace)
-        start = int(min(max(start_step, 0), len(times) - 1))
+        start = int(np.argmin(np.abs(np.asarray(times, dtype=float) - float(start_at_s))))  # the nearest step
         self.step = start
         self._moving = False
         #: How a change from the browser is put off (``None``: onto the running event loop's ``call_soon``):
@@ -445,15 +446,16 @@ class LivePanel:
         from IPython.display import display
 
         if not _PUBLISHING["on"]:
-            display(self.widget)
+            display(self.widget)  # type: ignore[no-untyped-call]  # IPython's display() has no annotations
             return
         recording = self.recording()
         names = ", ".join(html.escape(str(getattr(c, "description", name))) for name, c in self.controls.items())
         note = (f"A recording of the live panel's default run. In the notebook the panel is live: change "
                 f"{names} and the model reruns.")
-        data, metadata = recording._repr_mimebundle_()  # type: ignore[misc]
-        metadata["application/vnd.plotly.v1+json"]["labsupport"]["live_panel"] = note
-        display(data, metadata=metadata, raw=True)
+        bundle = recording._repr_mimebundle_()  # publishing: the data and the metadata with the text alternative
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        metadata.setdefault("application/vnd.plotly.v1+json", {}).setdefault("labsupport", {})["live_panel"] = note
+        display(data, metadata=metadata, raw=True)  # type: ignore[no-untyped-call]  # as above
 
 
 #: The browser side of :func:`fit_to_cell`: when the panel's width changes (and a few times after it first
@@ -490,7 +492,7 @@ def fit_to_cell() -> Any:
 def _fit_to_cell_class() -> type:
     import anywidget
 
-    class FitToCell(anywidget.AnyWidget):  # type: ignore[misc]
+    class FitToCell(anywidget.AnyWidget):
         _esm = _FIT_ESM
 
     return FitToCell
@@ -510,7 +512,7 @@ def _running_loop_call_soon() -> Callable[[Callable[[], None]], object] | None:
 
 
 def _step_s(times: np.ndarray) -> float:
-    """The time slider's step: the trace's own step (one second for a trace with a single time)."""
+    """A trace's time step, for the time slider and the scenes (one second for a trace with a single time)."""
     return float(np.min(np.diff(times))) if len(times) > 1 else 1.0
 
 

@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.choosing import ISOLATION_NEEDS, LABELS, PATTERNS
+from labsupport.views._controls import choice, integer, live_panel, log_number, number, toggle
 from labsupport.views._scene import LivePanel, Scene, reveal
 from labsupport.views._style import COLORS, apply_style, log_ticks, no_math
 
@@ -157,29 +158,19 @@ class SweepScene(Scene):
 
 def choosing_panel(**initial: Any) -> LivePanel:
     """The lesson's live panel: traffic, spikiness, memory, isolation need, long-running."""
-    import ipywidgets as widgets
+    import dataclasses
 
     from labsupport.sim.choosing import Workload, compare
 
-    d = Workload()
-    style = {"description_width": "initial"}
-
-    def value(name: str) -> Any:
-        return initial.get(name, getattr(d, name))
-
-    controls = {
-        "rate_per_s": widgets.FloatLogSlider(value=value("rate_per_s"), base=10, min=-1, max=2, step=0.1,
-                                             description="req/s per service", style=style),
-        "peak_to_mean": widgets.FloatSlider(value=value("peak_to_mean"), min=1, max=60, step=1,
-                                            description="peak ÷ mean", style=style),
-        "memory_mb": widgets.IntSlider(value=value("memory_mb"), min=128, max=8192, step=128,
-                                       description="memory (MB)", style=style),
-        "isolation": widgets.Dropdown(options=list(ISOLATION_NEEDS), value=value("isolation"),
-                                      description="isolation need", style=style),
-        "long_running": widgets.Checkbox(value=value("long_running"), description="long-running", style=style),
-    }
-    seed = int(initial.get("seed", 0))
-    fixed = {k: v for k, v in initial.items() if k not in controls and k != "seed"}
-    panel = LivePanel(ComparisonScene(), lambda **values: compare(seed=seed, **fixed, **values), controls)
-    panel.play.layout.display = panel.time.layout.display = "none"  # one comparison, no time steps to play
-    return panel
+    controls = (log_number("rate_per_s", "req/s per service", -1, 2, 0.1),
+                number("peak_to_mean", "peak ÷ mean", 1, 60, 1),
+                integer("memory_mb", "memory", 128, 8192, 128, unit="MB"),
+                choice("isolation", "isolation need", list(ISOLATION_NEEDS)),
+                toggle("long_running", "long-running"))
+    # the workload's other requirements (a budget, a latency limit, ...) may be set, with no control
+    shown = {control.name for control in controls}
+    fixed = {field.name: getattr(Workload(), field.name) for field in dataclasses.fields(Workload)
+             if field.name not in shown}
+    # one comparison, no time steps to play
+    return live_panel(ComparisonScene(), compare, Workload, controls, initial, fixed={**fixed, "seed": 0},
+                      timeless=True)

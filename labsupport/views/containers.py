@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
-from labsupport.views._scene import Scene, event_list_html, reveal, step_events
+from labsupport.views._controls import choice, integer, live_panel, number, toggle
+from labsupport.views._scene import LivePanel, Scene, event_list_html, reveal, step_events
 from labsupport.views._style import COLORS, apply_style, log_ticks, no_math
 from labsupport.views.packaging import INSTANCE_COLORS, placement_figure
 
@@ -173,7 +174,7 @@ class HostScene(Scene):
         memory = trace.series["memory_mb"]
         peak = float(np.nanmax(memory)) if memory.size else 0.0
         kills = [float(e.data["memory_mb"]) for e in trace.of_kind("oom-kill")]
-        return max(cls._line(trace)[0], peak, *kills, trace.params["base_memory_mb"] * 2)
+        return max(cls._line(trace)[0], peak, *kills, float(trace.params["base_memory_mb"]) * 2)
 
     def layout(self, trace: Trace) -> dict[str, Any]:
         p = trace.params
@@ -296,39 +297,20 @@ def packing_figure(trace: Trace) -> go.Figure:
     return fig
 
 
-def containers_panel(**initial: Any) -> Any:
+def containers_panel(**initial: Any) -> LivePanel:
     """The lesson's live panel: containers, limits, the leak and the restart policy rerun :func:`run_host`."""
-    import ipywidgets as widgets
-
     from labsupport.sim.containers import RESTART_POLICIES, HostParams, run_host
-    from labsupport.views._scene import LivePanel
 
-    d = HostParams()
-    style = {"description_width": "initial"}
-    controls = {
-        "containers": widgets.IntSlider(value=initial.get("containers", d.containers), min=1, max=8,
-                                        description="containers", style=style),
-        "memory_limit_mb": widgets.IntSlider(value=initial.get("memory_limit_mb", int(d.memory_limit_mb or 512)),
-                                             min=64, max=2048, step=32, description="memory limit (MB)",
-                                             style=style),
-        "cpu_limit_cores": widgets.FloatSlider(value=initial.get("cpu_limit_cores", d.cpu_limit_cores or 0.5),
-                                               min=0.1, max=2.0, step=0.05, description="CPU quota (cores)",
-                                               style=style),
-        "leak_mb_per_s": widgets.FloatSlider(value=initial.get("leak_mb_per_s", d.leak_mb_per_s), min=0, max=200,
-                                             step=5, description="leak (MB/s)", style=style),
-        "burn_cores": widgets.FloatSlider(value=initial.get("burn_cores", d.burn_cores), min=0, max=4, step=0.25,
-                                          description="CPU burn (cores)", style=style),
-        "limits": widgets.Checkbox(value=initial.get("limits", True), description="cgroup limits on",
-                                   style=style),
-        "restart_policy": widgets.Dropdown(options=list(RESTART_POLICIES),
-                                           value=initial.get("restart_policy", d.restart_policy),
-                                           description="restart policy", style=style),
-    }
-    seed = int(initial.get("seed", 0))
+    controls = (integer("containers", "containers", 1, 8),
+                integer("memory_limit_mb", "memory limit", 64, 2048, 32, unit="MB"),
+                number("cpu_limit_cores", "CPU quota", 0.1, 2.0, 0.05, unit="cores"),
+                number("leak_mb_per_s", "leak", 0, 200, 5, unit="MB/s"),
+                number("burn_cores", "CPU burn", 0, 4, 0.25, unit="cores"),
+                toggle("limits", "cgroup limits on", default=True),
+                choice("restart_policy", "restart policy", list(RESTART_POLICIES)))
 
     def run(limits: bool, memory_limit_mb: float, cpu_limit_cores: float, **values: Any) -> Trace:
-        return run_host(seed=seed, memory_limit_mb=memory_limit_mb if limits else None,
+        return run_host(memory_limit_mb=memory_limit_mb if limits else None,
                         cpu_limit_cores=cpu_limit_cores if limits else None, **values)
 
-    start = int(initial.get("start_step", 120))
-    return LivePanel(HostScene(), run, controls, start_step=start)
+    return live_panel(HostScene(), run, HostParams, controls, initial, start_at_s=60, fixed={"seed": 0})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,8 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.kubernetes import ACTORS, PodState
-from labsupport.views._scene import Scene, event_list_html, reveal, step_events
+from labsupport.views._controls import choice, integer, live_panel, number
+from labsupport.views._scene import LivePanel, Scene, event_list_html, reveal, step_events
 from labsupport.views._style import COLORS, SYMBOLS, apply_style
 
 __all__ = ["ACTOR_COLORS", "ClusterScene", "kubernetes_panel", "placement_scores_figure"]
@@ -350,58 +352,39 @@ def _node_names(trace: Trace, ready: np.ndarray) -> dict[str, Any]:
                 text=[f"node-{n}" if ready[n] else f"node-{n} NotReady" for n in shown])
 
 
-#: The panel's node sizes: (label, allocatable millicores, allocatable MiB). With the pods' default requests
+#: The panel's node sizes: (label, (allocatable millicores, allocatable MiB)). With the pods' default requests
 #: (250m CPU, 256 MiB) the small node holds 8 pods and the large one 16, so 100 large nodes hold 1,600.
-NODE_SIZES = (("2 CPU, 4 GiB", 2000, 4096), ("4 CPU, 16 GiB", 4000, 16384))
+NODE_SIZES = (("2 CPU, 4 GiB", (2000, 4096)), ("4 CPU, 16 GiB", (4000, 16384)))
 
 
-def kubernetes_panel(**initial: Any) -> Any:
-    """The lesson's live panel: replicas, nodes and their size, the node to kill and when, maxSurge and
-    maxUnavailable rerun the cluster model. Up to 100 nodes and 1,000 replicas (drawn in aggregate beyond a dozen
-    nodes); the bottom row shows why the latest pod bound by the time shown went where it went."""
-    import ipywidgets as widgets
-
+def kubernetes_panel(**initial: Any) -> LivePanel:
+    """The lesson's live panel: replicas, nodes and their size, a scale target, the node to kill and when,
+    maxSurge and maxUnavailable rerun the cluster model. Up to 100 nodes and 1,000 replicas (drawn in aggregate
+    beyond a dozen nodes); the bottom row shows why the latest pod bound by the time shown went where it went."""
     from labsupport.sim.kubernetes import MAX_NODES, MAX_REPLICAS, ClusterParams, run_cluster
-    from labsupport.views._scene import LivePanel
 
-    d = ClusterParams()
-    style = {"description_width": "initial"}
-    size = next((label for label, cpu, _mem in NODE_SIZES if cpu == initial.get("node_cpu_m", d.node_cpu_m)),
-                NODE_SIZES[0][0])
-    controls = {
+    def options(*values: int | str) -> list[tuple[str, int | str]]:  # labels and values (pairs for every one)
+        return [(str(value), value) for value in values]
+
+    controls = (
         # three small nodes hold 24 pods of 250m CPU; above 16, a node's death leaves pods Pending
-        "replicas": widgets.IntSlider(value=initial.get("replicas", d.replicas), min=0, max=MAX_REPLICAS,
-                                      description="replicas", style=style),
-        "nodes": widgets.IntSlider(value=initial.get("nodes", d.nodes), min=1, max=MAX_NODES, description="nodes",
-                                   style=style),
-        "node_size": widgets.Dropdown(options=[label for label, *_ in NODE_SIZES], value=size,
-                                      description="node size", style=style),
-        "scale_to": widgets.Dropdown(options=[("no scaling", None), *((str(n), n) for n in (0, 2, 6, 12, 24, 100,
-                                                                                            500, 1000))],
-                                     value=initial.get("scale_to", d.scale_to), description="at 100 s scale to",
-                                     style=style),
-        "kill_node": widgets.Dropdown(options=[("none", None), *((f"node-{n}", n) for n in range(MAX_NODES))],
-                                      value=initial.get("kill_node", d.kill_node), description="kill node",
-                                      style=style),
-        "kill_at_s": widgets.FloatSlider(value=initial.get("kill_at_s", d.kill_at_s), min=0, max=90, step=5,
-                                         description="kill at (s)", style=style),
-        "max_surge": widgets.Dropdown(options=["0", "1", "2", "25%", "50%", "100%"],
-                                      value=str(initial.get("max_surge", d.max_surge)),
-                                      description="maxSurge", style=style),
-        "max_unavailable": widgets.Dropdown(options=["0", "1", "2", "25%", "50%"],
-                                            value=str(initial.get("max_unavailable", d.max_unavailable)),
-                                            description="maxUnavailable", style=style),
-    }
+        integer("replicas", "replicas", 0, MAX_REPLICAS),
+        integer("nodes", "nodes", 1, MAX_NODES),
+        dataclasses.replace(choice("node_size", "node size", NODE_SIZES), default=NODE_SIZES[0][1]),
+        choice("scale_to", "at 100 s scale to", [("no scaling", None), *options(0, 2, 6, 12, 24, 100, 500, 1000)]),
+        choice("kill_node", "kill node", [("none", None), *((f"node-{n}", n) for n in range(MAX_NODES))]),
+        number("kill_at_s", "kill at", 0, 90, 5, unit="s"),
+        choice("max_surge", "maxSurge", options(0, 1, 2, "25%", "50%", "100%")),
+        choice("max_unavailable", "maxUnavailable", options(0, 1, 2, "25%", "50%")),
+    )
 
-    def run(**values: Any) -> Trace:
-        for name in ("max_surge", "max_unavailable"):
-            if isinstance(values[name], str) and values[name].isdigit():
-                values[name] = int(values[name])
-        size = values.pop("node_size")
-        _label, values["node_cpu_m"], values["node_memory_mi"] = next(e for e in NODE_SIZES if e[0] == size)
-        return run_cluster(**values)
+    def run(*, node_size: tuple[int, int], **values: Any) -> Trace:
+        return run_cluster(node_cpu_m=node_size[0], node_memory_mi=node_size[1], **values)
 
-    return LivePanel(ClusterScene(scores=True), run, controls, start_step=int(initial.get("start_at_s", 62)))
+    return live_panel(ClusterScene(scores=True), run, ClusterParams, controls, initial, start_at_s=62,
+                      fixed={"seed": 0})
+
+
 
 
 # ---- why a pod went where it went ----------------------------------------------------------------------------

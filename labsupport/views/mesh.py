@@ -8,6 +8,7 @@ share one time axis, which a mesh console such as Kiali does not show side by si
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,8 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.mesh import Phase, Sample
-from labsupport.views._scene import Animation, Scene, animate, event_list_html, reveal
+from labsupport.views._controls import choice, integer, live_panel, number, toggle
+from labsupport.views._scene import Animation, LivePanel, Scene, _step_s, animate, event_list_html, reveal
 from labsupport.views._style import COLORS, SYMBOLS, apply_style
 
 __all__ = ["ACTOR_COLORS", "VERSION_COLORS", "OutlierScene", "ReleaseScene", "mesh_animate", "outlier_panel",
@@ -79,12 +81,12 @@ def _phase_name(phase: int) -> str:
             Phase.FAILED: "ROLLED BACK"}[Phase(int(phase))]
 
 
-def _top_weight(params: dict[str, Any]) -> int:
+def _top_weight(params: Mapping[str, Any]) -> int:
     """The last weight before promotion: ``maxWeight``, or the last of ``stepWeights``."""
     return int(params["step_weights"][-1]) if params.get("step_weights") else int(params["max_weight"])
 
 
-def _settings(params: dict[str, Any]) -> str:
+def _settings(params: Mapping[str, Any]) -> str:
     """The release's settings as the panel's controls name them."""
     steps = (f"stepWeights {list(params['step_weights'])}" if params.get("step_weights")
              else f"stepWeight {params['step_weight']} · maxWeight {params['max_weight']}")
@@ -107,9 +109,6 @@ class ReleaseScene(Scene):
     Flagger's checks. Bottom: what the proxies report per version: success rate and P99 latency."""
 
     title = "Deployment is not release: a canary through the mesh"
-
-    def times(self, trace: Trace) -> np.ndarray:
-        return np.asarray(trace.series["time_s"])
 
     def figure(self, trace: Trace) -> go.Figure:
         fig = make_subplots(rows=3, cols=2, row_heights=[0.44, 0.24, 0.32], vertical_spacing=0.1,
@@ -209,7 +208,7 @@ class ReleaseScene(Scene):
     @staticmethod
     def _end(trace: Trace) -> float:
         times = trace.series["time_s"]
-        return float(times[-1] + (times[1] - times[0] if len(times) > 1 else 1.0))
+        return float(times[-1]) + _step_s(times)
 
     @staticmethod
     def _success_range(trace: Trace) -> list[float]:
@@ -319,7 +318,7 @@ class ReleaseScene(Scene):
         """istiod's pushes during step ``k``: a line to every sidecar."""
         times = trace.series["time_s"]
         t = float(times[k])
-        dt = float(times[1] - times[0]) if len(times) > 1 else 1.0
+        dt = _step_s(times)
         pushes = [e for e in trace.between(t - dt, t) if e.kind == "push-config"] if k else []
         px: list[float] = []
         py: list[float] = []
@@ -365,7 +364,7 @@ class ReleaseScene(Scene):
     def caption(self, trace: Trace, k: int) -> str:
         s = trace.series
         t = float(s["time_s"][k])
-        dt = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
+        dt = _step_s(s["time_s"])
         recent = list(trace.between(t - dt, t)) if k else [e for e in trace.events if e.time_s <= t]
         head = (f"<b>t = {t:.1f} s</b> ({_status(trace, k)}; the proxies report {s['canary_rps'][k]:.1f} "
                 f"requests/s to the canary, {s['primary_rps'][k]:.1f} to the primary)")
@@ -563,71 +562,38 @@ def mesh_animate(scene: Scene, trace: Trace, *, every: int = 1, frame_ms: int = 
     return animate(scene, trace, every=every, frame_ms=frame_ms, label=lambda t: f"{t:.1f} s")
 
 
-def release_panel(**initial: Any) -> Any:
+def release_panel(**initial: Any) -> LivePanel:
     """The lesson's live panel: v2's error rate and latency, the analysis settings, header routing."""
-    import ipywidgets as widgets
-
     from labsupport.sim.mesh import ReleaseParams, run_release
-    from labsupport.views._scene import LivePanel
 
     d = ReleaseParams()
-    style = {"description_width": "initial"}
-    controls = {
-        "canary_error_rate": widgets.FloatSlider(value=initial.get("canary_error_rate", d.canary_error_rate), min=0,
-                                                 max=0.5, step=0.005, readout_format=".1%",
-                                                 description="v2 error rate", style=style),
-        "canary_latency_ms": widgets.FloatSlider(value=initial.get("canary_latency_ms", d.canary_latency_ms),
-                                                 min=10, max=2000, step=10, readout_format=".0f",
-                                                 description="v2 median latency (ms)", style=style),
-        "step_weight": widgets.IntSlider(value=initial.get("step_weight", d.step_weight), min=1, max=100,
-                                         description="step weight (%)", style=style),
-        "interval_s": widgets.FloatSlider(value=initial.get("interval_s", d.interval_s), min=1, max=120, step=0.5,
-                                          readout_format=".1f", description="interval (s)", style=style),
-        "threshold": widgets.IntSlider(value=initial.get("threshold", d.threshold), min=1, max=20,
-                                       description="threshold (failed checks)", style=style),
-        "header_routing": widgets.Checkbox(value=initial.get("header_routing", d.header_routing),
-                                           description="testers by header", style=style),
-    }
-    seed = int(initial.get("seed", 0))
-    fixed = {k: v for k, v in initial.items() if k in ("max_weight", "request_rate_per_s", "min_success_rate",
-                                                       "max_latency_ms")}
-
-    def run(**values: Any) -> Trace:
-        return run_release(seed=seed, **fixed, **values)
-
-    return LivePanel(ReleaseScene(), run, controls, start_step=int(initial.get("start_step", 100)))
+    controls = (number("canary_error_rate", "v2 error rate", 0, 0.5, 0.005, readout=".1%"),
+                number("canary_latency_ms", "v2 median latency", 10, 2000, 10, unit="ms", readout=".0f"),
+                integer("step_weight", "step weight", 1, 100, unit="%"),
+                number("interval_s", "interval", 1, 120, 0.5, unit="s", readout=".1f"),
+                integer("threshold", "threshold", 1, 20, unit="failed checks"),
+                toggle("header_routing", "testers by header"))
+    fixed = {name: getattr(d, name) for name in ("max_weight", "request_rate_per_s", "min_success_rate",
+                                                 "max_latency_ms")}
+    return live_panel(ReleaseScene(), run_release, ReleaseParams, controls, initial, start_at_s=100,
+                      fixed={**fixed, "seed": 0})
 
 
-def outlier_panel(**initial: Any) -> Any:
+def outlier_panel(**initial: Any) -> LivePanel:
     """A live panel for outlier detection: the pool's size, the ejection settings, how the endpoint fails."""
-    import ipywidgets as widgets
-
     from labsupport.sim.mesh import FAILURES, OutlierParams, run_outlier
-    from labsupport.views._scene import LivePanel
 
     d = OutlierParams()
-    style = {"description_width": "initial"}
-    controls = {
-        "endpoints": widgets.IntSlider(value=initial.get("endpoints", d.endpoints), min=2, max=20,
-                                       description="endpoints", style=style),
-        "max_ejection_percent": widgets.IntSlider(value=initial.get("max_ejection_percent", d.max_ejection_percent),
-                                                  min=0, max=100, description="maxEjectionPercent", style=style),
-        "always_eject_one_host": widgets.Checkbox(value=initial.get("always_eject_one_host", d.always_eject_one_host),
-                                                  description="always eject one host", style=style),
-        "base_ejection_s": widgets.FloatSlider(value=initial.get("base_ejection_s", d.base_ejection_s), min=1,
-                                               max=120, step=1, readout_format=".0f",
-                                               description="baseEjectionTime (s)", style=style),
-        "interval_s": widgets.FloatSlider(value=initial.get("interval_s", d.interval_s), min=1, max=60, step=0.5,
-                                          readout_format=".1f", description="interval (s)", style=style),
-        "failure": widgets.Dropdown(options=list(FAILURES), value=initial.get("failure", d.failure),
-                                    description="failure", style=style),
-        "retry_503": widgets.Checkbox(value=initial.get("retry_503", d.retry_503),
-                                      description="retry 503 (Istio before 1.24)", style=style),
-    }
-    seed = int(initial.get("seed", 0))
+    controls = (integer("endpoints", "endpoints", 2, 20),
+                integer("max_ejection_percent", "maxEjectionPercent", 0, 100),
+                toggle("always_eject_one_host", "always eject one host"),
+                number("base_ejection_s", "baseEjectionTime", 1, 120, 1, unit="s", readout=".0f"),
+                number("interval_s", "interval", 1, 60, 0.5, unit="s", readout=".1f"),
+                choice("failure", "failure", list(FAILURES)),
+                toggle("retry_503", "retry 503 (Istio before 1.24)"))
 
     def run(**values: Any) -> Trace:
         # the failing endpoint stays in the pool when the pool shrinks
-        return run_outlier(seed=seed, bad_endpoint=min(d.bad_endpoint, int(values["endpoints"]) - 1), **values)
+        return run_outlier(bad_endpoint=min(d.bad_endpoint, int(values["endpoints"]) - 1), **values)
 
-    return LivePanel(OutlierScene(), run, controls, start_step=int(initial.get("start_step", 65)))
+    return live_panel(OutlierScene(), run, OutlierParams, controls, initial, start_at_s=65, fixed={"seed": 0})

@@ -10,7 +10,8 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.overview import PARTS, InstanceState
-from labsupport.views._scene import Scene, event_list_html, reveal, step_events
+from labsupport.views._controls import integer, live_panel, number
+from labsupport.views._scene import LivePanel, Scene, event_list_html, reveal, step_events
 from labsupport.views._style import COLORS, SYMBOLS, apply_style
 
 __all__ = ["OverviewScene", "PART_COLORS", "PART_LABELS", "STATE_STYLE", "overview_panel"]
@@ -210,25 +211,13 @@ class OverviewScene(Scene):
         return {e.actor for e in trace.between(t - 1, t) if e.actor in PARTS}
 
 
-def overview_panel(**initial: Any) -> Any:
+def overview_panel(**initial: Any) -> LivePanel:
     """The lesson's live panel: crash time, instance count and alert threshold rerun the model."""
-    import ipywidgets as widgets
-
     from labsupport.sim.overview import OverviewParams, run_overview
-    from labsupport.views._scene import LivePanel
 
-    defaults = OverviewParams()
-    style = {"description_width": "initial"}
-    controls = {
-        "crash_at_s": widgets.FloatSlider(value=initial.get("crash_at_s", defaults.crash_at_s), min=10, max=110,
-                                          step=1, description="crash at (s)", style=style),
-        "instances": widgets.IntSlider(value=initial.get("instances", defaults.instances), min=1, max=8,
-                                       description="instances", style=style),
-        "alert_error_rate": widgets.FloatSlider(value=initial.get("alert_error_rate", defaults.alert_error_rate),
-                                                min=0.01, max=0.5, step=0.01, readout_format=".0%",
-                                                description="alert above error rate", style=style),
-    }
-    seed = int(initial.get("seed", 0))
-    start_step = int(initial.get("start_at_s", 46))  # just after the default crash: something to see at once
-    return LivePanel(OverviewScene(), lambda **values: run_overview(seed=seed, **values), controls,
-                     start_step=start_step)
+    controls = (number("crash_at_s", "crash at", 10, 110, 1, unit="s"),
+                integer("instances", "instances", 1, 8),
+                number("alert_error_rate", "alert above error rate", 0.01, 0.5, 0.01, readout=".0%"))
+    # just after the default crash: something to see at once
+    return live_panel(OverviewScene(), run_overview, OverviewParams, controls, initial, start_at_s=46,
+                      fixed={"seed": 0})

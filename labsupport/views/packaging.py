@@ -11,7 +11,8 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.packaging import MAX_INSTANCES
-from labsupport.views._scene import Scene, event_list_html, reveal, step_events
+from labsupport.views._controls import integer, live_panel, number, toggle
+from labsupport.views._scene import LivePanel, Scene, event_list_html, reveal, step_events
 from labsupport.views._style import COLORS, apply_style, log_ticks
 
 __all__ = ["INSTANCE_COLORS", "MachineScene", "packaging_panel", "placement_figure"]
@@ -201,26 +202,13 @@ def placement_figure(trace: Trace, rules: tuple[str, ...] = ("first_fit", "best"
                                   "(dashed: what one machine has)", height=460)
 
 
-def packaging_panel(**initial: Any) -> Any:
+def packaging_panel(**initial: Any) -> LivePanel:
     """The lesson's live panel: instance count, CPU burn, leak rate and a shared app server rerun the model."""
-    import ipywidgets as widgets
-
     from labsupport.sim.packaging import MachineParams, run_machine
-    from labsupport.views._scene import LivePanel
 
-    d = MachineParams()
-    style = {"description_width": "initial"}
-    controls = {
-        "instances": widgets.IntSlider(value=initial.get("instances", d.instances), min=1, max=MAX_INSTANCES,
-                                       description="instances", style=style),
-        "burn_cores": widgets.FloatSlider(value=initial.get("burn_cores", d.burn_cores), min=0, max=4, step=0.1,
-                                          description="noisy CPU burn (cores)", style=style),
-        "leak_mb_per_s": widgets.FloatSlider(value=initial.get("leak_mb_per_s", d.leak_mb_per_s), min=0, max=200,
-                                             step=5, description="noisy leak (MB/s)", style=style),
-        "shared_server": widgets.Checkbox(value=initial.get("shared_server", d.shared_server),
-                                          description="one shared application server", style=style),
-    }
-    seed = int(initial.get("seed", 0))
-    start_step = int(initial.get("start_at_s", 100))
-    return LivePanel(MachineScene(), lambda **values: run_machine(seed=seed, **values), controls,
-                     start_step=start_step)
+    controls = (integer("instances", "instances", 1, MAX_INSTANCES),
+                number("burn_cores", "noisy CPU burn", 0, 4, 0.1, unit="cores"),
+                number("leak_mb_per_s", "noisy leak", 0, 200, 5, unit="MB/s"),
+                toggle("shared_server", "one shared application server"))
+    return live_panel(MachineScene(), run_machine, MachineParams, controls, initial, start_at_s=100,
+                      fixed={"seed": 0})

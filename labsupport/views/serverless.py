@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.serverless import InstanceState, latency_percentiles
+from labsupport.views._controls import integer, live_panel, number, stepped
 from labsupport.views._scene import LivePanel, Scene, reveal
 from labsupport.views._style import COLORS, apply_style
 
@@ -254,33 +255,15 @@ def cost_figure(*curves: Trace) -> go.Figure:
 
 def serverless_panel(**initial: Any) -> LivePanel:
     """The lesson's live panel: traffic, memory, idle expiry, concurrency limit and provisioned concurrency."""
-    import ipywidgets as widgets
-
     from labsupport.sim.serverless import ServerlessParams, run_serverless
 
-    d = ServerlessParams()
-    style = {"description_width": "initial"}
-
-    def value(name: str) -> Any:
-        return initial.get(name, getattr(d, name))
-
-    controls = {
-        "request_rate_per_s": widgets.FloatSlider(value=value("request_rate_per_s"), min=0, max=20, step=0.5,
-                                                  description="steady req/s", style=style),
-        "burst_size": widgets.IntSlider(value=value("burst_size"), min=0, max=300, step=10,
-                                        description="burst size", style=style),
-        "memory_mb": widgets.IntSlider(value=value("memory_mb"), min=128, max=3008, step=64,
-                                       description="memory (MB)", style=style),
-        "idle_expiry_s": widgets.FloatSlider(value=value("idle_expiry_s"), min=30, max=900, step=30,
-                                             description="idle expiry (s)", style=style),
-        # Steps a drag can reach, the lesson's 10 and Lambda's default 1000 among them.
-        "concurrency_limit": widgets.SelectionSlider(
-            options=sorted({1, 2, 5, 10, 15, 20, 30, 50, 100, 200, 500, 1000, int(value("concurrency_limit"))}),
-            value=int(value("concurrency_limit")), description="concurrency limit", style=style),
-        "provisioned": widgets.IntSlider(value=value("provisioned"), min=0, max=40,
-                                         description="provisioned", style=style),
-    }
-    seed = int(initial.get("seed", 0))
-    start_step = int(initial.get("start_at_s", 65) // d.step_s)  # just after the first burst
-    return LivePanel(ServerlessScene(), lambda **values: run_serverless(seed=seed, **values), controls,
-                     start_step=start_step, play_ms=150)
+    controls = (number("request_rate_per_s", "steady req/s", 0, 20, 0.5),
+                integer("burst_size", "burst size", 0, 300, 10),
+                integer("memory_mb", "memory", 128, 3008, 64, unit="MB"),
+                number("idle_expiry_s", "idle expiry", 30, 900, 30, unit="s"),
+                # Steps a drag can reach, the lesson's 10 and Lambda's default 1000 among them.
+                stepped("concurrency_limit", "concurrency limit", [1, 2, 5, 10, 15, 20, 30, 50, 100, 200, 500, 1000]),
+                integer("provisioned", "provisioned", 0, 40))
+    # just after the first burst
+    return live_panel(ServerlessScene(), run_serverless, ServerlessParams, controls, initial, start_at_s=65,
+                      fixed={"seed": 0}, play_ms=150)

@@ -10,7 +10,8 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Trace
 from labsupport.sim.vm import Phase
-from labsupport.views._scene import LivePanel, Scene, event_list_html, reveal, step_events
+from labsupport.views._controls import choice, integer, live_panel, number
+from labsupport.views._scene import LivePanel, Scene, _step_s, event_list_html, reveal, step_events
 from labsupport.views._style import COLORS, apply_style, no_math
 
 __all__ = ["ACTOR_COLORS", "PHASE_STYLE", "PackingScene", "VmScene", "minutes", "packing_panel", "vm_panel"]
@@ -107,7 +108,7 @@ class VmScene(Scene):
             words.append(f"the crash at {minutes(crash.time_s)} "
                          + (f"taken out of the load balancer at {minutes(out.time_s)}" if out else "never noticed")
                          + (f", replaced at {minutes(replaced.time_s)}" if replaced else ", never replaced"))
-        step = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
+        step = _step_s(s["time_s"])
         words.append(f"{float(np.sum(s['serving_errors'])) * step / 60:.0f} instance-minutes serving errors")
         done = [e for e in trace.of_kind("deploy-complete") if e.subject != "v1"]
         if trace.first("commit", "v2") is not None:
@@ -160,7 +161,7 @@ class VmScene(Scene):
         desired = int(s["desired"][0])
         crashed = int(s["serving_errors"][k])
         note = f", {crashed} of them crashed" if crashed else ""
-        step = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
+        step = _step_s(s["time_s"])
         events = step_events(trace, t, step, ignore=_QUIET, when=minutes)
         latest = f"<br><sup>{events}</sup>" if events else ""
         return {"title.text": f"{self.title}<br><sup>t = {minutes(t)} — {healthy} of {desired} desired instances "
@@ -169,7 +170,7 @@ class VmScene(Scene):
     def caption(self, trace: Trace, k: int) -> str:
         s = trace.series
         t = float(s["time_s"][k])
-        step = float(s["time_s"][1] - s["time_s"][0]) if len(s["time_s"]) > 1 else 1.0
+        step = _step_s(s["time_s"])
         recent = list(trace.between(t - step, t))
         if not recent:
             return f"<b>{minutes(t)}</b>: nothing changes in this step."
@@ -229,63 +230,26 @@ class PackingScene(Scene):
         return np.zeros(1)
 
 
-class _StillPanel(LivePanel):
-    """A live panel for a model without time: no time slider, no play button."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.time.layout.display = "none"
-        self.play.layout.display = "none"
-
-
 def vm_panel(**initial: Any) -> LivePanel:
     """The lesson's live timeline: instances, boot time, grace period, health checks and crash time rerun the model."""
-    import ipywidgets as widgets
-
     from labsupport.sim.vm import VmParams, run_vm
 
-    d = VmParams()
-    style = {"description_width": "initial"}
-
-    def value(name: str) -> Any:
-        return initial.get(name, getattr(d, name))
-
-    controls = {
-        "desired_capacity": widgets.IntSlider(value=value("desired_capacity"), min=1, max=6,
-                                              description="desired instances", style=style),
-        "boot_s": widgets.FloatSlider(value=value("boot_s"), min=5, max=180, step=5, description="boot (s)",
-                                      style=style),
-        "grace_period_s": widgets.FloatSlider(value=value("grace_period_s"), min=0, max=600, step=10,
-                                              description="grace period (s)", style=style),
-        "health_check_interval_s": widgets.IntSlider(value=value("health_check_interval_s"), min=10, max=120, step=5,
-                                                     description="check interval (s)", style=style),
-        "unhealthy_threshold": widgets.IntSlider(value=value("unhealthy_threshold"), min=2, max=10,
-                                                 description="unhealthy threshold", style=style),
-        "crash_at_s": widgets.FloatSlider(value=value("crash_at_s"), min=600, max=3000, step=10,
-                                          description="crash at (s)", style=style),
-        "health_check_type": widgets.Dropdown(options=["ELB", "EC2"], value=value("health_check_type"),
-                                              description="ASG health check", style=style),
-    }
-    seed = int(initial.get("seed", 0))
-    start_step = int(initial.get("start_at_s", 1330) // d.step_s)  # just after the replacement is healthy
-    return LivePanel(VmScene(), lambda **values: run_vm(seed=seed, **values), controls, start_step=start_step,
-                     play_ms=120)
+    controls = (integer("desired_capacity", "desired instances", 1, 6),
+                number("boot_s", "boot", 5, 180, 5, unit="s"),
+                number("grace_period_s", "grace period", 0, 600, 10, unit="s"),
+                integer("health_check_interval_s", "check interval", 10, 120, 5, unit="s"),
+                integer("unhealthy_threshold", "unhealthy threshold", 2, 10),
+                number("crash_at_s", "crash at", 600, 3000, 10, unit="s"),
+                choice("health_check_type", "ASG health check", ["ELB", "EC2"]))
+    # just after the replacement is healthy
+    return live_panel(VmScene(), run_vm, VmParams, controls, initial, start_at_s=1330, fixed={"seed": 0}, play_ms=120)
 
 
 def packing_panel(**initial: Any) -> LivePanel:
     """The lesson's live view of wasted capacity: the workload's size and the minimum instance count."""
-    import ipywidgets as widgets
-
     from labsupport.sim.vm import PackingParams, run_packing
 
-    d = PackingParams()
-    style = {"description_width": "initial"}
-    controls = {
-        "need_vcpu": widgets.FloatSlider(value=initial.get("need_vcpu", d.need_vcpu), min=0.5, max=32, step=0.5,
-                                         description="service needs vCPU", style=style),
-        "need_memory_gib": widgets.FloatSlider(value=initial.get("need_memory_gib", d.need_memory_gib), min=0.5,
-                                               max=128, step=0.5, description="service needs GiB", style=style),
-        "min_instances": widgets.IntSlider(value=initial.get("min_instances", d.min_instances), min=1, max=8,
-                                           description="min instances", style=style),
-    }
-    return _StillPanel(PackingScene(), lambda **values: run_packing(**values), controls)
+    controls = (number("need_vcpu", "service needs vCPU", 0.5, 32, 0.5),
+                number("need_memory_gib", "service needs GiB", 0.5, 128, 0.5),
+                integer("min_instances", "min instances", 1, 8))
+    return live_panel(PackingScene(), run_packing, PackingParams, controls, initial, timeless=True)

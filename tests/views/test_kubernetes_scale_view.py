@@ -70,7 +70,7 @@ def test_the_panels_score_row_is_the_latest_bind_with_each_plugins_weighted_scor
 def test_the_panel_reaches_a_hundred_nodes_and_a_thousand_replicas_and_explains_bad_settings() -> None:
     panel = kubernetes_panel()
     assert panel.controls["nodes"].max == 100 and panel.controls["replicas"].max == 1000
-    for name, value in (("scale_to", None), ("node_size", "4 CPU, 16 GiB"), ("nodes", 100), ("replicas", 1000),
+    for name, value in (("scale_to", None), ("node_size", (4000, 16384)), ("nodes", 100), ("replicas", 1000),
                         ("kill_node", 42)):
         panel.controls[name].value = value
     assert panel.status.value == ""

@@ -24,8 +24,8 @@ def test_kubernetes_panel_reruns_and_explains() -> None:
     panel = kubernetes_panel()  # how fast it reruns: benchmarks/bench_04_kubernetes.py (no wall clock in tests)
     panel.controls["replicas"].value = 6
     assert panel.trace.params["replicas"] == 6
-    panel.controls["max_surge"].value = "0"
+    panel.controls["max_surge"].value = 0
     assert panel.trace.params["max_surge"] == 0
-    assert_bad_setting_is_explained(panel, "max_unavailable", "0", "may not be 0 when max_surge is 0", "1")
+    assert_bad_setting_is_explained(panel, "max_unavailable", 0, "may not be 0 when max_surge is 0", 1)
     assert_bad_setting_is_explained(panel, "replicas", 1001, "replicas must be at most 1000", 4)
 
