@@ -319,7 +319,7 @@ def _aggregate_bars(trace: Trace, k: int, *, drawn: bool) -> dict[str, dict[str,
     node holds (``node_room_pods``); a pending count beside the cluster."""
     names = [f"aggregate {name}" for name, *_ in _AGGREGATE]
     if not drawn:
-        return {name: dict(type="bar", x=np.zeros(0), y=np.zeros(0), base=np.zeros(0), hovertext=[])
+        return {name: dict(type="bar", x=np.zeros(0), y=np.zeros(0), base=np.zeros(0), width=_BOX_W, hovertext=[])
                 for name in names}
     nodes = trace.params["nodes"]
     room = max(int(trace.params["node_room_pods"]), 1)
