@@ -315,6 +315,8 @@ class LivePanel:
         #: the figure's trace keys in its order (:func:`trace_keys`), read before the widget gives every trace a
         #: random uid of its own
         self.keys = trace_keys(still)
+        #: each trace's data as the widget shows it, so that a redraw assigns only what changed
+        self._shown = [widget_safe(update) for update in in_figure_order(self.keys, scene.frame(self.trace, start))]
         self.figure = go.FigureWidget(still)
         self.figure._config = dict(self.figure._config or {}, **CONFIG)
         self.caption.value = scene.caption(self.trace, start)
@@ -339,25 +341,26 @@ class LivePanel:
             self.status.value = (f"<span style='color:#D55E00'><b>Cannot run these settings:</b> "
                                  f"{html.escape(str(error))}</span>")
             return False
-        self.status.value = ""
         self.trace = trace
-        self.summary.value = self.scene.summary(trace)
         times = self.scene.times(trace)
         self._moving = True  # the slider's new range may move its value: draw once, below
         try:
-            self.play.max = len(times) - 1
-            self.time.step = _step_s(times)
-            low, high = float(times[0]), float(times[-1])
-            if low > self.time.max:
-                self.time.max, self.time.min = high, low
-            else:
-                self.time.min, self.time.max = low, high
-            self.step = self._nearest(self.time.value)
-            self.time.value = float(times[self.step])
-            self.play.value = self.step
+            with self.time.hold_sync(), self.play.hold_sync():  # each widget's changes in one message
+                self.play.max = len(times) - 1
+                self.time.step = _step_s(times)
+                low, high = float(times[0]), float(times[-1])
+                if low > self.time.max:
+                    self.time.max, self.time.min = high, low
+                else:
+                    self.time.min, self.time.max = low, high
+                self.step = self._nearest(self.time.value)
+                self.time.value = float(times[self.step])
+                self.play.value = self.step
         finally:
             self._moving = False
-        self._draw(self.step, relayout=True)
+        self._draw(self.step, relayout=True)  # the figure first: what the learner waits for
+        self.status.value = ""
+        self.summary.value = self.scene.summary(trace)
         return True
 
     def show(self, k: int) -> None:
@@ -365,12 +368,16 @@ class LivePanel:
         self._draw(k, relayout=False)
 
     def _draw(self, k: int, *, relayout: bool) -> None:
+        """Draw step ``k``: only what differs from what the widget already shows is assigned (and so sent)."""
         k = int(min(max(k, 0), len(self.scene.times(self.trace)) - 1))
         self.step = k
         updates = [widget_safe(update) for update in in_figure_order(self.keys, self.scene.frame(self.trace, k))]
         with self.figure.batch_update():
-            for target, update in zip(self.figure.data, updates, strict=True):
-                target.update(update)
+            for i, (target, update) in enumerate(zip(self.figure.data, updates, strict=True)):
+                changed = {key: value for key, value in update.items() if not _same(value, self._shown[i].get(key))}
+                if changed:
+                    target.update(changed)
+                    self._shown[i].update(changed)
             if relayout:
                 apply_layout(self.figure, self.scene.layout(self.trace))
             self.figure.update_layout(nested(self.scene.layout_at(self.trace, k)))
@@ -501,6 +508,18 @@ def _fit_to_cell_class() -> type:
 #: Turns of the event loop with no newer change before a put-off rerun runs (each turn is a few microseconds
 #: when nothing waits; a message waiting on the kernel's socket is read and handled within two or three).
 _QUIET_TURNS = 8
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two trace attribute values are equal (numpy arrays, lists and dicts of them included)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype and \
+            np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[key], b[key]) for key in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and bool(a == b)
 
 
 def _running_loop_call_soon() -> Callable[[Callable[[], None]], object] | None:
@@ -653,17 +672,26 @@ def _packed_spec(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def widget_safe(value: Any) -> Any:
-    """``value`` ready for a ``FigureWidget``: float arrays stay numpy (fast to send), other arrays become lists.
+def widget_safe(value: Any, key: str = "") -> Any:
+    """``value`` ready for a ``FigureWidget``: numeric arrays go as numpy (sent as binary typed arrays), others
+    as lists.
 
-    The widget sends numpy arrays to the browser as typed arrays; plotly.js has no typed array for object
-    (string) or 64-bit integer data and silently drops a trace that holds one, so those go as lists.
+    The widget sends a 1-D numpy array of floats or of integers up to 32 bits to the browser as a typed array;
+    plotly.js has no typed array for object (string) or 64-bit integer data and silently drops a trace that
+    holds one. So integer data arrays and lists of numbers (in the attributes of :data:`PACKED_KEYS`:
+    coordinates, sizes) become float arrays, sent as binary too, and any other array that is not floats becomes
+    a list.
     """
     if isinstance(value, dict):
-        return {key: widget_safe(item) for key, item in value.items()}
+        return {name: widget_safe(item, name) for name, item in value.items()}
+    if key in PACKED_KEYS and isinstance(value, list | tuple) and len(value) >= 2 and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        return np.asarray(value, dtype=float)  # a list of numbers: binary too
     if isinstance(value, np.ndarray):
         if value.dtype.kind == "f":
             return value
+        if value.dtype.kind in "iu" and key in PACKED_KEYS and value.ndim == 1:
+            return value.astype(float)
         return value.tolist()
     return value
 
