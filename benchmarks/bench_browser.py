@@ -100,6 +100,7 @@ class Run:
     three_kb: float
     slider: str
     where: dict[str, Any]  # the first change's timeline (see _WHERE)
+    drawn_s: list[float]  # when each figure first drew, from the click on Run All Cells
 
 
 def _slider(page: Any, live: int) -> Any:
@@ -144,7 +145,8 @@ def measure(browser: Any, lab: Any, slug: str, rep: int, blocked: list[str]) -> 
         page.evaluate("window.__bench.armed = true")
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
         page.wait_for_function(_DRAWN, arg=plots, timeout=180_000, polling="raf")
-        run_all_s = page.evaluate(f"(window.__bench.drawn[{plots - 1}] - window.__bench.t0) / 1000")
+        drawn_s = page.evaluate("window.__bench.drawn.map(t => (t - window.__bench.t0) / 1000)")
+        run_all_s = drawn_s[plots - 1]
         until(page, ALL_RAN, 300_000)
         page.wait_for_timeout(3000)  # the panel's own start-up (fit to the cell's width) is over
         slider = _slider(page, plots - 1)
@@ -161,7 +163,7 @@ def measure(browser: Any, lab: Any, slug: str, rep: int, blocked: list[str]) -> 
         size = len(received)
         _, three_ms = _settled(page, _press(page, handle, key, 3))
         kb = sum(received[size:]) / 1024
-        return Run(float(run_all_s), first_ms, three_ms, kb, label, where)
+        return Run(float(run_all_s), first_ms, three_ms, kb, label, where, [float(t) for t in drawn_s])
     finally:
         page.close()
         for kernel in lab.api("api/kernels") or []:
@@ -219,7 +221,8 @@ def main(argv: list[str]) -> int:
                     continue
                 if args.why:
                     for r in runs:
-                        print("  first change: " + _timeline(r.where), flush=True)
+                        print("  figures drawn at " + ", ".join(f"{t:.2f}" for t in r.drawn_s) + " s; first change: "
+                              + _timeline(r.where), flush=True)
                 print(f"{slug:15} {_spread([r.run_all_s for r in runs], fmt='.2f') + ' s':>24} "
                       f"{_spread([r.first_ms for r in runs]) + ' ms':>18} "
                       f"{_spread([r.three_ms for r in runs]) + ' ms':>20} "
