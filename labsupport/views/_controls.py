@@ -2,12 +2,11 @@
 
 Each lesson's panel factory says which of its model's parameters get a control, and how::
 
-    CONTROLS = (integer("instances", "instances", 1, 8),
-                number("crash_at_s", "crash at", 10, 110, 1, unit="s"),
-                choice("health_check_type", "ASG health check", ["ELB", "EC2"]))
-
-    def overview_panel(**initial: Any) -> LivePanel:
-        return live_panel(OverviewScene(), run_overview, OverviewParams, CONTROLS, initial, start_at_s=46)
+    def vm_panel(**initial: Any) -> LivePanel:
+        controls = (integer("desired_capacity", "desired instances", 1, 6),
+                    number("crash_at_s", "crash at", 600, 3000, 10, unit="s"),
+                    choice("health_check_type", "ASG health check", ["ELB", "EC2"]))
+        return live_panel(VmScene(), run_vm, VmParams, controls, initial, start_at_s=1330, fixed={"seed": 0})
 
 :func:`live_panel` builds the widgets with the parameter class's defaults, applies the learner's ``**initial``
 overrides (a control's value, a setting in ``fixed``, ``start_at_s``) after checking each one, and returns a
