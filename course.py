@@ -5,7 +5,7 @@
     python3 course.py test    # set up if needed, then run every test (extra arguments go to pytest)
     python3 course.py grade   # set up if needed, then grade notebooks/ with the public checks
     python3 course.py setup   # only set up: a virtual environment in .venv with pinned packages
-    python3 course.py bench   # print the benchmark figures
+    python3 course.py bench   # print the benchmark figures (bench browser: in real JupyterLab and Chromium)
 
 In a student release (no lessons/ and no tests/), ``test`` grades the notebooks, as ``grade`` does.
 

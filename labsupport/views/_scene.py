@@ -30,6 +30,7 @@ Scenes read traces only; they never simulate.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import html
@@ -302,6 +303,11 @@ class LivePanel(Generic[Drawn]):
         start = int(np.argmin(np.abs(np.asarray(times, dtype=float) - float(start_at_s))))  # the nearest step
         self.step = start
         self._moving = False
+        #: How a change from the browser is put off (``None``: onto the running event loop's ``call_soon``):
+        #: see :meth:`_request`. Tests give a callable that keeps the callbacks, to run them when they choose.
+        self.schedule: Callable[[Callable[[], None]], object] | None = None
+        self._wanted: set[str] = set()  # "rerun" and/or "time": what the put-off callback will do
+        self._changes = 0  # changes from the browser so far: the put-off callback waits until they stop
         step_s = _step_s(times)
         self.time = widgets.FloatSlider(value=float(times[start]), min=float(times[0]), max=float(times[-1]),
                                         step=step_s, description="time (s)", continuous_update=True,
@@ -317,6 +323,8 @@ class LivePanel(Generic[Drawn]):
         #: the figure's trace keys in its order (:func:`trace_keys`), read before the widget gives every trace a
         #: random uid of its own
         self.keys = trace_keys(still)
+        #: each trace's data as the widget shows it, so that a redraw assigns only what changed
+        self._shown = [widget_safe(update) for update in in_figure_order(self.keys, scene.frame(self.trace, start))]
         self.figure = go.FigureWidget(still)
         self.figure._config = dict(self.figure._config or {}, **CONFIG)
         self.caption.value = scene.caption(self.trace, start)
@@ -341,25 +349,26 @@ class LivePanel(Generic[Drawn]):
             self.status.value = (f"<span style='color:#D55E00'><b>Cannot run these settings:</b> "
                                  f"{html.escape(str(error))}</span>")
             return False
-        self.status.value = ""
         self.trace = trace
-        self.summary.value = self.scene.summary(trace)
         times = self.scene.times(trace)
         self._moving = True  # the slider's new range may move its value: draw once, below
         try:
-            self.play.max = len(times) - 1
-            self.time.step = _step_s(times)
-            low, high = float(times[0]), float(times[-1])
-            if low > self.time.max:
-                self.time.max, self.time.min = high, low
-            else:
-                self.time.min, self.time.max = low, high
-            self.step = self._nearest(self.time.value)
-            self.time.value = float(times[self.step])
-            self.play.value = self.step
+            with self.time.hold_sync(), self.play.hold_sync():  # each widget's changes in one message
+                self.play.max = len(times) - 1
+                self.time.step = _step_s(times)
+                low, high = float(times[0]), float(times[-1])
+                if low > self.time.max:
+                    self.time.max, self.time.min = high, low
+                else:
+                    self.time.min, self.time.max = low, high
+                self.step = self._nearest(self.time.value)
+                self.time.value = float(times[self.step])
+                self.play.value = self.step
         finally:
             self._moving = False
-        self._draw(self.step, relayout=True)
+        self._draw(self.step, relayout=True)  # the figure first: what the learner waits for
+        self.status.value = ""
+        self.summary.value = self.scene.summary(trace)
         return True
 
     def show(self, k: int) -> None:
@@ -367,12 +376,16 @@ class LivePanel(Generic[Drawn]):
         self._draw(k, relayout=False)
 
     def _draw(self, k: int, *, relayout: bool) -> None:
+        """Draw step ``k``: only what differs from what the widget already shows is assigned (and so sent)."""
         k = int(min(max(k, 0), len(self.scene.times(self.trace)) - 1))
         self.step = k
         updates = [widget_safe(update) for update in in_figure_order(self.keys, self.scene.frame(self.trace, k))]
         with self.figure.batch_update():
-            for target, update in zip(self.figure.data, updates, strict=True):
-                target.update(update)
+            for i, (target, update) in enumerate(zip(self.figure.data, updates, strict=True)):
+                changed = {key: value for key, value in update.items() if not _same(value, self._shown[i].get(key))}
+                if changed:
+                    target.update(changed)
+                    self._shown[i].update(changed)
             if relayout:
                 apply_layout(self.figure, self.scene.layout(self.trace))
             self.figure.update_layout(nested(self.scene.layout_at(self.trace, k)))
@@ -383,9 +396,12 @@ class LivePanel(Generic[Drawn]):
         return int(np.argmin(np.abs(np.asarray(times, dtype=float) - float(seconds))))
 
     def _on_time(self, change: Mapping[str, Any]) -> None:
-        if self._moving:
+        if self._moving or self._request("time", change):
             return
-        k = self._nearest(change["new"])
+        self._show_time()
+
+    def _show_time(self) -> None:
+        k = self._nearest(self.time.value)
         self._moving = True
         try:
             self.play.value = k
@@ -397,8 +413,44 @@ class LivePanel(Generic[Drawn]):
         if not self._moving:
             self.time.value = float(self.scene.times(self.trace)[int(change["new"])])
 
-    def _on_control(self, _change: Mapping[str, Any]) -> None:
-        self.rerun()
+    def _on_control(self, change: Mapping[str, Any]) -> None:
+        if not self._request("rerun", change):
+            self.rerun()
+
+    def _request(self, what: str, change: Mapping[str, Any]) -> bool:
+        """Put off a change that came from the browser, so that changes waiting behind it collapse into one.
+
+        ipykernel handles the browser's messages one at a time, each to its end, on one asyncio loop (ipykernel
+        7's ``Kernel.shell_main`` holds a lock per message; ipykernel 6's ``dispatch_queue`` awaits each), so a
+        learner's three quick key presses would be three reruns in a row, two of them stale. Instead the change
+        only notes what it needs (``what``: a rerun, or a new time) and schedules one callback on the loop; the
+        callback lets the loop run until no newer change has arrived for a few turns (messages already waiting
+        are handled in those turns), then reruns once, reading the controls' values as they are then.
+
+        A change made in Python (a cell setting ``control.value``), or with no event loop running, is not put
+        off: the caller acts at once (returns False), so the cell's next line sees the new trace.
+        """
+        owner = change.get("owner")
+        from_browser = change.get("name") in getattr(owner, "_property_lock", {})
+        schedule = self.schedule or _running_loop_call_soon()
+        if not from_browser or schedule is None:
+            return False
+        self._changes += 1
+        if not self._wanted:
+            schedule(functools.partial(self._settle, schedule, self._changes, 0))
+        self._wanted.add(what)
+        return True
+
+    def _settle(self, schedule: Callable[[Callable[[], None]], object], seen: int, quiet: int) -> None:
+        if self._changes != seen or quiet < _QUIET_TURNS:
+            quiet = 0 if self._changes != seen else quiet + 1
+            schedule(functools.partial(self._settle, schedule, self._changes, quiet))
+            return
+        wanted, self._wanted = self._wanted, set()
+        if "rerun" in wanted:
+            self.rerun()  # it draws the time the slider shows now
+        elif "time" in wanted:
+            self._show_time()
 
     def recording(self, max_frames: int = 80) -> Animation:
         """The current run as an animation (about ``max_frames`` steps), for pages without a kernel."""
@@ -459,6 +511,31 @@ def _fit_to_cell_class() -> type:
         _esm = _FIT_ESM
 
     return FitToCell
+
+
+#: Turns of the event loop with no newer change before a put-off rerun runs (each turn is a few microseconds
+#: when nothing waits; a message waiting on the kernel's socket is read and handled within two or three).
+_QUIET_TURNS = 8
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two trace attribute values are equal (numpy arrays, lists and dicts of them included)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype and \
+            np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[key], b[key]) for key in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and bool(a == b)
+
+
+def _running_loop_call_soon() -> Callable[[Callable[[], None]], object] | None:
+    """The running event loop's ``call_soon`` (in a kernel, handling a message), or None outside any loop."""
+    try:
+        return asyncio.get_running_loop().call_soon
+    except RuntimeError:
+        return None
 
 
 def _step_s(times: np.ndarray) -> float:
@@ -603,17 +680,26 @@ def _packed_spec(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def widget_safe(value: Any) -> Any:
-    """``value`` ready for a ``FigureWidget``: float arrays stay numpy (fast to send), other arrays become lists.
+def widget_safe(value: Any, key: str = "") -> Any:
+    """``value`` ready for a ``FigureWidget``: numeric arrays go as numpy (sent as binary typed arrays), others
+    as lists.
 
-    The widget sends numpy arrays to the browser as typed arrays; plotly.js has no typed array for object
-    (string) or 64-bit integer data and silently drops a trace that holds one, so those go as lists.
+    The widget sends a 1-D numpy array of floats or of integers up to 32 bits to the browser as a typed array;
+    plotly.js has no typed array for object (string) or 64-bit integer data and silently drops a trace that
+    holds one. So integer data arrays and lists of numbers (in the attributes of :data:`PACKED_KEYS`:
+    coordinates, sizes) become float arrays, sent as binary too, and any other array that is not floats becomes
+    a list.
     """
     if isinstance(value, dict):
-        return {key: widget_safe(item) for key, item in value.items()}
+        return {name: widget_safe(item, name) for name, item in value.items()}
+    if key in PACKED_KEYS and isinstance(value, list | tuple) and len(value) >= 2 and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        return np.asarray(value, dtype=float)  # a list of numbers: binary too
     if isinstance(value, np.ndarray):
         if value.dtype.kind == "f":
             return value
+        if value.dtype.kind in "iu" and key in PACKED_KEYS and value.ndim == 1:
+            return value.astype(float)
         return value.tolist()
     return value
 

@@ -8,70 +8,22 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass
 
 import pytest
 
-from tests.browser.helpers import ARTIFACTS, NOTIFICATION_PLUGIN, QUIET, Lab
+from tests.browser.lab import (
+    ALL_RAN,
+    ARTIFACTS,
+    LESSONS,
+    NOTIFICATION_PLUGIN,
+    QUIET,
+    Lab,
+    open_notebook,
+    run_all,
+    until,
+)
 
 pytestmark = pytest.mark.browser
-
-
-@dataclass(frozen=True)
-class Expect:
-    """What a lesson must show: how many plotly figures, a control to change, a text that must then appear."""
-
-    plots: int
-    control: str  # the description label of a slider in the live panel
-    new_value: str
-    text_after: str  # appears in the live figure only after the control changed
-    live_markers: int  # at least this many markers are drawn in the live figure when it first shows
-
-
-LESSONS = {
-    "00_overview": Expect(plots=2, control="instances", new_value="5", text_after="instance-4",
-                          live_markers=7),  # 3 instances and the 4 parts
-    "02_vm": Expect(plots=3, control="min instances", new_value="6", text_after="6 × c5.large",
-                    live_markers=1),
-    "01_packaging": Expect(plots=4, control="instances", new_value="6", text_after="instance-5",
-                           live_markers=1),
-    "03_containers": Expect(plots=5, control="containers", new_value="6", text_after="container-5",
-                            live_markers=1),
-    "04_kubernetes": Expect(plots=3, control="kill at", new_value="10", text_after="NotReady",
-                            live_markers=9),  # the cluster panel is the 3rd figure: 5 components, 4 pods
-    "05_mesh": Expect(plots=5, control="baseEjectionTime", new_value="45", text_after="baseEjectionTime 45 s",
-                      live_markers=11),  # the outlier panel is the last figure: ten endpoints and the client's Envoy
-    "06_serverless": Expect(plots=4, control="provisioned", new_value="5", text_after="5 provisioned",
-                            live_markers=5),  # the key's five markers at least
-    "07_choosing": Expect(plots=3, control="memory (MB)", new_value="1024", text_after="1024 MB",
-                          live_markers=20),  # six measures × four patterns' bars (a zero bar may not draw)
-}
-
-
-def _run_all(page) -> None:
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-
-
-# The notebook's kernel has started and is idle. The toolbar's execution indicator says "idle" before any kernel
-# exists too; the status bar names the kernel only once it runs ("No Kernel | Initializing" before).
-KERNEL_IDLE = """() => /\\(ipykernel\\) \\| Idle/.test(document.querySelector('#jp-main-statusbar')?.innerText || '')
-    && !!document.querySelector(".jp-Notebook-ExecutionIndicator[data-status='idle']")"""
-ALL_RAN = """() => {
-    const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
-    return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-}"""
-
-
-def _until(page, predicate: str, timeout_ms: int) -> None:
-    """Wait until the page state ``predicate`` (a JS function) holds; if JupyterLab asks which kernel to start
-    on the way, accept its choice (the notebook's own kernel) and go on waiting. Only states are awaited."""
-    waiting = f"() => document.querySelector('.jp-Dialog') ? 'dialog' : (({predicate})() ? 'done' : false)"
-    while page.wait_for_function(waiting, timeout=timeout_ms).json_value() == "dialog":
-        dialog = page.locator(".jp-Dialog")
-        assert "Select Kernel" in dialog.inner_text(), f"an unexpected dialog: {dialog.inner_text()}"
-        dialog.locator("button.jp-mod-accept").click()
-        page.wait_for_selector(".jp-Dialog", state="detached", timeout=timeout_ms)
 
 
 SAVED_LIMIT = 2_000_000
@@ -103,11 +55,9 @@ def test_lesson_runs_and_its_widgets_respond(lab: Lab, browser, slug: str) -> No
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
-        page.goto(lab.notebook_url(f"{slug}.ipynb"))
-        page.wait_for_selector(".jp-Notebook", timeout=60_000)
-        _until(page, KERNEL_IDLE, 90_000)
-        _run_all(page)
-        _until(page, ALL_RAN, 180_000)
+        open_notebook(page, lab, f"{slug}.ipynb")
+        run_all(page)
+        until(page, ALL_RAN, 180_000)
         page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {expect.plots}",
                                timeout=60_000)
         errors_in_outputs = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")

@@ -22,8 +22,8 @@ from labsupport.course import Lesson, build_lesson, find_lessons
 from labsupport.course._export import export_site
 from labsupport.course._publish import lesson_title, run_lesson
 from labsupport.course._slides import build_slides
-from tests.browser.helpers import ARTIFACTS, ROOT, free_port, serve
-from tests.browser.test_lessons_in_lab import LESSONS as LAB
+from tests.browser.lab import ARTIFACTS, ROOT, block_outside, free_port, serve
+from tests.browser.lab import LESSONS as LAB
 
 pytestmark = pytest.mark.browser
 
@@ -65,15 +65,7 @@ def _offline(browser, name: str, *, page_errors: bool = True) -> Iterator[object
 def _offline_page(browser, blocked: list[str], errors: list[str]):  # noqa: ANN202 - a Playwright page
     page = browser.new_page(viewport={"width": 1280, "height": 900})
 
-    def route(r) -> None:  # noqa: ANN001
-        url = r.request.url
-        if url.startswith(("file://", "data:", "blob:", "http://127.0.0.1", "http://localhost", "ws://127.0.0.1")):
-            r.continue_()
-        else:
-            blocked.append(url)
-            r.abort()
-
-    page.route("**/*", route)
+    block_outside(page, blocked)
     page.on("pageerror", lambda error: errors.append(str(error)))
     return page
 

@@ -9,7 +9,7 @@ import pytest
 from labsupport.sim.overview import run_overview
 from labsupport.views import animate
 from labsupport.views.overview import OverviewScene
-from tests.browser.helpers import ARTIFACTS
+from tests.browser.lab import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 

@@ -227,7 +227,8 @@ def _overcommitted_quotas() -> None:
     assert neighbours_ms(containers=8, burn_cores=0) == neighbours_ms()  # no loop, no jumps
 
 
-# ---- 04 kubernetes: kubernetes_panel passes replicas, kill_node, kill_at_s, max_surge, max_unavailable ---------
+# ---- 04 kubernetes: kubernetes_panel passes replicas, nodes, the node size, scale_to, kill_node, kill_at_s, ---
+# ---- max_surge and max_unavailable -----------------------------------------------------------------------------
 
 @case("04_kubernetes", "kill no node at all")
 def _kill_no_node_then_node_0() -> None:
@@ -262,6 +263,20 @@ def _pending_after_a_node_death() -> None:
     evicted = min(e.time_s for e in crowded.of_kind("delete-pod") if e.data["reason"] == "evicted")
     pending = crowded.series["time_s"][crowded.series["pending"] > 0]
     assert pending.size and pending[0] == evicted
+
+
+@case("04_kubernetes", "a real cluster's size")
+def _a_hundred_nodes() -> None:
+    """The panel's large node (4000m, 16 GiB): 16 pods each; 1,000 replicas are 10 a node."""
+    big = run_cluster(nodes=100, node_cpu_m=4000, node_memory_mi=16384, replicas=1000, scale_to=None, kill_node=7)
+    assert _times(big, "mark-not-ready") == [70.0]
+    evicted = [e for e in big.of_kind("delete-pod") if e.data["reason"] == "evicted"]
+    assert len(evicted) == 10 and {e.time_s for e in evicted} == {90.0}
+    s = big.series
+    again = np.flatnonzero(s["placement_time_s"] == 90.0)
+    assert s["placement_ties"][again].tolist() == list(range(99, 89, -1))
+    assert len(set(s["placement_node"][again].tolist())) == 10 and 7 not in s["placement_node"][again]
+    assert s["pending"].max() == 0
 
 
 # ---- 05 mesh: release_panel passes its six controls to run_release (seed 0); outlier_panel passes its seven ----
