@@ -461,25 +461,26 @@ def _resolve(command: list[str], files: Mapping[str, Any], binds: Sequence[str],
                          f"for Python write {shutil.which('python3') or '/usr/bin/python3'}")
 
 
-def _make_bundle(spec: dict[str, Any], files: Mapping[str, bytes | str | Path], links: Mapping[str, str]) -> Path:
-    bundle = Path(tempfile.mkdtemp(prefix=_PREFIX + "bundle-"))
+def _make_bundle(bundle: Path, spec: dict[str, Any], files: Mapping[str, bytes | str | Path],
+                 links: Mapping[str, str]) -> None:
     rootfs = bundle / "rootfs"
     for mount in spec["mounts"]:
-        (rootfs / mount["destination"].lstrip("/")).mkdir(parents=True, exist_ok=True)
+        point = rootfs / mount["destination"].lstrip("/")
+        point.mkdir(parents=True, exist_ok=True)
+        mode = next((o[5:] for o in mount.get("options", ()) if o.startswith("mode=")), None)
+        if mount["type"] == "tmpfs" and mode:
+            point.chmod(int(mode, 8))  # runc gives a tmpfs the mode of the folder it is mounted on
     for name, target in links.items():
         (rootfs / name.lstrip("/")).symlink_to(target)
     app = rootfs / APP_DIR.lstrip("/")
     app.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
-        if "/" in name or name in ("", ".", ".."):
-            raise ContainerError(f"file names go straight into {APP_DIR}/: write 'service.pyz', not {name!r}")
         data = Path(content).read_bytes() if isinstance(content, Path) else content
         (app / name).write_bytes(data.encode() if isinstance(data, str) else data)
         (app / name).chmod(0o755 if name.endswith((".py", ".pyz", ".sh")) else 0o644)
     bundle.chmod(0o755)
     rootfs.chmod(0o755)
     (bundle / "config.json").write_text(json.dumps(spec, indent=2))
-    return bundle
 
 
 def _cgroup_dirs(cgroups_path: str, version: int) -> list[Path]:
@@ -602,7 +603,7 @@ def _stop(runtime: str, cid: str, process: subprocess.Popen[bytes], grace_s: flo
             continue
 
 
-def _cleanup(runtime: str, cid: str, process: subprocess.Popen[bytes] | None, bundle: Path | None,
+def _cleanup(runtime: str, cid: str, process: subprocess.Popen[bytes] | None, bundle: Path,
              cgroups_path: str, version: int) -> None:
     """Remove everything a run made: the container, its cgroup, its bundle; kill what still runs."""
     subprocess.run(_runtime_cmd(runtime, "delete", "--force", cid), capture_output=True, timeout=30)
@@ -620,8 +621,7 @@ def _cleanup(runtime: str, cid: str, process: subprocess.Popen[bytes] | None, bu
                 folder.rmdir()
             except OSError:
                 time.sleep(0.05)
-    if bundle is not None:
-        shutil.rmtree(bundle, ignore_errors=True)
+    shutil.rmtree(bundle, ignore_errors=True)
 
 
 def _check_limits(memory_mb: float, timeout_s: float) -> None:
@@ -652,6 +652,9 @@ def run_in_container(command: Sequence[str], *, memory_mb: float = 256.0, cpus: 
     args = _check_command(command)
     _check_limits(memory_mb, timeout_s)
     files = dict(files or {})
+    for name in files:
+        if not isinstance(name, str) or "/" in name or name in ("", ".", ".."):
+            raise ContainerError(f"file names go straight into {APP_DIR}/: write 'service.pyz', not {name!r}")
     binds, links = host_binds()
     _resolve(args, files, binds, links)
     cid = _new_id()
@@ -678,13 +681,13 @@ class _Plan:
 
 def _run(runtime: str, cid: str, spec: dict[str, Any], files: Mapping[str, Any], links: Mapping[str, str],
          plan: _Plan, version: int) -> ContainerRun:
-    bundle: Path | None = None
+    bundle = Path(tempfile.mkdtemp(prefix=_PREFIX + "bundle-"))
     process: subprocess.Popen[bytes] | None = None
     cgroups_path = spec["linux"]["cgroupsPath"]
     stats_path = cgroups_path.removesuffix("/container")
     keep = ["--keep"] if Path(runtime).name != "crun" else []
     try:
-        bundle = _make_bundle(spec, files, links)
+        _make_bundle(bundle, spec, files, links)
         started, deadline = time.perf_counter(), time.monotonic() + plan.timeout_s
         process = subprocess.Popen(_runtime_cmd(runtime, "run", *keep, "--bundle", str(bundle), cid),
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -868,6 +871,6 @@ def model_vs_measured(scenario: HostParams, restarts: Restarts | None) -> list[t
                     f"{first.peak_memory_mb:.0f} MB peak" if first.peak_memory_mb is not None else "unknown",
                     str(first.exit_code),
                     (", ".join(f"{w * 1000:.0f}" for w in restarts.waits_s[:2]) or "none") + " ms"]
-    what = ["container started -> service answers", "service ready -> OOM kill", "memory at the kill",
+    what = ["container started -> service answers", "leak starts -> OOM kill", "memory at the kill",
             "exit code", "waits before the restarts"]
     return list(zip(what, model, measured, strict=True))
