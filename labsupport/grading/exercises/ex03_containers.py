@@ -18,7 +18,8 @@ from labsupport.grading._check import NotAttempted
 from labsupport.grading._registry import PublicTest, Wrong, exercise
 from labsupport.sim.containers import HostParams, copies_changed, run_build, run_host
 
-__all__ = ["DEADLINE_S", "LIMIT_SCENARIO", "NAIVE_DOCKERFILE", "SOURCE_FILE"]
+__all__ = ["DEADLINE_S", "LEAK_CASES", "LEAK_SCENARIO", "LIMIT_SCENARIO", "NAIVE_DOCKERFILE", "SOURCE_FILE",
+           "survives_in_model"]
 
 # ---- 03.better_dockerfile ------------------------------------------------------------------------------------
 
@@ -194,3 +195,52 @@ def _memory_limit_tests() -> list[PublicTest]:
         PublicTest(f"the leaking container is killed by {DEADLINE_S:g} s", 1, _leak_stopped),
         PublicTest("the seven limits fit in the VM's memory", 1, _fits_on_the_vm),
     ]
+
+
+# ---- 03.survives_leak ----------------------------------------------------------------------------------------
+
+#: One container of the Restaurant Service as lesson 03's "Run it for real" runs it: healthy at about 24 MB (the
+#: service, ``ps`` and the client, as measured in a real container: 21 MB), leaking from its start, no restart.
+LEAK_SCENARIO = HostParams(containers=1, vm_cpu_cores=2.0, vm_memory_mb=8192.0, os_memory_mb=768.0,
+                           cpu_limit_cores=0.5, memory_limit_mb=64.0, base_memory_mb=24.0, gc_swing_mb=0.0,
+                           leaky_container=0, leak_at_s=0.0, leak_mb_per_s=10.0, burn_cores=0.0,
+                           request_rate_per_s=10.0, restart_policy="no", start_s=0.5, duration_s=10.0, step_s=0.1)
+#: (memory limit MB, leak MB/s, seconds): the public cases; none lies within a step of the limit.
+LEAK_CASES = ((128.0, 10.0, 10.0), (64.0, 10.0, 10.0), (256.0, 20.0, 15.0), (512.0, 5.0, 60.0), (100.0, 8.0, 10.0))
+
+
+def survives_in_model(memory_limit_mb: float, leak_mb_per_s: float, seconds: float) -> bool:
+    """Does lesson 03's model keep the container of ``LEAK_SCENARIO`` alive, unkilled, for ``seconds``?"""
+    trace = run_host(LEAK_SCENARIO, memory_limit_mb=float(memory_limit_mb), leak_mb_per_s=float(leak_mb_per_s),
+                     duration_s=float(seconds))
+    return trace.first("oom-kill") is None
+
+
+def _verdict_of(rule: Any, case: tuple[float, float, float]) -> bool:
+    verdict = rule(*case)
+    if not isinstance(verdict, bool) and type(verdict).__name__ != "bool_":
+        raise Wrong(f"survives_leak{case} returned {verdict!r}: it must return True (survives) or False (OOM-killed)",
+                    "End your function with a comparison, for example return needed_mb < memory_limit_mb.")
+    return bool(verdict)
+
+
+def _case_test(case: tuple[float, float, float]) -> Any:
+    limit, leak, seconds = case
+
+    def test(rule: Any) -> None:
+        expected = survives_in_model(*case)
+        if _verdict_of(rule, case) != expected:
+            raise Wrong(f"a {limit:g} MB limit with a {leak:g} MB/s leak for {seconds:g} s: your rule says "
+                        f"{'survives' if not expected else 'OOM-killed'}, the model says "
+                        f"{'survives' if expected else 'OOM-killed'}",
+                        f"The healthy service holds {LEAK_SCENARIO.base_memory_mb:g} MB (LEAK_SCENARIO) and leaks from "
+                        "its start: how much does it hold at the end, and what does the kernel do at the limit?")
+    return test
+
+
+@exercise("03.survives_leak", "predict whether a memory limit survives a leak",
+          expects="a function survives_leak(memory_limit_mb, leak_mb_per_s, seconds) returning True or False",
+          accepts=lambda a: callable(a))
+def _survives_leak_tests() -> list[PublicTest]:
+    return [PublicTest(f"{limit:g} MB, leaking {leak:g} MB/s, for {seconds:g} s", 1, _case_test((limit, leak, seconds)))
+            for limit, leak, seconds in LEAK_CASES]
