@@ -235,7 +235,7 @@ def test_a_leak_is_oom_killed_at_the_limit(support: oci.ContainerSupport) -> Non
 def test_a_time_limit_stops_it_and_nothing_is_left(support: oci.ContainerSupport) -> None:
     run = run_in_container([PYTHON, "-c", "import time; print('up', flush=True); time.sleep(60)"], memory_mb=32,
                            timeout_s=1.5, support=support)
-    assert run.timed_out and not run.oom_killed and run.stdout == "up\n" and run.wall_s < 10
+    assert run.timed_out and not run.oom_killed and run.stdout == "up\n" and run.exit_code != 0
     listed = subprocess.run([support.runtime or "runc", "list", "-q"], capture_output=True, text=True).stdout
     assert run.container_id not in listed.split()
     assert not any(run.container_id in line for line in Path("/proc/self/mountinfo").read_text().splitlines())
