@@ -63,6 +63,7 @@ __all__ = [
     "service_command",
     "service_files",
     "should_restart",
+    "sweep_orphans",
 ]
 
 #: The runtimes the course drives, in the order it looks for them (both read the same bundle).
@@ -614,14 +615,19 @@ def _cleanup(runtime: str, cid: str, process: subprocess.Popen[bytes] | None, bu
             pass
         process.wait(10)
     for folder in _cgroup_dirs(cgroups_path, version):
-        for _ in range(20):
-            if not folder.exists():
-                break
-            try:
-                folder.rmdir()
-            except OSError:
-                time.sleep(0.05)
+        _remove_cgroup(folder)
     shutil.rmtree(bundle, ignore_errors=True)
+
+
+def _remove_cgroup(folder: Path) -> None:
+    """Remove an (empty) cgroup folder; the kernel may need a moment after its last process is gone."""
+    for _ in range(20):
+        if not folder.exists():
+            return
+        try:
+            folder.rmdir()
+        except OSError:
+            time.sleep(0.05)
 
 
 def _check_limits(memory_mb: float, timeout_s: float) -> None:
@@ -649,6 +655,7 @@ def run_in_container(command: Sequence[str], *, memory_mb: float = 256.0, cpus: 
     support = support or container_support(runtime)
     if not support.ok or support.runtime is None or support.cgroup_version is None:
         raise ContainerError(support.reason or "this machine cannot run containers")
+    sweep_orphans(support.runtime, support.cgroup_version)
     args = _check_command(command)
     _check_limits(memory_mb, timeout_s)
     files = dict(files or {})
@@ -681,7 +688,7 @@ class _Plan:
 
 def _run(runtime: str, cid: str, spec: dict[str, Any], files: Mapping[str, Any], links: Mapping[str, str],
          plan: _Plan, version: int) -> ContainerRun:
-    bundle = Path(tempfile.mkdtemp(prefix=_PREFIX + "bundle-"))
+    bundle = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}bundle-{os.getpid()}-"))
     process: subprocess.Popen[bytes] | None = None
     cgroups_path = spec["linux"]["cgroupsPath"]
     stats_path = cgroups_path.removesuffix("/container")
@@ -738,6 +745,42 @@ def _refused(stderr: str, name: str) -> None:
         if own or line.startswith(f"{name}: "):
             message = own.group(1) if own else line
             raise ContainerError(f"the runtime ({name}) refused to start the container: {message.strip()}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _owner(name: str) -> int | None:
+    """The pid of the process that made a container or bundle of the course (it is in the name)."""
+    match = re.match(rf"{_PREFIX}(?:bundle-)?(\d+)-", name)
+    return int(match.group(1)) if match else None
+
+
+def sweep_orphans(runtime: str, cgroup_version: int) -> list[str]:
+    """Remove the containers, cgroups and bundles of runs whose process died mid-run (a Jupyter kernel killed
+    while a container ran): :func:`run_in_container` calls it first. Returns what it removed."""
+    removed: list[str] = []
+    listing = subprocess.run([runtime, "list", "-q"], capture_output=True, text=True, timeout=30).stdout.split()
+    for cid in listing:
+        pid = _owner(cid)
+        if pid is not None and pid != os.getpid() and not _alive(pid):
+            subprocess.run([runtime, "delete", "--force", cid], capture_output=True, timeout=30)
+            for folder in _cgroup_dirs(f"/{cid}/container", cgroup_version):
+                _remove_cgroup(folder)
+            removed.append(cid)
+    for bundle in Path(tempfile.gettempdir()).glob(f"{_PREFIX}bundle-*"):
+        pid = _owner(bundle.name)
+        if pid is not None and pid != os.getpid() and not _alive(pid):
+            shutil.rmtree(bundle, ignore_errors=True)
+            removed.append(str(bundle))
+    return removed
 
 
 def leftovers(prefix: str = _PREFIX, runtime: str | None = None) -> list[str]:

@@ -266,3 +266,33 @@ def test_the_leaking_service_is_killed_and_restarted(support: oci.ContainerSuppo
         policy="always", max_starts=2)
     assert [r.oom_killed for r in restarts.runs] == [True, True] and restarts.waits_s == (0.1,)
     assert all(r.exit_code == 137 and r.peak_memory_mb == pytest.approx(48, abs=0.5) for r in restarts.runs)
+
+
+def test_a_run_whose_kernel_died_is_swept_up_by_the_next(support: oci.ContainerSupport) -> None:
+    import signal
+    import sys
+    import time
+
+    code = ("from labsupport.artifacts.oci import run_in_container\n"
+            "run_in_container(['/usr/bin/python3', '-c', 'import time; print(1, flush=True); time.sleep(120)'], "
+            "memory_mb=32, timeout_s=120)\n")
+    child = subprocess.Popen([sys.executable, "-c", code])
+    mine = f"{oci._PREFIX}{child.pid}-"
+    runtime = support.runtime or "runc"
+    for _ in range(300):  # wait until the child's container runs (at most 30 s)
+        listed = subprocess.run([runtime, "list", "-q"], capture_output=True, text=True).stdout.split()
+        if any(name.startswith(mine) for name in listed):
+            break
+        time.sleep(0.1)
+    else:
+        child.kill()
+        pytest.fail("the child's container never started")
+    os.kill(child.pid, signal.SIGKILL)  # as a Jupyter kernel killed mid-run: no finally runs
+    child.wait()
+    assert any(mine in item for item in leftovers())
+    removed = oci.sweep_orphans(runtime, support.cgroup_version or 1)
+    assert any(name.startswith(mine) for name in removed) and any("bundle" in name for name in removed)
+    for _ in range(50):  # the orphaned runc process exits once its container is gone
+        if not any(mine in item for item in leftovers()):
+            break
+        time.sleep(0.1)
