@@ -6,6 +6,7 @@ Tests that run a real container skip with the reason where this machine cannot r
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -296,3 +297,26 @@ def test_a_run_whose_kernel_died_is_swept_up_by_the_next(support: oci.ContainerS
         if not any(mine in item for item in leftovers()):
             break
         time.sleep(0.1)
+
+
+def test_every_field_the_spec_writes_is_one_runc_knows(support: oci.ContainerSupport, tmp_path: Path) -> None:
+    """The names of the course's spec against the templates ``runc spec`` writes (root and rootless)."""
+    if Path(support.runtime or "").name != "runc":
+        pytest.skip("the templates come from runc")
+    known: dict[str, set[str]] = {"": set(), "process": set(), "linux": set(), "mount": set(), "resources": set()}
+    for flags in ([], ["--rootless"]):
+        folder = tmp_path / ("rootless" if flags else "root")
+        folder.mkdir()
+        subprocess.run([support.runtime or "runc", "spec", *flags, "--bundle", str(folder)], check=True)
+        template = json.loads((folder / "config.json").read_text())
+        known[""] |= set(template)
+        known["process"] |= set(template["process"])
+        known["linux"] |= set(template["linux"])
+        known["mount"] |= {key for mount in template["mounts"] for key in mount}
+        known["resources"] |= set(template["linux"].get("resources", {}))
+    ours = render_runtime_spec(["true"], rootless_uid=1000, cgroups_path="/labsupport-x")
+    assert set(ours) <= known[""]
+    assert set(ours["process"]) <= known["process"]
+    assert set(ours["linux"]) <= known["linux"] | {"cgroupsPath"}  # cgroupsPath: config-linux.md, not in templates
+    assert {key for mount in ours["mounts"] for key in mount} <= known["mount"]
+    assert set(ours["linux"]["resources"]) - known["resources"] <= {"memory", "cpu", "pids"}  # config-linux.md
