@@ -370,8 +370,9 @@ def container_support(runtime: str | None = None) -> ContainerSupport:
                             root=root, user_namespaces=_user_namespaces(), cgroup_version=cgroup_version,
                             controllers=controllers, hybrid=hybrid)
     if support.ok and not root and not _delegated_memory():
-        return ContainerSupport(False, "not root, and this user's cgroup has no memory controller delegated to it "
-                                "(systemd: Delegate=memory), so a rootless container cannot get a memory limit.",
+        return ContainerSupport(False, "not root, and no cgroup above this process is this user's with the memory "
+                                "controller handed down (systemd: Delegate=memory), so a rootless container cannot "
+                                "get a memory limit.",
                                 **{k: getattr(support, k) for k in _FACTS})
     return support
 
@@ -385,12 +386,24 @@ def _own_cgroup_v2() -> Path:
     return _CGROUP_ROOT / line[3:].lstrip("/")
 
 
-def _delegated_memory() -> bool:
+def _delegated_parent() -> Path | None:
+    """Under cgroup v2 without root: the nearest cgroup above this process that is this user's to write and
+    hands the memory controller to its children (systemd's ``Delegate=``), where a container's cgroup can go.
+    Not this process's own cgroup: a cgroup holding processes cannot give controllers to children."""
     try:
-        mine = _own_cgroup_v2()
-        return "memory" in (mine / "cgroup.controllers").read_text().split() and os.access(mine, os.W_OK)
+        folder = _own_cgroup_v2().parent
+        while folder != _CGROUP_ROOT.parent and _CGROUP_ROOT in (folder, *folder.parents):
+            enabled = (folder / "cgroup.subtree_control").read_text().split()
+            if "memory" in enabled and os.access(folder, os.W_OK):
+                return folder
+            folder = folder.parent
     except OSError:
-        return False
+        return None
+    return None
+
+
+def _delegated_memory() -> bool:
+    return _delegated_parent() is not None
 
 
 # ---- a run ----------------------------------------------------------------------------------------------------
@@ -665,7 +678,8 @@ def run_in_container(command: Sequence[str], *, memory_mb: float = 256.0, cpus: 
     binds, links = host_binds()
     _resolve(args, files, binds, links)
     cid = _new_id()
-    parent = "" if not support.rootless else str(_own_cgroup_v2().relative_to(_CGROUP_ROOT))
+    delegated = _delegated_parent() if support.rootless else None
+    parent = str(delegated.relative_to(_CGROUP_ROOT)) if delegated is not None else ""
     # runc keeps a stopped container's cgroup until it is deleted (run --keep); crun removes it as the container
     # exits, so under crun the container gets a cgroup of its own inside one the course reads afterwards.
     leaf = f"{cid}/container" if Path(support.runtime).name == "crun" else cid

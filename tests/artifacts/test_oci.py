@@ -320,3 +320,22 @@ def test_every_field_the_spec_writes_is_one_runc_knows(support: oci.ContainerSup
     assert set(ours["linux"]) <= known["linux"] | {"cgroupsPath"}  # cgroupsPath: config-linux.md, not in templates
     assert {key for mount in ours["mounts"] for key in mount} <= known["mount"]
     assert set(ours["linux"]["resources"]) - known["resources"] <= {"memory", "cpu", "pids"}  # config-linux.md
+
+
+def test_a_rootless_container_goes_under_the_delegated_cgroup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    service = tmp_path / "user.slice" / "user-1000.slice" / "user@1000.service"
+    own = service / "app.slice" / "kernel.scope"
+    own.mkdir(parents=True)
+    for folder, enabled in ((tmp_path, "cpu memory pids"), (tmp_path / "user.slice", "memory"),
+                            (service.parent, "memory"), (service, "cpu memory pids"), (service / "app.slice", ""),
+                            (own, "")):
+        (folder / "cgroup.subtree_control").write_text(enabled + "\n")
+    monkeypatch.setattr(oci, "_CGROUP_ROOT", tmp_path)
+    monkeypatch.setattr(oci, "_own_cgroup_v2", lambda: own)
+    # the nearest writable ancestor handing memory down; never the process's own cgroup (it holds processes)
+    assert oci._delegated_parent() == service
+    (service / "cgroup.subtree_control").write_text("cpu pids\n")
+    assert oci._delegated_parent() == service.parent
+    for folder in (tmp_path, tmp_path / "user.slice", service.parent):
+        (folder / "cgroup.subtree_control").write_text("cpu\n")
+    assert oci._delegated_parent() is None
