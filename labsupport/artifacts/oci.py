@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labsupport.service import build_zipapp, is_running
 from labsupport.sim.containers import BACKOFF_RESET_S, OOM_EXIT_CODE, RESTART_POLICIES, HostParams, restart_delay_s
 
 __all__ = [
@@ -761,16 +762,6 @@ def _refused(stderr: str, name: str) -> None:
             raise ContainerError(f"the runtime ({name}) refused to start the container: {message.strip()}")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _owner(name: str) -> int | None:
     """The pid of the process that made a container or bundle of the course (it is in the name)."""
     match = re.match(rf"{_PREFIX}(?:bundle-)?(\d+)-", name)
@@ -784,14 +775,14 @@ def sweep_orphans(runtime: str, cgroup_version: int) -> list[str]:
     listing = subprocess.run([runtime, "list", "-q"], capture_output=True, text=True, timeout=30).stdout.split()
     for cid in listing:
         pid = _owner(cid)
-        if pid is not None and pid != os.getpid() and not _alive(pid):
+        if pid is not None and pid != os.getpid() and not is_running(pid):
             subprocess.run([runtime, "delete", "--force", cid], capture_output=True, timeout=30)
             for folder in _cgroup_dirs(f"/{cid}/container", cgroup_version):
                 _remove_cgroup(folder)
             removed.append(cid)
     for bundle in Path(tempfile.gettempdir()).glob(f"{_PREFIX}bundle-*"):
         pid = _owner(bundle.name)
-        if pid is not None and pid != os.getpid() and not _alive(pid):
+        if pid is not None and pid != os.getpid() and not is_running(pid):
             shutil.rmtree(bundle, ignore_errors=True)
             removed.append(str(bundle))
     return removed
@@ -826,8 +817,6 @@ CLIENT = "client.py"
 
 def service_files(workdir: str | Path, version: str = "1.0.0") -> dict[str, Path]:
     """Lesson 01's zipapp of the Restaurant Service, built into ``workdir``, and the in-container client."""
-    from labsupport.service import build_zipapp
-
     return {ZIPAPP: build_zipapp(workdir, version=version).path,
             CLIENT: Path(__file__).with_name("_container_client.py")}
 
