@@ -1,8 +1,36 @@
-"""Lesson 03: model runs, Dockerfile parse and hadolint (warm and cold), first figure in a fresh kernel, control changes."""
+"""Lesson 03: model runs, Dockerfile parse and hadolint (warm and cold), first figure in a fresh kernel, control
+changes; where this machine can run containers, real runc containers: start time and the service's peak memory."""
 
 from __future__ import annotations
 
+import statistics
+import tempfile
+
 from _common import Row, control_change_ms, first_figure_ms, fresh_call_ms, median_ms
+
+
+def container_rows(repeat: int = 5) -> list[Row]:
+    """Real containers (lesson 03's "Run it for real"); none, with a line saying why, where they cannot run."""
+    from labsupport.artifacts.oci import container_support, run_in_container, run_service
+
+    support = container_support()
+    if not support.ok:
+        print(f"03 real containers: not measured here. {support.reason}")
+        return []
+    hello = [run_in_container(["python3", "-c", "print('up')"], memory_mb=64, support=support) for _ in range(repeat)]
+    with tempfile.TemporaryDirectory() as workdir:
+        served = [run_service(workdir, memory_mb=64, support=support) for _ in range(repeat)]
+    name = support.runtime.rsplit("/", 1)[-1] if support.runtime else "runtime"
+    return [
+        Row(f"03 {name} run -> python3 prints (median of {repeat})",
+            statistics.median(r.first_output_s or 0.0 for r in hello) * 1000, "ms"),
+        Row(f"03 {name}: the whole run of python3 -c print, removal excluded",
+            statistics.median(r.wall_s for r in hello) * 1000, "ms"),
+        Row(f"03 {name} run -> the service's READY line",
+            statistics.median(r.ready_s or 0.0 for r in served) * 1000, "ms"),
+        Row(f"03 {name}: the service's peak memory (with ps and the client)",
+            max(r.peak_memory_mb or 0.0 for r in served), "MB"),
+    ]
 
 
 def rows() -> list[Row]:
@@ -48,4 +76,5 @@ def rows() -> list[Row]:
         Row("03 containers panel: containers 1-8 (rerun + update)",
             control_change_ms(panel, "containers", list(range(1, 9))), "ms", "target ≤ 50"),
         Row("03 containers panel: one time step (update only)", median_ms(time_step), "ms"),
+        *container_rows(),
     ]

@@ -13,7 +13,7 @@ from labsupport.sim.choosing import Workload
 from labsupport.sim.containers import HostParams
 from labsupport.sim.packaging import MachineParams
 
-__all__ = ["DEADLINE_S", "LIMIT_SCENARIO", "MACHINE_MB", "NAIVE_DOCKERFILE", "OOM_SCENARIO", "PLACEMENT_MB",
+__all__ = ["DEADLINE_S", "LEAK_SCENARIO", "LIMIT_SCENARIO", "MACHINE_MB", "NAIVE_DOCKERFILE", "OOM_SCENARIO", "PLACEMENT_MB",
            "SERVICES", "SOURCE_FILE"]
 
 # ---- lesson 01 ------------------------------------------------------------------------------------------------
@@ -46,6 +46,13 @@ LIMIT_SCENARIO = HostParams(containers=7, vm_cpu_cores=2.0, vm_memory_mb=4096.0,
                             restart_policy="always", duration_s=180.0)
 #: The leaking container must be stopped by then.
 DEADLINE_S = 35.0
+
+#: One container of the Restaurant Service as lesson 03's "Run it for real" runs it: healthy at about 24 MB (the
+#: service, ``ps`` and the client, as measured in a real container: 21 MB), leaking from its start, no restart.
+LEAK_SCENARIO = HostParams(containers=1, vm_cpu_cores=2.0, vm_memory_mb=8192.0, os_memory_mb=768.0,
+                           cpu_limit_cores=0.5, memory_limit_mb=64.0, base_memory_mb=24.0, gc_swing_mb=0.0,
+                           leaky_container=0, leak_at_s=0.0, leak_mb_per_s=10.0, burn_cores=0.0,
+                           request_rate_per_s=10.0, restart_policy="no", start_s=0.5, duration_s=10.0, step_s=0.1)
 
 # ---- lesson 07 ------------------------------------------------------------------------------------------------
 

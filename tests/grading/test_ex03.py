@@ -14,7 +14,7 @@ def _passed(result) -> list[bool]:
 
 
 def test_lesson_has_at_least_two_exercises() -> None:
-    assert IDS == ["03.better_dockerfile", "03.memory_limit_mb"]
+    assert IDS == ["03.better_dockerfile", "03.memory_limit_mb", "03.survives_leak"]
 
 
 def test_the_unchanged_naive_dockerfile_is_not_attempted() -> None:
@@ -83,3 +83,20 @@ def test_memory_limit_common_mistakes() -> None:
     assert "smallest memory limit Docker accepts" in str(tiny)
     for result in (too_low, too_high, no_room, late):
         assert "440" not in str(result) and "450" not in str(result)  # never the expected answer
+
+
+def test_survives_leak_common_mistakes() -> None:
+    from labsupport.grading.exercises.ex03_containers import LEAK_CASES, survives_in_model
+    from labsupport.scenarios import LEAK_SCENARIO
+
+    base = LEAK_SCENARIO.base_memory_mb
+    assert [survives_in_model(*c) for c in LEAK_CASES] == [True, False, False, True, False]
+    assert check("03.survives_leak", lambda limit, leak, s: base + leak * s < limit).status is Status.PASSED
+    # forgetting the healthy memory: only the leak counted against the limit
+    leak_only = check("03.survives_leak", lambda limit, leak, s: leak * s < limit)
+    assert _passed(leak_only) == [True, True, True, True, False]
+    assert "the model says OOM-killed" in str(leak_only) and "holds 24 MB" in str(leak_only)
+    assert _passed(check("03.survives_leak", lambda limit, leak, s: True)) == [True, False, False, True, False]
+    # a number instead of a verdict says what to return
+    number = check("03.survives_leak", lambda limit, leak, s: limit - base - leak * s)
+    assert number.points == 0 and "must return True (survives) or False" in str(number)

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import pytest
 
 from labsupport.artifacts.dockerfile import build_steps
-from labsupport.grading.exercises.ex03_containers import NAIVE_DOCKERFILE, SOURCE_FILE
+from labsupport.scenarios import NAIVE_DOCKERFILE, SOURCE_FILE
 from labsupport.sim import Trace
 from labsupport.sim.choosing import run_traffic_sweep
 from labsupport.sim.containers import run_build

@@ -1,6 +1,6 @@
 """Hidden tests for lesson 03: a sample. Copy this folder, keep it private, and grade with --hidden.
 
-Each test asks for an answer by its name (``better_dockerfile``, ``memory_limit_mb``) and says what it is worth
+Each test asks for an answer by its name (``better_dockerfile``, ``memory_limit_mb``, ``survives_leak``) and says what it is worth
 with ``@pytest.mark.points(n)``. Learners see each test's first docstring line and passed/failed only.
 Expected values come from the course's models and its own Dockerfile, as in the public checks.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from labsupport.artifacts.dockerfile import build_steps, lint_dockerfile, render_dockerfile
+from labsupport.grading.exercises.ex03_containers import survives_in_model
 from labsupport.scenarios import LIMIT_SCENARIO, NAIVE_DOCKERFILE, SOURCE_FILE
 from labsupport.sim.containers import run_build, run_host
 
@@ -50,3 +51,10 @@ def test_memory_limit_with_other_garbage_collection_phases(memory_limit_mb, seed
     kills = trace.of_kind("oom-kill")
     assert all(e.subject == "container-0" and e.data["scope"] == "cgroup" for e in kills)
     assert kills and kills[0].time_s <= 35.0
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("case", [(20.0, 0.0, 10.0), (64.0, 0.0, 30.0), (1024.0, 50.0, 30.0), (200.0, 2.0, 60.0)])
+def test_survives_leak_in_other_cases(survives_leak, case):
+    """other limits, leaks and times, including a limit below the healthy service and no leak at all"""
+    assert survives_leak(*case) is survives_in_model(*case)

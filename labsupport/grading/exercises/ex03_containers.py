@@ -16,10 +16,10 @@ from labsupport.artifacts.dockerfile import (
 )
 from labsupport.grading._check import NotAttempted
 from labsupport.grading._registry import PublicTest, Wrong, exercise
-from labsupport.scenarios import DEADLINE_S, LIMIT_SCENARIO, NAIVE_DOCKERFILE, SOURCE_FILE
+from labsupport.scenarios import DEADLINE_S, LEAK_SCENARIO, LIMIT_SCENARIO, NAIVE_DOCKERFILE, SOURCE_FILE
 from labsupport.sim.containers import copies_changed, run_build, run_host
 
-__all__: list[str] = []  # the checks register themselves; the scenarios are in labsupport.scenarios
+__all__ = ["LEAK_CASES", "survives_in_model"]  # the checks register themselves; scenarios: labsupport.scenarios
 
 # ---- 03.better_dockerfile ------------------------------------------------------------------------------------
 
@@ -184,3 +184,46 @@ def _memory_limit_tests() -> list[PublicTest]:
         PublicTest(f"the leaking container is killed by {DEADLINE_S:g} s", 1, _leak_stopped),
         PublicTest("the seven limits fit in the VM's memory", 1, _fits_on_the_vm),
     ]
+
+
+# ---- 03.survives_leak ----------------------------------------------------------------------------------------
+
+#: (memory limit MB, leak MB/s, seconds): the public cases; none lies within a step of the limit.
+LEAK_CASES = ((128.0, 10.0, 10.0), (64.0, 10.0, 10.0), (256.0, 20.0, 15.0), (512.0, 5.0, 60.0), (100.0, 8.0, 10.0))
+
+
+def survives_in_model(memory_limit_mb: float, leak_mb_per_s: float, seconds: float) -> bool:
+    """Does lesson 03's model keep the container of ``LEAK_SCENARIO`` alive, unkilled, for ``seconds``?"""
+    trace = run_host(LEAK_SCENARIO, memory_limit_mb=float(memory_limit_mb), leak_mb_per_s=float(leak_mb_per_s),
+                     duration_s=float(seconds))
+    return trace.first("oom-kill") is None
+
+
+def _verdict_of(rule: Any, case: tuple[float, float, float]) -> bool:
+    verdict = rule(*case)
+    if not isinstance(verdict, bool) and type(verdict).__name__ != "bool_":
+        raise Wrong(f"survives_leak{case} returned {verdict!r}: it must return True (survives) or False (OOM-killed)",
+                    "End your function with a comparison, for example return needed_mb < memory_limit_mb.")
+    return bool(verdict)
+
+
+def _case_test(case: tuple[float, float, float]) -> Any:
+    limit, leak, seconds = case
+
+    def test(rule: Any) -> None:
+        expected = survives_in_model(*case)
+        if _verdict_of(rule, case) != expected:
+            raise Wrong(f"a {limit:g} MB limit with a {leak:g} MB/s leak for {seconds:g} s: your rule says "
+                        f"{'survives' if not expected else 'OOM-killed'}, the model says "
+                        f"{'survives' if expected else 'OOM-killed'}",
+                        f"The healthy service holds {LEAK_SCENARIO.base_memory_mb:g} MB (LEAK_SCENARIO) and leaks from "
+                        "its start: how much does it hold at the end, and what does the kernel do at the limit?")
+    return test
+
+
+@exercise("03.survives_leak", "predict whether a memory limit survives a leak",
+          expects="a function survives_leak(memory_limit_mb, leak_mb_per_s, seconds) returning True or False",
+          accepts=lambda a: callable(a))
+def _survives_leak_tests() -> list[PublicTest]:
+    return [PublicTest(f"{limit:g} MB, leaking {leak:g} MB/s, for {seconds:g} s", 1, _case_test((limit, leak, seconds)))
+            for limit, leak, seconds in LEAK_CASES]
