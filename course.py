@@ -37,7 +37,9 @@ VOILA_TEMPLATE = ROOT / "labsupport" / "course" / "jupyter" / "voila" / "templat
 
 def _fingerprint() -> str:
     digest = hashlib.sha256()
-    for path in (ROOT / "pyproject.toml", CONSTRAINTS, *sorted(VOILA_TEMPLATE.glob("*"))):
+    # the template and the code that installs it (labsupport/course/_voila.py): a change to either reinstalls
+    for path in (ROOT / "pyproject.toml", CONSTRAINTS, *sorted(VOILA_TEMPLATE.glob("*")),
+                 ROOT / "labsupport" / "course" / "_voila.py"):
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()
 

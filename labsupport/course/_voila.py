@@ -15,6 +15,12 @@ JupyterLab's ``/voila/render/``). So:
   default in its ``etc/jupyter/voila.json``, for JupyterLab's ``/voila/render/`` and a plain ``voila``
   (``python3 course.py setup`` runs it; on Binder and JupyterHub images, the repository's ``postBuild``).
   pip's editable installs never copy a package's data files, so the course cannot leave this to pip.
+
+MathJax: the ``voila`` command hands its pages no MathJax address, and Voilà's page script then uses the MathJax 3
+it bundles. The server extension instead fills in cdnjs's address when the Jupyter server's settings have none
+(``voila/utils.py``, ``get_page_config``: ``settings.get("mathjax_url", <cdnjs>)``), and the page loads MathJax
+from the web. :func:`install_template` therefore also gives the server the same empty setting the ``voila``
+command has (``ServerApp.tornado_settings``, in ``etc/jupyter/jupyter_server_config.json``).
 """
 
 from __future__ import annotations
@@ -26,10 +32,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["TEMPLATE", "DemoCommand", "demo_command", "find_notebook", "install_template", "template_folder"]
+__all__ = ["SERVER_CONFIG", "TEMPLATE", "DemoCommand", "demo_command", "find_notebook", "install_template", "template_folder"]
 
 TEMPLATE = "course"
 DATA_DIR = Path(__file__).resolve().parent / "jupyter"  # a Jupyter data directory holding voila/templates/course
+#: What the Jupyter server behind JupyterLab's /voila/render/ needs so that Voilà's pages use their bundled MathJax,
+#: as the ``voila`` command's do, instead of loading it from a CDN (see the module's docstring).
+SERVER_CONFIG = {"ServerApp": {"tornado_settings": {"mathjax_url": None, "mathjax_config": None}}}
 
 
 def template_folder() -> Path:
@@ -88,7 +97,19 @@ def install_template(prefix: Path) -> list[Path]:
     voila["template"] = TEMPLATE
     config_path.parent.mkdir(parents=True, exist_ok=True)
     config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    return [*written, config_path]
+    # The server's own settings are read from jupyter_server_config.json, not from the .d folder (which only
+    # enables extensions), so the setting is merged into that file, keeping whatever else it holds.
+    server_path = prefix / "etc" / "jupyter" / "jupyter_server_config.json"
+    server = _read_config(server_path)
+    app = server.setdefault("ServerApp", {})
+    if not isinstance(app, dict):
+        raise ValueError(f"{server_path}: ServerApp is not an object")
+    settings = app.setdefault("tornado_settings", {})
+    if not isinstance(settings, dict):
+        raise ValueError(f"{server_path}: ServerApp.tornado_settings is not an object")
+    settings.update(SERVER_CONFIG["ServerApp"]["tornado_settings"])
+    server_path.write_text(json.dumps(server, indent=2) + "\n", encoding="utf-8")
+    return [*written, config_path, server_path]
 
 
 def _read_config(path: Path) -> dict[str, object]:

@@ -189,33 +189,38 @@ def test_voila_lists_the_lessons_offline_with_their_icons(voila: str, browser_on
         page.screenshot(path=str(SHOTS / "voila-list.png"))
 
 
+def _check_voila_lesson(page, url: str, slug: str, shots: str) -> None:
+    """A lesson in Voilà at ``url``: its title, no code, figures drawn, and the live panel redraws when its control
+    changes (the same checks as in JupyterLab, ``tests/browser/lab.LESSONS``)."""
+    expect = LAB[slug]
+    title = lesson_title(build_lesson(Lesson(ROOT / "lessons" / f"{slug}.md"), "student"))
+    page.goto(url, timeout=300_000)
+    page.wait_for_selector(".widget-slider", timeout=300_000)
+    page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {expect.plots}",
+                           timeout=120_000)
+    assert page.locator("h1").first.inner_text().strip().rstrip("¶").strip() == title
+    shown = [t for t in page.locator(".jp-CodeCell .jp-InputArea").all_inner_texts() if t.strip()]
+    assert not shown, f"code is shown: {shown[:1]}"
+    slider = page.locator(".widget-slider", has=page.locator(".widget-label", has_text=expect.control)).first
+    slider.scroll_into_view_if_needed()
+    live = page.locator(".js-plotly-plot").nth(expect.plots - 1)
+    assert expect.text_after not in live.inner_text()
+    page.screenshot(path=str(SHOTS / f"{shots}-before.png"))
+    slider.locator(".widget-readout").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(expect.new_value)
+    page.keyboard.press("Enter")
+    page.wait_for_function("([i, t]) => document.querySelectorAll('.js-plotly-plot')[i].textContent.includes(t)",
+                           arg=[expect.plots - 1, expect.text_after], timeout=120_000)  # a shared machine is slow
+    live.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"{shots}-after.png"))
+
+
 @pytest.mark.parametrize("slug", sorted(LAB))
 def test_voila_shows_prose_figures_and_a_working_panel_without_code(voila: str, browser_only, slug: str) -> None:
-    """The same checks as in JupyterLab (``test_lessons_in_lab.LESSONS``), in Voilà: no code, the panel works."""
-    expect = LAB[slug]
     # Voilà's own scripts may log a harmless error; what must hold is no network, no code, a working panel
-    title = lesson_title(build_lesson(Lesson(ROOT / "lessons" / f"{slug}.md"), "student"))
     with _offline(browser_only, f"voila-{slug}", page_errors=False) as page:
-        page.goto(f"{voila}voila/render/{slug}.ipynb", timeout=300_000)
-        page.wait_for_selector(".widget-slider", timeout=300_000)
-        page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {expect.plots}",
-                               timeout=120_000)
-        assert page.locator("h1").first.inner_text().strip().rstrip("¶").strip() == title
-        shown = [t for t in page.locator(".jp-CodeCell .jp-InputArea").all_inner_texts() if t.strip()]
-        assert not shown, f"code is shown: {shown[:1]}"
-        slider = page.locator(".widget-slider", has=page.locator(".widget-label", has_text=expect.control)).first
-        slider.scroll_into_view_if_needed()
-        live = page.locator(".js-plotly-plot").nth(expect.plots - 1)
-        assert expect.text_after not in live.inner_text()
-        page.screenshot(path=str(SHOTS / f"voila-{slug}-before.png"))
-        slider.locator(".widget-readout").click()
-        page.keyboard.press("Control+A")
-        page.keyboard.type(expect.new_value)
-        page.keyboard.press("Enter")
-        page.wait_for_function("([i, t]) => document.querySelectorAll('.js-plotly-plot')[i].textContent.includes(t)",
-                               arg=[expect.plots - 1, expect.text_after], timeout=120_000)  # a shared machine is slow
-        live.scroll_into_view_if_needed()
-        page.screenshot(path=str(SHOTS / f"voila-{slug}-after.png"))
+        _check_voila_lesson(page, f"{voila}voila/render/{slug}.ipynb", slug, f"voila-{slug}")
 
 
 def test_every_lesson_is_found(built: Path) -> None:
@@ -237,18 +242,11 @@ def test_a_plain_voila_uses_the_course_template(tmp_path: Path) -> None:
     assert "https://" not in html
 
 
-@pytest.mark.xfail(strict=True, reason="JupyterLab's Voilà (the server extension) fills in cdnjs's MathJax URL "
-                   "(voila/utils.py, get_page_config), and Voilà's page script loads MathJax 2 from it on every lesson "
-                   "page; nulling the URL in the template makes Voilà use its bundled MathJax 3, which stops the "
-                   "live panels' figures from redrawing")
-def test_jupyterlab_voila_render_is_offline(lab, browser) -> None:
-    """JupyterLab's Voilà (``/voila/render/``, what a Binder link opens) uses the course's template too."""
-    expect = LAB["00_overview"]
-    with _offline(browser, "lab-voila-00_overview", page_errors=False) as page:
-        page.goto(f"{lab.url}voila/render/00_overview.ipynb?token={lab.token}", timeout=300_000)
+@pytest.mark.parametrize("slug", ["00_overview", "05_mesh"])
+def test_jupyterlab_voila_render_is_offline(lab, browser, slug: str) -> None:
+    """JupyterLab's Voilà (``/voila/render/``, what a Binder link opens): the course's template, MathJax from the
+    page's own bundle (no CDN: the server config :func:`install_template` writes), and a working live panel."""
+    with _offline(browser, f"lab-voila-{slug}", page_errors=False) as page:
+        _check_voila_lesson(page, f"{lab.url}voila/render/{slug}.ipynb?token={lab.token}", slug, f"lab-voila-{slug}")
         assert page.locator("link[href*='fontawesome']").count() == 0
-        page.wait_for_selector(".widget-slider", timeout=300_000)
-        page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {expect.plots}",
-                               timeout=120_000)
         assert page.locator("link[href*='/voila/templates/course/']").count() >= 1
-        page.screenshot(path=str(SHOTS / "lab-voila-00_overview.png"))

@@ -85,11 +85,18 @@ def test_install_writes_the_template_and_keeps_the_rest_of_voila_json(tmp_path: 
     written = install_template(tmp_path)
     target = tmp_path / "share" / "jupyter" / "voila" / "templates" / TEMPLATE
     assert sorted(p.name for p in target.iterdir()) == sorted(p.name for p in template_folder().iterdir())
-    assert written[-1] == config and len(written) == 4
+    server = tmp_path / "etc" / "jupyter" / "jupyter_server_config.json"
+    server.write_text(json.dumps({"ServerApp": {"tornado_settings": {"xsrf_cookies": True}, "port": 9999}}))
+    written = install_template(tmp_path)
+    assert written[-2:] == [config, server] and len(written) == 5
     assert json.loads(config.read_text()) == {"VoilaConfiguration": {"show_tracebacks": True, "template": TEMPLATE},
                                               "Voila": {"port": 9000}}
+    # the server behind JupyterLab's /voila/render/ hands Voilà no MathJax address, as the voila command does
+    assert json.loads(server.read_text()) == {"ServerApp": {"port": 9999, "tornado_settings": {
+        "xsrf_cookies": True, "mathjax_url": None, "mathjax_config": None}}}
     install_template(tmp_path)  # again: the same result
     assert json.loads(config.read_text())["VoilaConfiguration"]["template"] == TEMPLATE
+    assert json.loads(server.read_text())["ServerApp"]["tornado_settings"]["mathjax_url"] is None
 
 
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"VoilaConfiguration": 3}'])
@@ -111,6 +118,8 @@ def test_this_environment_has_the_template_installed_as_voilas_default() -> None
         assert (installed / source.name).read_bytes() == source.read_bytes(), f"{source.name} is stale: {hint}"
     config = json.loads((Path(sys.prefix) / "etc" / "jupyter" / "voila.json").read_text())
     assert config["VoilaConfiguration"]["template"] == TEMPLATE
+    server = json.loads((Path(sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.json").read_text())
+    assert server["ServerApp"]["tornado_settings"]["mathjax_url"] is None, hint
 
 
 def test_demo_command_serves_the_notebooks_with_the_template(tmp_path: Path) -> None:
