@@ -111,7 +111,8 @@ class Simulation:
         return event
 
     def trace(self, params: Mapping[str, Any], series: Mapping[str, Any], *,
-              events: Sequence[Event] | None = None, sort: bool = False) -> Trace:
+              events: Sequence[Event] | None = None, sort: bool = False,
+              computed: Mapping[str, Any] | None = None) -> Trace:
         """The run's trace; ``series`` must be exactly what ``SCHEMA`` declares.
 
         ``sort=True`` orders the log by time (stable: same-time events keep the order they were recorded in),
@@ -120,7 +121,7 @@ class Simulation:
         log = list(self.events if events is None else events)
         if sort:
             log.sort(key=lambda e: e.time_s)
-        return self.SCHEMA.trace(params=params, seed=self.seed, events=log, series=series)
+        return self.SCHEMA.trace(params=params, seed=self.seed, events=log, series=series, computed=computed)
 
     def result(self, params: Mapping[str, Any], values: Mapping[str, Any],
                computed: Mapping[str, Any] | None = None) -> Result:

@@ -113,7 +113,9 @@ def _readonly(values: Any) -> np.ndarray:
 class Trace:
     """What a model run produced: parameters, seed, ordered events, derived series.
 
-    ``series`` maps a name to a read-only numpy array; arrays that share a time axis share its length
+    ``params`` holds the run's inputs only (every field of its parameter class); ``computed`` the figures the
+    model derived from them that a view or a check reads (a batch size, the room on a node, a build's total
+    time). ``series`` maps a name to a read-only numpy array; arrays that share a time axis share its length
     (by convention the axis is the series ``"time_s"``).
     """
 
@@ -122,12 +124,14 @@ class Trace:
     seed: int
     events: tuple[Event, ...]
     series: Mapping[str, np.ndarray]
+    computed: Mapping[str, Any] = field(default_factory=freeze)
     schema: Schema | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.schema is not None:
             self.schema.check(self.series, where=f"the {self.model} trace")
         object.__setattr__(self, "params", freeze(self.params))
+        object.__setattr__(self, "computed", freeze(self.computed))
         object.__setattr__(self, "events", tuple(self.events))
         object.__setattr__(self, "series", freeze({k: _readonly(v) for k, v in self.series.items()}))
         times = [e.time_s for e in self.events]
@@ -214,8 +218,10 @@ class Schema:
                 if seen[0] != n:
                     raise ValueError(f"{where}: axis {axis!r} is {n} long in {s.name!r} but {seen[0]} in {seen[1]!r}")
 
-    def trace(self, *, params: Mapping[str, Any], seed: int, events: Any, series: Mapping[str, Any]) -> Trace:
-        return Trace(model=self.model, params=params, seed=seed, events=tuple(events), series=series, schema=self)
+    def trace(self, *, params: Mapping[str, Any], seed: int, events: Any, series: Mapping[str, Any],
+              computed: Mapping[str, Any] | None = None) -> Trace:
+        return Trace(model=self.model, params=params, seed=seed, events=tuple(events), series=series,
+                     computed=computed or {}, schema=self)
 
     def result(self, *, params: Mapping[str, Any], seed: int, values: Mapping[str, Any],
                computed: Mapping[str, Any] | None = None) -> Result:

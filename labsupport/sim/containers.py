@@ -208,9 +208,10 @@ def run_build(steps: Sequence[BuildStep], changed_files: Iterable[str] = (), edi
     rebuilt_mb = sim.rebuilt_mb
     return sim.trace(
         params={"changed_files": tuple(_check_files(changed_files)), "edited": tuple(sorted(set(edited))),
-                "cache": bool(cache), "first_rebuilt": first if first < len(steps) else None,
-                "total_s": round(total, 3), "rebuilt_mb": round(rebuilt_mb, 3),
-                "image_mb": round(sum(s.size_mb for s in steps if s.makes_layer), 3)},
+                "cache": bool(cache)},
+        computed={"first_rebuilt": first if first < len(steps) else None, "total_s": round(total, 3),
+                  "rebuilt_mb": round(rebuilt_mb, 3),
+                  "image_mb": round(sum(s.size_mb for s in steps if s.makes_layer), 3)},
         series={
             "time_s": np.linspace(0.0, total, frames + 1),
             "step_text": np.array([s.text for s in steps], dtype=str),
@@ -456,7 +457,7 @@ def run_host(params: HostParams | None = None, *, seed: int = 0, **overrides: ob
     sim = Host(p, seed)
     sim.start()
     sim.run()
-    return sim.trace(params={**asdict(p), "usable_memory_mb": sim.usable_mb},
+    return sim.trace(params=asdict(p), computed={"usable_memory_mb": sim.usable_mb},
                      series={"time_s": sim.time_s, "memory_mb": sim.memory, "memory_used_mb": sim.memory.sum(axis=1),
                              "alive": sim.alive, "status": sim.status, **sim.cpu_and_latency()}, sort=True)
 

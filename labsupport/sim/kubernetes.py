@@ -503,8 +503,9 @@ class Cluster(Simulation):
 
     def finish(self) -> Trace:
         return self.trace(
+            params=asdict(self.p),
             # node_room_pods: how many of these pods one node holds (NodeResourcesFit's filter, in __init__)
-            params={**asdict(self.p), "score_weights": dict(SCORE_WEIGHTS), "node_room_pods": int(self.room_per_node)},
+            computed={"score_weights": dict(SCORE_WEIGHTS), "node_room_pods": int(self.room_per_node)},
             series={
                 "time_s": np.arange(self.steps, dtype=float),
                 **dict(zip(_TALLY, np.array(self.tally, dtype=np.int64).reshape(-1, len(_TALLY)).T, strict=True)),

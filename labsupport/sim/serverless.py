@@ -544,7 +544,7 @@ class LambdaFunction(Simulation):
                 self.expired[i] = end
                 self.emit(end, _P_EXPIRE, "expire", f"env-{i + 1}", idle_s=p.idle_expiry_s)
         order = sorted(range(len(self.order)), key=self.order.__getitem__)
-        return self.trace(params={**asdict(p), "cold_init_s": self.init}, series=self.series(),
+        return self.trace(params=asdict(p), computed={"cold_init_s": self.init}, series=self.series(),
                           events=[self.events[i] for i in order])
 
     def instance_states(self, time_grid: np.ndarray, step_of: np.ndarray, served: np.ndarray,
@@ -737,7 +737,7 @@ class SimFaaSFunction(Simulation):
         busy_end = arrivals + np.where(req_served, latency, 0.0)
         served_start, served_end = arrivals[req_served], np.sort(busy_end[req_served])
         return self.trace(
-            params={**asdict(p), "cold_init_s": math.nan},
+            params=asdict(p), computed={"cold_init_s": math.nan},
             series={
                 "time_s": grid,
                 "requests": np.bincount(step_of, minlength=steps)[:steps],

@@ -439,7 +439,7 @@ class VmDeployment(Simulation):
         seg = np.array(self.segments, dtype=float).reshape(-1, 4)
         steps = len(self.time_grid)
         return self.trace(
-            params={**asdict(p), "warmup_s": self.warmup, "refresh_batch_size": self.batch_size},
+            params=asdict(p), computed={"warmup_s": self.warmup, "refresh_batch_size": self.batch_size},
             sort=True,
             series={
                 "time_s": self.time_grid,

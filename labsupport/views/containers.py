@@ -53,7 +53,7 @@ class BuildScene(Scene):
 
     def layout(self, trace: Trace) -> dict[str, Any]:
         labels = self._labels(trace)
-        total = float(trace.params["total_s"])
+        total = float(trace.computed["total_s"])
         return {"yaxis.categoryarray": labels[::-1], "xaxis.range": [0, max(total, 1.0) * 1.35],
                 "height": 140 + 34 * len(labels)}
 
@@ -96,8 +96,9 @@ class BuildScene(Scene):
         reran = int((~trace.series["step_reused"]).sum())
         steps = len(trace.series["step_reused"])
         finished = int(np.count_nonzero(trace.series["step_end_s"] <= t + 1e-9))
-        status = (f"{reran} of {steps} steps run again, {p['total_s']:.1f} s in all, "
-                  f"{p['rebuilt_mb']:g} MB of new layers to push") if finished == steps \
+        done = trace.computed
+        status = (f"{reran} of {steps} steps run again, {done['total_s']:.1f} s in all, "
+                  f"{done['rebuilt_mb']:g} MB of new layers to push") if finished == steps \
             else f"{finished} of {steps} steps done"  # the totals only at the end: they answer the lesson's Predict
         changed = ", ".join(p["changed_files"]) or "nothing"
         return {"title.text": f"{self.title} — t = {t:.1f} s<br><sup>changed: {html.escape(changed)} · "
@@ -111,7 +112,7 @@ def rebuild_figure(traces: Mapping[tuple[str, str], Trace]) -> go.Figure:
     fig = go.Figure()
     palette = [COLORS["vermillion"], COLORS["blue"], COLORS["green"], COLORS["purple"]]
     for j, order in enumerate(orders):
-        seconds = [float(traces[(order, c)].params["total_s"]) if (order, c) in traces else None for c in changes]
+        seconds = [float(traces[(order, c)].computed["total_s"]) if (order, c) in traces else None for c in changes]
         fig.add_trace(go.Bar(x=changes, y=seconds, name=order, marker=dict(color=palette[j % len(palette)]),
                              text=[f"{v:.1f} s" if v is not None else "" for v in seconds], textposition="outside",
                              cliponaxis=False))
@@ -166,7 +167,8 @@ class HostScene(Scene):
         p = trace.params
         if p["memory_limit_mb"] is not None:
             return float(p["memory_limit_mb"]), f"memory limit {p['memory_limit_mb']:g} MB"
-        return float(p["usable_memory_mb"]), f"VM memory for containers {p['usable_memory_mb']:,.0f} MB"
+        usable = float(trace.computed["usable_memory_mb"])
+        return usable, f"VM memory for containers {usable:,.0f} MB"
 
     @classmethod
     def _top_mb(cls, trace: Trace) -> float:

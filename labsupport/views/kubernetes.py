@@ -76,8 +76,8 @@ _PLUGIN_SERIES = {"NodeResourcesFit": "score_fit", "NodeResourcesBalancedAllocat
 def single_pods(trace: Trace) -> bool:
     """Whether ``trace``'s cluster is drawn pod by pod (else in aggregate, one column a node): see
     :data:`SINGLE_PODS_MAX_NODES`."""
-    p = trace.params
-    return bool(p["nodes"] <= SINGLE_PODS_MAX_NODES and p.get("node_room_pods", 0) <= SINGLE_PODS_MAX_PER_NODE)
+    return bool(trace.params["nodes"] <= SINGLE_PODS_MAX_NODES
+                and trace.computed.get("node_room_pods", 0) <= SINGLE_PODS_MAX_PER_NODE)
 
 
 class ClusterScene(Scene):
@@ -161,7 +161,7 @@ class ClusterScene(Scene):
         width = nodes * (_BOX_W + _GAP)
         duration = float(trace.series["time_s"][-1])
         drawn = ("each pod a marker" if single_pods(trace) else
-                 f"each node a column filled with its pods (of the {trace.params['node_room_pods']} it holds): "
+                 f"each node a column filled with its pods (of the {trace.computed['node_room_pods']} it holds): "
                  "green ready v1, blue ready v2, grey starting, red on a lost node")
         pad = max(0.3, 0.02 * width)  # room for the first node's name and, on the right, the pending pods
         out: dict[str, Any] = {
@@ -322,7 +322,7 @@ def _aggregate_bars(trace: Trace, k: int, *, drawn: bool) -> dict[str, dict[str,
         return {name: dict(type="bar", x=np.zeros(0), y=np.zeros(0), base=np.zeros(0), width=_BOX_W, hovertext=[])
                 for name in names}
     nodes = trace.params["nodes"]
-    room = max(int(trace.params["node_room_pods"]), 1)
+    room = max(int(trace.computed["node_room_pods"]), 1)
     counts = _counts(trace, k)
     centres = np.arange(nodes) * (_BOX_W + _GAP) + _BOX_W / 2
     scale = _BOX_H / room
@@ -411,7 +411,7 @@ def _scores(trace: Trace, row: int) -> tuple[np.ndarray, dict[str, np.ndarray], 
     sentence saying why it was chosen."""
     s = trace.series
     feasible = np.flatnonzero(s["score_total"][row] >= 0)
-    weights = trace.params["score_weights"]
+    weights = trace.computed["score_weights"]
     weighted = {plugin: s[key][row][feasible] * weights[plugin] for plugin, key in _PLUGIN_SERIES.items()}
     totals = s["score_total"][row][feasible]
     chosen = int(s["placement_node"][row])
@@ -432,7 +432,7 @@ def _score_frame(trace: Trace, t: float) -> dict[str, dict[str, Any]]:
         return {**bars, "chosen node": dict(x=empty, y=empty),
                 "why": dict(x=[-0.5], y=[415.0], text=["no pod bound yet"])}
     feasible, weighted, totals, chosen, why = _scores(trace, row)
-    weights = trace.params["score_weights"]
+    weights = trace.computed["score_weights"]
     out: dict[str, dict[str, Any]] = {}
     for plugin, values in weighted.items():
         hover = [f"node-{n}: {plugin} {v // weights[plugin]} × {weights[plugin]} = {v} (total {tot})"
@@ -455,7 +455,7 @@ def placement_scores_figure(trace: Trace, placement: int | str = 0) -> go.Figure
     row = _placement_row(trace, placement)
     feasible, weighted, totals, chosen, title = _scores(trace, row)
     s = trace.series
-    weights = trace.params["score_weights"]
+    weights = trace.computed["score_weights"]
     labels = [f"node-{n}" if len(feasible) <= 12 else str(n) for n in feasible]
     fig = go.Figure()
     for plugin, key in _PLUGIN_SERIES.items():

@@ -124,7 +124,7 @@ class ServerlessScene(Scene):
         tail = (f"; p50 {marks['p50'] * 1000:.0f} ms, p99 {marks['p99'] * 1000:.0f} ms"
                 if np.any(served) else "")
         return (f"<b>This run:</b> {int(np.count_nonzero(served))} requests served, {cold} cold starts "
-                f"({in_bursts} in bursts, {cold - in_bursts} on steady traffic; each adds {p['cold_init_s']:.2f} s), "
+                f"({in_bursts} in bursts, {cold - in_bursts} on steady traffic; each adds {trace.computed['cold_init_s']:.2f} s), "
                 f"{throttled} throttled (429){tail}; at most {int(np.max(s['instances']))} instances alive.")
 
     @staticmethod

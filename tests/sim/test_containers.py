@@ -38,23 +38,23 @@ def test_a_source_change_reuses_everything_before_the_copy_of_the_source() -> No
     assert [(e.kind, e.subject) for e in trace.events] == [
         ("cache-hit", "step 1"), ("cache-hit", "step 2"), ("cache-hit", "step 3"), ("cache-hit", "step 4"),
         ("run", "step 5"), ("run", "step 6"), ("image-ready", "image")]
-    assert trace.params["first_rebuilt"] == 4
-    assert trace.params["total_s"] == pytest.approx(4 * CACHE_CHECK_S + 0.2 + 0.05)
-    assert trace.params["rebuilt_mb"] == pytest.approx(0.1)  # CMD adds no layer
+    assert trace.computed["first_rebuilt"] == 4
+    assert trace.computed["total_s"] == pytest.approx(4 * CACHE_CHECK_S + 0.2 + 0.05)
+    assert trace.computed["rebuilt_mb"] == pytest.approx(0.1)  # CMD adds no layer
     assert trace.series["step_reused"].tolist() == [True, True, True, True, False, False]
 
 
 def test_a_requirements_change_reruns_the_install_and_everything_after() -> None:
     trace = run_build(STEPS, ["requirements.txt"])
-    assert trace.params["first_rebuilt"] == 2
-    assert trace.params["total_s"] == pytest.approx(2 * CACHE_CHECK_S + 0.1 + 25.0 + 0.2 + 0.05)
+    assert trace.computed["first_rebuilt"] == 2
+    assert trace.computed["total_s"] == pytest.approx(2 * CACHE_CHECK_S + 0.1 + 25.0 + 0.2 + 0.05)
 
 
 def test_an_edited_instruction_invalidates_it_and_every_later_step() -> None:
     trace = run_build(STEPS, edited=[1])
     assert trace.series["step_reused"].tolist() == [True, False, False, False, False, False]
-    assert run_build(STEPS).params["first_rebuilt"] is None  # nothing changed: all reused
-    assert run_build(STEPS, cache=False).params["total_s"] == pytest.approx(sum(s.build_s for s in STEPS))
+    assert run_build(STEPS).computed["first_rebuilt"] is None  # nothing changed: all reused
+    assert run_build(STEPS, cache=False).computed["total_s"] == pytest.approx(sum(s.build_s for s in STEPS))
 
 
 def test_copy_matching() -> None:
@@ -77,7 +77,7 @@ def test_build_properties(seed: int) -> None:
     reused = trace.series["step_reused"]
     assert reused.tolist() == [i < first for i in range(len(steps))]
     assert np.all(np.diff(trace.series["step_start_s"]) >= 0)
-    assert trace.params["total_s"] <= run_build(steps, cache=False).params["total_s"] + 1e-9
+    assert trace.computed["total_s"] <= run_build(steps, cache=False).computed["total_s"] + 1e-9
 
 
 def test_build_rejects_bad_input() -> None:

@@ -78,8 +78,12 @@ def test_scheduling_in_the_past_or_an_unknown_kind_is_a_clear_error() -> None:
 def test_a_trace_holds_exactly_the_declared_series_with_consistent_axes() -> None:
     sim = Counter(seed=4)
     good = {"time_s": np.arange(3.0), "count": np.zeros(3), "per_worker": np.zeros((3, 2))}
-    trace = sim.trace(params={"n": 3}, series=good)
+    trace = sim.trace(params={"n": 3}, series=good, computed={"busiest": 2})
     assert isinstance(trace, Trace) and trace.schema is COUNTER and trace.seed == 4 and trace.model == "counter"
+    assert dict(trace.params) == {"n": 3} and trace.computed["busiest"] == 2  # inputs and conclusions apart
+    with pytest.raises(TypeError):
+        trace.computed["busiest"] = 3  # type: ignore[index]
+    assert dict(sim.trace(params={}, series=good).computed) == {}
     assert COUNTER["count"].unit == "count" and COUNTER.names == ("time_s", "count", "per_worker")
     with pytest.raises(ValueError, match=r"missing \['per_worker'\], undeclared \['extra'\]"):
         sim.trace(params={}, series={"time_s": np.arange(3.0), "count": np.zeros(3), "extra": np.zeros(3)})

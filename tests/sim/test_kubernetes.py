@@ -181,7 +181,7 @@ def test_each_bind_goes_to_a_best_node_and_its_reasons_are_in_the_trace() -> Non
     # after the node is marked not ready (70 s) it is never feasible
     late = s["placement_time_s"] >= 70
     assert (s["score_total"][late, 1] == -1).all()
-    assert trace.params["score_weights"] == SCORE_WEIGHTS
+    assert trace.computed["score_weights"] == SCORE_WEIGHTS
 
 
 def test_ties_are_broken_at_random_from_the_seed() -> None:

@@ -66,7 +66,7 @@ def test_rebuild_figure_groups_orders_and_changes() -> None:
     fig = rebuild_figure(traces)
     assert [d.name for d in fig.data] == ["naive", "good"]
     assert list(fig.data[0].x) == ["nothing", "source"]
-    assert fig.data[0].y[1] == pytest.approx(traces[("naive", "source")].params["total_s"])
+    assert fig.data[0].y[1] == pytest.approx(traces[("naive", "source")].computed["total_s"])
     assert fig.data[1].text[1] == "0.8 s"
 
 
@@ -92,7 +92,7 @@ def test_host_scene_without_limits_says_so() -> None:
     trace = run_host(memory_limit_mb=None, cpu_limit_cores=None)
     fig = HostScene().still(trace)
     assert "no cgroup limits" in fig.layout.title.text
-    assert fig.data[1 + MAX_CONTAINERS].y[0] == trace.params["usable_memory_mb"]
+    assert fig.data[1 + MAX_CONTAINERS].y[0] == trace.computed["usable_memory_mb"]
 
 
 def test_packing_figure_reuses_lesson_01s_picture() -> None:

@@ -31,7 +31,7 @@ def test_pods_are_drawn_one_by_one_only_while_readable(settings, single) -> None
 def test_each_column_holds_exactly_its_nodes_pods_by_state_and_version() -> None:
     trace = run_cluster(**AT_SCALE, rollout_at_s=60.0)
     scene, s = ClusterScene(), trace.series
-    room = trace.params["node_room_pods"]
+    room = trace.computed["node_room_pods"]
     assert room == 16
     for k in (10, 62, 75, 100):  # steady, rolling update, node-7 NotReady, after the eviction
         frame = scene.frame(trace, k)
