@@ -8,7 +8,8 @@ Determinism rules:
 * time is seconds as a ``float`` (names end in ``_s``);
 * events are ordered by ``(time_s, priority, sequence)``, so two events at the same instant
   always come out in the same order (the idea is SimPy's event heap);
-* randomness only comes from :func:`rng` or :func:`generator`, made from the seed.
+* randomness only comes from :func:`generator`, made from the seed (the Kubernetes scheduler's tie-break alone
+  keeps Python's ``random.Random(seed)``, as its traces were frozen with it).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Event", "EventQueue", "Result", "Schema", "Series", "Trace", "generator", "rng"]
+__all__ = ["Event", "EventQueue", "Result", "Schema", "Series", "Trace", "generator"]
 
 
 def freeze(mapping: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
@@ -89,15 +89,8 @@ class EventQueue:
         return bool(self._heap)
 
 
-def rng(seed: int) -> random.Random:
-    """The only source of randomness a model may use."""
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    return random.Random(seed)
-
-
 def generator(seed: int) -> np.random.Generator:
-    """The numpy source of randomness, for models that draw many numbers at once."""
+    """The source of randomness a model may use (a model reaches it as ``Simulation.random``)."""
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     return np.random.default_rng(seed)

@@ -115,7 +115,7 @@ class ServerlessScene(Scene):
         }
 
     def summary(self, trace: Trace) -> str:
-        s, p = trace.series, trace.params
+        s = trace.series
         served = ~s["request_throttled"]
         marks = latency_percentiles(trace)
         cold = int(np.count_nonzero(s["request_cold"]))

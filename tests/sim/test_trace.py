@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from labsupport.sim import Event, EventQueue, ParameterError, Trace, check_int, check_number, rng
+from labsupport.sim import Event, EventQueue, ParameterError, Trace, check_int, check_number, generator
 
 
 def test_queue_orders_by_time_then_priority_then_insertion() -> None:
@@ -47,10 +47,10 @@ def test_trace_freezes_series_and_checks_order() -> None:
         Trace("m", {}, 0, (Event(1.0, "x"), Event(0.0, "y")), {})
 
 
-def test_rng_is_seeded_and_typed() -> None:
-    assert rng(3).random() == rng(3).random()
+def test_the_generator_is_seeded_and_typed() -> None:
+    assert generator(3).random() == generator(3).random() != generator(4).random()
     with pytest.raises(TypeError):
-        rng(1.5)  # type: ignore[arg-type]
+        generator(1.5)  # type: ignore[arg-type]
 
 
 def test_parameter_checks_say_what_is_valid() -> None:
