@@ -1,8 +1,9 @@
 """A client for the Restaurant Service, run inside its container (``runc exec``, as ``docker exec`` would).
 
-``python3 client.py PORT`` asks ``/health`` and ``/restaurants`` once on 127.0.0.1 and prints each answer;
-``python3 client.py PORT RATE SECONDS`` then keeps asking ``/health`` RATE times a second for SECONDS (the
-load that makes a leaking service leak). Standard library only: it is copied into the container as it is.
+``python3 client.py PORT HEALTH`` asks the health path ``HEALTH`` and ``/restaurants`` once on 127.0.0.1 and
+prints each answer; ``python3 client.py PORT HEALTH RATE SECONDS`` then keeps asking ``HEALTH`` RATE times a
+second for SECONDS (the load that makes a leaking service leak). Standard library only: it is copied into the
+container as it is, so the port and the health path come from the caller (``labsupport.facts``).
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ def ask(port: int, path: str) -> str:
         return f"GET {path} -> no answer ({error})"
 
 
-def load(port: int, rate: float, seconds: float) -> int:
-    """Ask ``/health`` ``rate`` times a second for ``seconds``; the number of answers."""
+def load(port: int, health: str, rate: float, seconds: float) -> int:
+    """Ask ``health`` ``rate`` times a second for ``seconds``; the number of answers."""
     started, answered, sent = time.monotonic(), 0, 0
     while time.monotonic() - started < seconds:
-        answered += ask(port, "/health").startswith("GET /health -> 200")
+        answered += ask(port, health).startswith(f"GET {health} -> 200")
         sent += 1
         pause = started + sent / rate - time.monotonic()
         if pause > 0:
@@ -34,11 +35,14 @@ def load(port: int, rate: float, seconds: float) -> int:
 
 
 def main(argv: list[str]) -> int:
-    port = int(argv[0]) if argv else 8080
-    for path in ("/health", "/restaurants"):
+    if len(argv) not in (2, 4):
+        print("usage: client.py PORT HEALTH_PATH [RATE SECONDS]", file=sys.stderr)
+        return 2
+    port, health = int(argv[0]), argv[1]
+    for path in (health, "/restaurants"):
         print(ask(port, path), flush=True)
-    if len(argv) >= 3:
-        print(f"answered {load(port, float(argv[1]), float(argv[2]))} requests", flush=True)
+    if len(argv) == 4:
+        print(f"answered {load(port, health, float(argv[2]), float(argv[3]))} requests", flush=True)
     return 0
 
 

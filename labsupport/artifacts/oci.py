@@ -36,6 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labsupport.facts import (  # the port it listens on, inside its container on its own loopback
+    HEALTH_PATH,
+    SERVICE_PORT,
+)
 from labsupport.service import build_zipapp, is_running
 from labsupport.sim.containers import BACKOFF_RESET_S, OOM_EXIT_CODE, RESTART_POLICIES, HostParams, restart_delay_s
 
@@ -810,8 +814,6 @@ def leftovers(prefix: str = _PREFIX, runtime: str | None = None) -> list[str]:
 
 # ---- the Restaurant Service in a container --------------------------------------------------------------------
 
-#: The port the service listens on inside its container (on the container's own loopback).
-SERVICE_PORT = 8080
 #: Requests a second the in-container client sends to make a leaking service leak.
 LOAD_RATE_PER_S = 10.0
 ZIPAPP = "restaurant-service.pyz"
@@ -838,7 +840,7 @@ def run_service(workdir: str | Path, *, memory_mb: float = 64.0, cpus: float | N
                 timeout_s: float = 30.0, support: ContainerSupport | None = None) -> ContainerRun:
     """The Restaurant Service as process 1 of a container; once it is ready, ``hostname``, ``ps`` and the
     client run inside it (the client keeps up its load for ``load_s`` seconds), then it is stopped."""
-    client = ["python3", f"{APP_DIR}/{CLIENT}", str(SERVICE_PORT)]
+    client = ["python3", f"{APP_DIR}/{CLIENT}", str(SERVICE_PORT), HEALTH_PATH]
     if load_s > 0:
         client += [f"{LOAD_RATE_PER_S:g}", f"{load_s:g}"]
     return run_in_container(service_command(leak_mb_per_s=leak_mb_per_s), memory_mb=memory_mb, cpus=cpus,

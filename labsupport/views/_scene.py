@@ -34,6 +34,7 @@ import asyncio
 import base64
 import functools
 import html
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Generic
 
@@ -124,7 +125,21 @@ def trace_keys(fig: go.Figure) -> tuple[str, ...]:
     repeated = sorted({key for key in keys if keys.count(key) > 1})
     if repeated:
         raise FrameKeyError(f"several traces are called {repeated}: give each a uid of its own")
+    # plotly.js names a legend's pattern fill after the trace's uid and looks it up with a CSS selector, unescaped:
+    # a space, a colon or a quote there stops the page's script (seen in a static page, which keeps the uids)
+    unsafe = [str(t.uid) for t in fig.data if t.uid and _patterned(t) and not re.fullmatch(r"[\w-]+", str(t.uid))]
+    if unsafe:
+        raise FrameKeyError(f"uids {unsafe} of traces filled with a pattern must be letters, digits, _ and - only")
     return keys
+
+
+def _patterned(trace: Any) -> bool:
+    """Is ``trace`` filled with a pattern (``marker.pattern.shape``, one shape or one per point)?"""
+    pattern = getattr(getattr(trace, "marker", None), "pattern", None)
+    shape = None if pattern is None else pattern.shape
+    if shape is None or isinstance(shape, str):
+        return bool(shape)
+    return any(bool(s) for s in shape)
 
 
 def in_figure_order(keys: Sequence[str], frame: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -199,10 +199,10 @@ class PackingScene(Scene[Result]):
         fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
                             subplot_titles=("vCPUs you pay for", "memory you pay for (GiB)"))
         for col, resource in ((1, "vcpu"), (2, "memory")):
-            for label, colour, pattern, _part in _SHARES:
+            for label, colour, pattern, part in _SHARES:
                 fig.add_trace(go.Bar(orientation="h", name=label, marker=dict(color=colour, pattern_shape=pattern),
                                      showlegend=col == 1, legendgroup=label, hovertemplate="%{x:.2f}<extra>" + label
-                                     + "</extra>", uid=f"{resource}: {label}"), row=1, col=col)
+                                     + "</extra>", uid=f"{resource}-{part}"), row=1, col=col)
         fig.add_trace(go.Scatter(mode="text", textposition="middle right", showlegend=False, hoverinfo="skip",
                                  name="labels", textfont=dict(size=12)), row=1, col=2)
         fig.update_layout(barmode="stack", margin=dict(l=90, r=20, t=90, b=80),
@@ -215,8 +215,9 @@ class PackingScene(Scene[Result]):
         names = s["type"]
         labels = [no_math(f"{c} × {n} · ${u:.3f}/h")
                   for c, n, u in zip(s["count"], names, s["usd_per_hour"], strict=True)]
-        updates = {f"{resource}: {label}": dict(y=names, x=s[f"{resource}_{part}{unit}"])
-                   for resource, unit in (("vcpu", ""), ("memory", "_gib")) for label, _c, _p, part in _SHARES}
+        # uids of letters and dashes only: plotly.js builds CSS selectors from a grouped legend's trace uids
+        updates = {f"{resource}-{part}": dict(y=names, x=s[f"{resource}_{part}{unit}"])
+                   for resource, unit in (("vcpu", ""), ("memory", "_gib")) for _label, _c, _p, part in _SHARES}
         return {**updates, "labels": dict(y=names, x=s["memory_total_gib"], text=labels)}
 
     def layout(self, trace: Trace | Result) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from labsupport.artifacts.oci import (
     run_with_restart_policy,
     should_restart,
 )
+from labsupport.facts import HEALTH_PATH, SERVICE_PORT
 from labsupport.scenarios import LEAK_SCENARIO
 from labsupport.sim.containers import HostParams
 
@@ -263,7 +264,7 @@ def test_the_leaking_service_is_killed_and_restarted(support: oci.ContainerSuppo
     files = oci.service_files(tmp_path)
     restarts = run_with_restart_policy(
         lambda: oci.run_in_container(oci.service_command(leak_mb_per_s=20), memory_mb=48, files=files, ready="READY",
-                                     execs=[[PYTHON, "/app/client.py", "8080", "10", "20"]], support=support),
+                                     execs=[[PYTHON, "/app/client.py", str(SERVICE_PORT), HEALTH_PATH, "10", "20"]], support=support),
         policy="always", max_starts=2)
     assert [r.oom_killed for r in restarts.runs] == [True, True] and restarts.waits_s == (0.1,)
     assert all(r.exit_code == 137 and r.peak_memory_mb == pytest.approx(48, abs=0.5) for r in restarts.runs)

@@ -105,3 +105,20 @@ def test_a_live_panel_updates_each_trace_by_its_key() -> None:
     index = panel.keys.index("now: p95 latency")  # the second of two traces named "now"
     np.testing.assert_allclose(panel.figure.data[index].x, [100.0, 100.0])
     assert panel.figure.data[index].name == "now" and panel.figure.data[index].xaxis == "x3"
+
+
+def test_a_patterned_trace_needs_a_uid_that_plotly_can_select() -> None:
+    """plotly.js looks a legend's pattern fill up by a CSS selector made of the trace's uid, unescaped: a static page
+    stopped with "is not a valid selector" for the uid "vcpu: used by each VM's OS"."""
+    import plotly.graph_objects as go
+
+    from labsupport.views._scene import FrameKeyError, trace_keys
+
+    def figure(uid: str, shape: object) -> go.Figure:
+        return go.Figure([go.Bar(x=[1], y=["a"], name="n", uid=uid, marker=dict(pattern_shape=shape))])
+
+    assert trace_keys(figure("vcpu-used", "/")) == ("vcpu-used",)
+    assert trace_keys(figure("vcpu: used", "")) == ("vcpu: used",)  # no pattern: any uid
+    for uid, shape in (("vcpu: used", "/"), ("a'b", ["", "x"])):
+        with pytest.raises(FrameKeyError, match="letters, digits"):
+            trace_keys(figure(uid, shape))

@@ -8,7 +8,8 @@ from a change made in Python, which reruns at once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from labsupport.views.overview import overview_panel
@@ -25,6 +26,24 @@ def _counting(panel: Any) -> list[dict[str, Any]]:
 
     panel._run = run
     return runs
+
+
+def _in_a_loop_of_its_own(coroutine: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """``asyncio.run(coroutine())`` in a thread of its own, as a kernel's loop would run it: this test process may
+    already have a loop running in its main thread (Playwright's, from the browser tests' session fixtures)."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(coroutine())
+        except BaseException as error:  # noqa: BLE001 - handed back to the test's thread
+            failures.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if failures:
+        raise failures[0]
 
 
 def test_browser_changes_before_the_rerun_collapse_into_one_with_the_last_values() -> None:
@@ -58,7 +77,7 @@ def test_on_a_real_event_loop_queued_changes_give_one_rerun() -> None:
         for _ in range(50):
             await asyncio.sleep(0)
 
-    asyncio.run(learner())
+    _in_a_loop_of_its_own(learner)
     assert [r["instances"] for r in runs] == [7]
     assert panel.trace.params["instances"] == 7
 
@@ -86,5 +105,5 @@ def test_a_change_made_in_python_reruns_at_once_even_inside_an_event_loop() -> N
         panel.controls["instances"].value = 5
         assert len(runs) == 1 and panel.trace.params["instances"] == 5
 
-    asyncio.run(cell())
+    _in_a_loop_of_its_own(cell)
     assert len(runs) == 1
