@@ -1,13 +1,24 @@
-"""Helpers the tests share (fixtures stay in conftest.py): the repository's root, answers read from built lessons."""
+"""Helpers the tests share (fixtures stay in conftest.py): the repository's root, answers read from built lessons,
+and the rule for a test that cannot run on this machine."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from labsupport.course import Lesson, build_lesson
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def skip_or_fail(reason: str, what: str = "the browser tests") -> None:
+    """Skip a test that cannot run here, except under ``CI=true``, where ``what`` must run: there it fails."""
+    import pytest  # here, not at the top: the browser benchmark imports tests.browser.lab, which imports this
+
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI=true: {what} must run in CI)")
+    pytest.skip(reason)
 
 
 def lesson_answers(slug: str, flavour: str) -> dict[str, Any]:

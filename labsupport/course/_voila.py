@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,27 +90,28 @@ def install_template(prefix: Path) -> list[Path]:
         shutil.rmtree(target)
     shutil.copytree(template_folder(), target)
     written = sorted(path for path in target.rglob("*") if path.is_file())
-    config_path = prefix / "etc" / "jupyter" / "voila.json"
-    config = _read_config(config_path)
-    voila = config.setdefault("VoilaConfiguration", {})
-    if not isinstance(voila, dict):
-        raise ValueError(f"{config_path}: VoilaConfiguration is not an object")
-    voila["template"] = TEMPLATE
-    config_path.parent.mkdir(parents=True, exist_ok=True)
-    config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    etc = prefix / "etc" / "jupyter"
+    config_path = _merge_config(etc / "voila.json", ("VoilaConfiguration",), {"template": TEMPLATE})
     # The server's own settings are read from jupyter_server_config.json, not from the .d folder (which only
     # enables extensions), so the setting is merged into that file, keeping whatever else it holds.
-    server_path = prefix / "etc" / "jupyter" / "jupyter_server_config.json"
-    server = _read_config(server_path)
-    app = server.setdefault("ServerApp", {})
-    if not isinstance(app, dict):
-        raise ValueError(f"{server_path}: ServerApp is not an object")
-    settings = app.setdefault("tornado_settings", {})
-    if not isinstance(settings, dict):
-        raise ValueError(f"{server_path}: ServerApp.tornado_settings is not an object")
-    settings.update(SERVER_CONFIG["ServerApp"]["tornado_settings"])
-    server_path.write_text(json.dumps(server, indent=2) + "\n", encoding="utf-8")
+    server_path = _merge_config(etc / "jupyter_server_config.json", ("ServerApp", "tornado_settings"),
+                                SERVER_CONFIG["ServerApp"]["tornado_settings"])
     return [*written, config_path, server_path]
+
+
+def _merge_config(path: Path, section: tuple[str, ...], values: Mapping[str, object]) -> Path:
+    """Set ``values`` in the JSON config file ``path`` under ``section`` (nested keys), keeping the rest of it."""
+    config = _read_config(path)
+    node: dict[str, object] = config
+    for depth, key in enumerate(section):
+        child = node.setdefault(key, {})
+        if not isinstance(child, dict):
+            raise ValueError(f"{path}: {'.'.join(section[:depth + 1])} is not an object")
+        node = child
+    node.update(values)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def _read_config(path: Path) -> dict[str, object]:

@@ -35,6 +35,7 @@ from labsupport.artifacts.oci import (
 from labsupport.facts import HEALTH_PATH, SERVICE_PORT
 from labsupport.scenarios import LEAK_SCENARIO
 from labsupport.sim.containers import HostParams
+from tests.helpers import skip_or_fail
 
 SUPPORT = container_support()
 PYTHON = "/usr/bin/python3"
@@ -43,9 +44,7 @@ PYTHON = "/usr/bin/python3"
 @pytest.fixture()
 def support() -> oci.ContainerSupport:
     if not SUPPORT.ok:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{SUPPORT.reason} (CI=true: real containers must run in CI)")
-        pytest.skip(SUPPORT.reason)
+        skip_or_fail(SUPPORT.reason, "real containers")
     yield SUPPORT
     assert leftovers() == [], "a run left something behind"
 

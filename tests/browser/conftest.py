@@ -25,8 +25,8 @@ from tests.browser.lab import (
     jupyter_lab,
     missing,
     serve,
-    skip_or_fail,
 )
+from tests.helpers import skip_or_fail
 
 __all__ = ["ARTIFACTS", "NOTIFICATION_PLUGIN", "QUIET", "ROOT", "Browser", "Lab", "free_port", "serve"]
 

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
+
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
@@ -78,15 +79,6 @@ def chromium_path() -> str | None:
         if candidate and Path(candidate).exists():
             return candidate
     return None
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip a browser test that cannot run here, except under ``CI=true``, where the browser tests must run."""
-    import pytest  # here, not at the top: the browser benchmark imports this module without pytest
-
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI=true: the browser tests must run in CI)")
-    pytest.skip(reason)
 
 
 def missing() -> str | None:
