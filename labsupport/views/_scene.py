@@ -43,6 +43,7 @@ import plotly.graph_objects as go
 from typing_extensions import TypeVar  # a TypeVar with a default (typing has it from Python 3.13)
 
 from labsupport.sim import Event, Result, Trace
+from labsupport.views._figure_widget import live_figure
 
 __all__ = ["Animation", "Drawn", "FrameKeyError", "LivePanel", "Scene", "animate", "apply_layout",
            "event_list_html", "in_figure_order", "packed", "publishing", "reveal", "step_events", "text_alternative",
@@ -340,7 +341,7 @@ class LivePanel(Generic[Drawn]):
         self.keys = trace_keys(still)
         #: each trace's data as the widget shows it, so that a redraw assigns only what changed
         self._shown = [widget_safe(update) for update in in_figure_order(self.keys, scene.frame(self.trace, start))]
-        self.figure = go.FigureWidget(still)
+        self.figure = live_figure(still)
         self.figure._config = dict(self.figure._config or {}, **CONFIG)
         self.caption.value = scene.caption(self.trace, start)
         self.time.observe(self._on_time, names="value")
