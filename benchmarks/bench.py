@@ -3,7 +3,8 @@
 Every ``benchmarks/bench_*.py`` module contributes rows; pass lesson numbers to run only some
 (``python benchmarks/bench.py 00``). A module marked ``EXPLICIT`` runs only when named
 (``python benchmarks/bench.py simfaas``: the serverless model against SimFaaS;
-``python benchmarks/bench.py browser [00 04 ...] [--repeat N]``: Run all and a live panel in real JupyterLab). Figures depend on the machine: read them, don't assert them.
+``python benchmarks/bench.py browser [00 04 ...] [--repeat N]``: Run all and a live panel in real JupyterLab;
+``python benchmarks/bench.py draw [00 04 ...]``: plotly.js's own redraw of each live panel after one change). Figures depend on the machine: read them, don't assert them.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from _common import Row, import_ms  # noqa: E402
 def main(argv: list[str]) -> int:
     import os
 
-    if argv[:1] == ["browser"]:  # its own arguments: lessons and --repeat (bench_browser.py)
-        return int(importlib.import_module("bench_browser").main(argv[1:]))
+    if argv[:1] in (["browser"], ["draw"]):  # their own arguments: lessons, and --repeat for the browser
+        return int(importlib.import_module(f"bench_{argv[0]}").main(argv[1:]))
 
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores")
     print(f"{'measure':58} {'median':>10} unit target")

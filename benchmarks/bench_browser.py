@@ -36,19 +36,25 @@ if str(ROOT) not in sys.path:
 
 EXPLICIT = True  # bench.py runs it only when named: it starts JupyterLab and Chromium
 
-#: Installed on the page before "Run all": the click's time, when each plotly figure first drew a trace, and
-#: (for the live figure, once armed) every change of its DOM and every key press.
+#: Installed on the page before "Run all": the click's time, when each notebook cell holding a plotly figure first
+#: drew a trace (plotly's own off-page copies, made to render a PNG of each static figure, are not in a cell and
+#: do not count), and (for the live figure, once armed) every change of its DOM and every key press. The watcher
+#: of the whole page stops once the lesson's figures have drawn, so it costs nothing while a change is timed.
 _PROBE = """() => {
-  const B = window.__bench = {t0: null, armed: false, drawn: [], seen: new WeakSet(), keys: [], changes: [],
-                              live: null, last: 0};
+  const B = window.__bench = {t0: null, armed: false, drawn: [], cells: new Set(), seen: new WeakSet(), keys: [],
+                              changes: [], live: null, last: 0};
   document.addEventListener('pointerup', () => { if (B.armed && B.t0 === null) B.t0 = performance.now(); }, true);
   document.addEventListener('keydown', () => B.keys.push(performance.now()), true);
-  new MutationObserver(() => {
+  B.watch = new MutationObserver(() => {
     const now = performance.now();
-    for (const plot of document.querySelectorAll('.js-plotly-plot')) {
-      if (!B.seen.has(plot) && plot.querySelector('.main-svg .trace')) { B.seen.add(plot); B.drawn.push(now); }
+    for (const plot of document.querySelectorAll('.jp-Notebook .jp-Cell .js-plotly-plot')) {
+      if (B.seen.has(plot) || !plot.querySelector('.main-svg .trace')) continue;
+      B.seen.add(plot);
+      const cell = [...document.querySelectorAll('.jp-Notebook .jp-Cell')].indexOf(plot.closest('.jp-Cell'));
+      if (!B.cells.has(cell)) { B.cells.add(cell); B.drawn.push([now, cell]); }
     }
-  }).observe(document.body, {childList: true, subtree: true});
+  });
+  B.watch.observe(document.body, {childList: true, subtree: true});
 }"""
 #: Installed before the page loads: when each message goes to the kernel and comes back (the kernel's
 #: websocket), and every long task of the page's main thread (plotly drawing, the widget manager).
@@ -81,12 +87,12 @@ _WHERE = """([since, until]) => {
           last: got.length ? got[got.length - 1] - since : null, messages: got.length, busy: busy};
 }"""
 _WATCH_LIVE = """(i) => {
-  const B = window.__bench, plot = document.querySelectorAll('.js-plotly-plot')[i];
+  const B = window.__bench, plot = document.querySelectorAll('.jp-Notebook .jp-Cell .js-plotly-plot')[i];
   B.live = plot;
   new MutationObserver(() => { const now = performance.now(); B.changes.push(now); B.last = now; })
     .observe(plot, {childList: true, subtree: true, attributes: true, characterData: true});
 }"""
-_DRAWN = "(n) => window.__bench.drawn.length >= n"
+_DRAWN = "(n) => { const B = window.__bench; if (B.drawn.length < n) return false; B.watch.disconnect(); return true; }"
 _QUIET = """([ms, since]) => { const B = window.__bench, now = performance.now();
   return B.changes.some(t => t > since) && now - B.last > ms
     && !!document.querySelector(".jp-Notebook-ExecutionIndicator[data-status='idle']"); }"""
@@ -105,7 +111,7 @@ class Run:
 
 def _slider(page: Any, live: int) -> Any:
     """The first slider of the live panel (the VBox holding the live figure) and its handle."""
-    panel = page.locator(".js-plotly-plot").nth(live).locator("xpath=ancestor::div[contains(@class,'widget-vbox')][1]")
+    panel = page.locator(".jp-Notebook .jp-Cell .js-plotly-plot").nth(live).locator("xpath=ancestor::div[contains(@class,'widget-vbox')][1]")
     return panel.locator(".widget-slider").first
 
 
@@ -145,8 +151,9 @@ def measure(browser: Any, lab: Any, slug: str, rep: int, blocked: list[str]) -> 
         page.evaluate("window.__bench.armed = true")
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
         page.wait_for_function(_DRAWN, arg=plots, timeout=180_000, polling="raf")
-        drawn_s = page.evaluate("window.__bench.drawn.map(t => (t - window.__bench.t0) / 1000)")
-        run_all_s = drawn_s[plots - 1]
+        # when each figure's cell first drew, in the notebook's order; the last figure is the last cell's
+        drawn_s = page.evaluate("window.__bench.drawn.sort((a, b) => a[1] - b[1]).map(([t]) => (t - window.__bench.t0) / 1000)")
+        run_all_s = drawn_s[-1]
         until(page, ALL_RAN, 300_000)
         page.wait_for_timeout(3000)  # the panel's own start-up (fit to the cell's width) is over
         slider = _slider(page, plots - 1)
