@@ -73,9 +73,6 @@ def _browser_safe(value: Any) -> Any:
 
 def _one_step(widget: Any) -> tuple[Any, Any]:
     """The first slider's value now and one keyboard step away, towards the end with more room."""
-    if hasattr(widget, "options"):
-        i = widget.index
-        return widget.value, widget.options[i + 1 if i + 1 < len(widget.options) else i - 1]
     if hasattr(widget, "base"):  # a log slider steps its exponent
         exponent = math.log(widget.value, widget.base)
         step = widget.step if widget.max - exponent >= exponent - widget.min else -widget.step

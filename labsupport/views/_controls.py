@@ -25,9 +25,9 @@ from typing import Any, Literal
 from labsupport.views._scene import Drawn, LivePanel, Scene
 
 __all__ = ["Control", "check_overrides", "choice", "integer", "live_panel", "log_number",
-           "make_widget", "number", "stepped", "toggle"]
+           "make_widget", "number", "toggle"]
 
-Kind = Literal["integer", "number", "log", "choice", "stepped", "toggle"]
+Kind = Literal["integer", "number", "log", "choice", "toggle"]
 _FROM_PARAMS: Any = object()  # a control's default comes from the parameter class
 
 
@@ -64,7 +64,7 @@ class Control:
 
     def problem(self, value: Any) -> str | None:
         """What is wrong with ``value`` for this control, or ``None`` if the control accepts it."""
-        if self.kind in ("choice", "stepped"):
+        if self.kind == "choice":
             return None if value in self.values else f"one of {', '.join(map(repr, self.values))}"
         if self.kind == "toggle":
             return None if isinstance(value, bool) else "True or False"
@@ -101,11 +101,6 @@ def choice(name: str, label: str, options: Sequence[Any], *, unit: str = "") -> 
     return Control(name, label, "choice", options=tuple(options), unit=unit)
 
 
-def stepped(name: str, label: str, options: Sequence[Any], *, unit: str = "") -> Control:
-    """A slider that stops only at ``options``, in their order."""
-    return Control(name, label, "stepped", options=tuple(options), unit=unit)
-
-
 def toggle(name: str, label: str, *, default: Any = _FROM_PARAMS) -> Control:
     """A checkbox."""
     return Control(name, label, "toggle", default=default)
@@ -128,8 +123,6 @@ def make_widget(control: Control, value: Any) -> Any:
                                       step=control.step, **common)
     if control.kind == "choice":
         return widgets.Dropdown(options=list(control.options), value=value, **common)
-    if control.kind == "stepped":
-        return widgets.SelectionSlider(options=list(control.options), value=value, **common)
     return widgets.Checkbox(value=bool(value), **common)
 
 

@@ -161,11 +161,11 @@ class ClusterScene(Scene):
         width = nodes * (_BOX_W + _GAP)
         duration = float(trace.series["time_s"][-1])
         drawn = ("each pod a marker" if single_pods(trace) else
-                 f"each node a column filled with its pods (of the {trace.computed['node_room_pods']} it holds): "
-                 "green ready v1, blue ready v2, grey starting, red on a lost node")
-        pad = max(0.3, 0.02 * width)  # room for the first node's name and, on the right, the pending pods
+                 f"a column per node filled with its pods (it holds {trace.computed['node_room_pods']}): green ready v1, "
+                 "blue ready v2, grey starting, vermillion on a lost node (its column shaded)")
+        pad = max(0.3, 0.04 * width)  # room for the first node's name and, on the right, the pending pods
         out: dict[str, Any] = {
-            "xaxis.range": [-pad, width + max(2.6, 0.08 * width)],
+            "xaxis.range": [-pad, width + max(2.6, 0.16 * width)],  # "48 pending" fits on the right
             "xaxis2.range": [0, duration],
             "yaxis2.range": [0, self._top(trace)],
             "annotations": [dict(x=width, y=3.3, xref="x", yref="y", text="pending ▸", showarrow=False,

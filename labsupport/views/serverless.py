@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 
 from labsupport.sim import Result, Trace
 from labsupport.sim.serverless import InstanceState, latency_percentiles
-from labsupport.views._controls import integer, live_panel, number, stepped
+from labsupport.views._controls import integer, live_panel, number
 from labsupport.views._scene import LivePanel, Scene, reveal
 from labsupport.views._style import COLORS, apply_style
 
@@ -261,8 +261,8 @@ def serverless_panel(**initial: Any) -> LivePanel:
                 integer("burst_size", "burst size", 0, 300, 10),
                 integer("memory_mb", "memory", 128, 3008, 64, unit="MB"),
                 number("idle_expiry_s", "idle expiry", 30, 900, 30, unit="s"),
-                # Steps a drag can reach, the lesson's 10 and Lambda's default 1000 among them.
-                stepped("concurrency_limit", "concurrency limit", [1, 2, 5, 10, 15, 20, 30, 50, 100, 200, 500, 1000]),
+                # every whole number from 1 to Lambda's default 1,000: drag, or type the lesson's 10 in the readout
+                integer("concurrency_limit", "concurrency limit", 1, 1000),
                 integer("provisioned", "provisioned", 0, 40))
     # just after the first burst
     return live_panel(ServerlessScene(), run_serverless, ServerlessParams, controls, initial, start_at_s=65,

@@ -20,7 +20,6 @@ from labsupport.views._controls import (
     log_number,
     make_widget,
     number,
-    stepped,
     toggle,
 )
 from labsupport.views._scene import LivePanel
@@ -54,7 +53,6 @@ def test_each_kind_of_control_becomes_its_widget() -> None:
         (log_number("r", "req/s", -1, 2, 0.1), 1.0, widgets.FloatLogSlider, dict(base=10, min=-1, max=2)),
         (choice("c", "policy", ["no", "always"]), "always", widgets.Dropdown, dict(options=("no", "always"))),
         (choice("k", "kill", [("none", None), ("node-0", 0)]), 0, widgets.Dropdown, dict(label="node-0")),
-        (stepped("s", "limit", [1, 10, 1000]), 10, widgets.SelectionSlider, dict(options=(1, 10, 1000))),
         (toggle("b", "limits on", default=True), True, widgets.Checkbox, dict(description="limits on")),
     ]
     for control, value, kind, expected in made:

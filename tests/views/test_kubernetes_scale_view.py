@@ -77,7 +77,9 @@ def test_the_panel_reaches_a_hundred_nodes_and_a_thousand_replicas_and_explains_
     p = panel.trace.params
     assert (p["nodes"], p["replicas"], p["node_cpu_m"], p["kill_node"]) == (100, 1000, 4000, 42)
     assert len(panel.figure.data[2].x) == 100  # one column a node, drawn in the widget
-    assert "100 nodes, each node a column" in str(panel.figure.layout.annotations)
+    said = " ".join(str(a.text) for a in panel.figure.layout.annotations)
+    assert "100 nodes, a column per node" in said
+    assert "vermillion on a lost node (its column shaded)" in said  # the colours drawn, named as drawn
     panel.controls["nodes"].value = 3
     assert "kill_node must be at most 2" in panel.status.value  # node-42 of three: said, not raised
     assert_bad_setting_is_explained(panel, "kill_node", 42, "kill_node must be at most 2", None)
