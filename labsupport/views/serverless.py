@@ -176,9 +176,9 @@ class ServerlessScene(Scene):
         latency = s["request_latency_s"][served]
         tail = (f", p99 {np.percentile(latency, 99) * 1000:.0f} ms" if len(latency) else "")
         provisioned = f" ({p['provisioned']} provisioned)" if p["provisioned"] else ""
-        return {"title.text": (f"{self.title} — t = {t:.0f} s<br><sup>{int(s['instances'][k])} instances "
-                               f"alive{provisioned}; so far {int(np.count_nonzero(served))} requests served, "
-                               f"{cold} cold starts, {throttled} throttled{tail}</sup>")}
+        return {"title.text": (f"{self.title} — t = {t:.0f} s<br><sup>{_n(int(s['instances'][k]), 'instance')} "
+                               f"alive{provisioned}; so far {_n(int(np.count_nonzero(served)), 'request')} served, "
+                               f"{_n(cold, 'cold start')}, {throttled} throttled{tail}</sup>")}
 
     def caption(self, trace: Trace, k: int) -> str:
         s = trace.series
@@ -251,6 +251,11 @@ def cost_figure(*curves: Result) -> go.Figure:
     fig.update_yaxes(title_text="USD per month", rangemode="tozero")
     return apply_style(fig, height=460, title="Cost per month: pay per request, or pay for VMs that are always on",
                        legend=dict(orientation="v", yanchor="top", y=0.98, x=0.01, bgcolor="rgba(255,255,255,0.8)"))
+
+
+def _n(count: int, thing: str) -> str:
+    """``1 instance``, ``2 instances``."""
+    return f"{count} {thing}{'' if count == 1 else 's'}"
 
 
 def serverless_panel(**initial: Any) -> LivePanel:
