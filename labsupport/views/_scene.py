@@ -34,6 +34,7 @@ import asyncio
 import base64
 import functools
 import html
+import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Generic
@@ -239,6 +240,7 @@ def animate(scene: Scene[Drawn], trace: Drawn, *, every: int = 1, frame_ms: int 
     if steps[-1] != len(times) - 1:
         steps.append(len(times) - 1)
     first = scene.still(trace, steps[0])
+    labelled = _scale_steps(len(steps))
     play = dict(frame=dict(duration=frame_ms, redraw=True), transition=dict(duration=0),
                 fromcurrent=True, mode="immediate")
     pause = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
@@ -256,10 +258,14 @@ def animate(scene: Scene[Drawn], trace: Drawn, *, every: int = 1, frame_ms: int 
         )],
         sliders=[dict(
             active=0, x=0.0, y=-92 / plot_px, len=1.0, xanchor="left", yanchor="top", pad=dict(t=0, b=10),
-            currentvalue=dict(prefix="time: ", visible=True, xanchor="left", font=dict(color="#222222")),
-            font=dict(color="rgba(0,0,0,0)"),  # one label per frame is unreadable; the current value shows
-            steps=[dict(method="animate", label=label(float(times[k])),
-                        args=[[str(k)], dict(pause, frame=dict(duration=0, redraw=True))]) for k in steps],
+            # The title says each frame's time; the slider is a scale under it, a few steps labelled. plotly.js
+            # measures every label it draws, each time the figure draws (three times in JupyterLab: drawn,
+            # redrawn, and copied for the output's PNG): a label on each of 60 steps was 40 % of a figure's draw.
+            currentvalue=dict(visible=False), font=dict(color="#444444", size=11),
+            # every step's time as its value (not drawn), which the course's static pages read out
+            steps=[dict(method="animate", label=label(float(times[k])) if i in labelled else "",
+                        value=label(float(times[k])), args=[[str(k)], dict(pause, frame=dict(duration=0, redraw=True))])
+                   for i, k in enumerate(steps)],
         )],
         margin=dict(b=_CONTROLS_PX),
     )
@@ -268,6 +274,14 @@ def animate(scene: Scene[Drawn], trace: Drawn, *, every: int = 1, frame_ms: int 
     spec["frames"] = [dict(data=in_figure_order(keys, scene.frame(trace, k)), layout=scene.layout_at(trace, k),
                            name=str(k)) for k in steps]
     return Animation(spec, alt=text_alternative(scene, trace, [float(times[k]) for k in steps], label))
+
+
+def _scale_steps(n: int, most: int = 7) -> set[int]:
+    """Which of an animation slider's ``n`` steps carry a label: ``most`` evenly spaced ones from the first to the
+    last (all of them when there are no more); closer labels would run into each other."""
+    if n <= most:
+        return set(range(n))
+    return {round(i * (n - 1) / (most - 1)) for i in range(most)}
 
 
 def text_alternative(scene: Scene[Drawn], trace: Drawn, times: Sequence[float],

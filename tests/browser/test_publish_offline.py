@@ -87,6 +87,9 @@ def _press_play_and_see_it_change(page, figure: str) -> None:
     page.keyboard.press("Enter")
     assert int(step.input_value()) > 0
     assert _title(page, figure) != before
+    # the readout beside the controls names the step's time (its slider value: most steps have no label)
+    now = str(page.locator(f"{figure} .ls-now").text_content())
+    assert now.startswith("time: ") and any(c.isdigit() for c in now), now
     # the step slider works from the keyboard too
     step.focus()
     page.keyboard.press("Home")

@@ -105,5 +105,32 @@ def test_log_axes_of_the_sweep_are_labelled_at_decades() -> None:
 def test_animation_controls_sit_on_rows_of_their_own() -> None:
     spec = animate(OverviewScene(), run_overview(seed=0), every=20).spec["layout"]
     buttons, slider = spec["updatemenus"][0], spec["sliders"][0]
-    assert slider["x"] == 0.0 and slider["len"] == 1.0  # the slider's time readout starts at the left edge…
+    assert slider["x"] == 0.0 and slider["len"] == 1.0  # the slider's scale spans the figure…
     assert slider["y"] < buttons["y"] < 0  # …on a row under the buttons, so they never cover it
+
+
+def test_the_slider_is_a_scale_of_a_few_labels_and_each_frame_title_says_its_time() -> None:
+    trace = run_overview(seed=0)
+    animation = animate(OverviewScene(), trace, every=2)
+    slider = animation.spec["layout"]["sliders"][0]
+    labels = [step["label"] for step in slider["steps"]]
+    shown = [label for label in labels if label]
+    assert len(labels) == len(animation.frames) == 61 and len(shown) == 7  # plotly measures every label it draws
+    assert labels[0] == "0 s" and labels[-1] == "120 s" and labels[30] == "60 s"  # first, last, evenly between
+    assert slider["currentvalue"]["visible"] is False  # the title says the time instead:
+    for frame, step in zip(animation.frames, slider["steps"], strict=True):
+        t = float(trace.series["time_s"][int(frame["name"])])
+        assert f"t = {t:.0f} s" in frame["layout"]["title"]["text"]
+        assert step["args"][0] == [frame["name"]]
+        assert step["value"] == f"{t:.0f} s"  # every step's time, read out by the static pages' controls
+
+
+def test_scale_steps_are_evenly_spaced_from_first_to_last() -> None:
+    from labsupport.views._scene import _scale_steps
+
+    assert _scale_steps(1) == {0} and _scale_steps(5) == {0, 1, 2, 3, 4}
+    for n in (8, 51, 61, 151, 1000):
+        chosen = sorted(_scale_steps(n))
+        gaps = {b - a for a, b in zip(chosen, chosen[1:])}
+        assert chosen[0] == 0 and chosen[-1] == n - 1 and len(chosen) == 7
+        assert max(gaps) - min(gaps) <= 1

@@ -10,7 +10,8 @@
   function stepLabels(spec) {
     var sliders = (spec.layout && spec.layout.sliders) || [];
     var steps = sliders.length ? sliders[0].steps || [] : [];
-    return steps.map(function (s) { return s.label; });
+    // a step's time is its value (only a few steps carry a label, as a scale under the slider)
+    return steps.map(function (s) { return s.value !== undefined ? s.value : s.label; });
   }
 
   function frameMs(spec) {
