@@ -333,7 +333,7 @@ def _child_with_a_container(runtime: str) -> subprocess.Popen[bytes]:
     import sys
     import time
 
-    child = subprocess.Popen([sys.executable, "-c", _SLEEPER])
+    child = subprocess.Popen([sys.executable, "-c", _SLEEPER], start_new_session=True)  # a group, as a kernel is
     mine = f"{oci._PREFIX}{child.pid}-"
     for _ in range(300):  # wait until the child's container runs (at most 30 s)
         listed = subprocess.run([runtime, "list", "-q"], capture_output=True, text=True).stdout.split()
@@ -358,7 +358,7 @@ def test_a_killed_kernels_container_is_removed_by_its_watchdog(support: oci.Cont
     found = _traces_of(child.pid)
     assert any(item.startswith("container ") for item in found) and any(item.startswith("cgroup ") for item in found)
     assert any(item.startswith("folder ") for item in found)  # the bundle
-    os.kill(child.pid, signal.SIGKILL)  # as a Jupyter kernel killed mid-run: no finally runs
+    os.killpg(child.pid, signal.SIGKILL)  # as Jupyter kills a kernel's process group: no finally runs
     child.wait()
     for _ in range(100):  # within a few seconds (at most 10 s)
         if not _traces_of(child.pid) and not _watchdogs(child.pid):
