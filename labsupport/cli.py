@@ -1,7 +1,8 @@
 """The ``labsupport`` command (also ``python -m labsupport``): above ``course`` and ``grading``, which it uses.
 
-In the course's source it builds notebooks from ``lessons/`` and writes the student release; in a release (no
-``lessons/``) only the grading commands apply, and they work the same in both.
+In the course's source it builds notebooks from ``lessons/``, writes the student release, the slides, the course
+site and the live demo; in a release (no ``lessons/`` and no ``labsupport/course/``) only the grading commands
+apply, and they work the same in both. The others say, in a release, what is missing and where to run them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ def _repo_root() -> Path:
         if (folder / "pyproject.toml").exists() and ((folder / "lessons").is_dir() or (folder / "notebooks").is_dir()):
             return folder
     return here
+
+
+def _has_course() -> bool:
+    """Is this ``labsupport`` the course's source? A student release ships no ``labsupport/course/``. (Asked of
+    the files beside this one: another ``labsupport`` installed in the same environment may still import.)"""
+    return (Path(__file__).resolve().parent / "course" / "_build.py").exists()
 
 
 def _no_lessons(lessons: Path) -> int:
@@ -183,14 +190,28 @@ def _cmd_grade_one(args: argparse.Namespace) -> int:
 
 def _cmd_publish(args: argparse.Namespace) -> int:
     """``slides`` and ``export``: run the chosen lessons once and write decks or pages."""
+    what = "the slides" if args.command == "slides" else "the course site"
+    if not _has_course():
+        print(f"error: `labsupport {args.command}` builds {what} from the course's source (lessons/ and "
+              "labsupport/course/), and a student release has neither: run `labsupport "
+              f"{args.command} --out DIR` in the course's source and hand out the folder it writes; here, open the "
+              "notebooks themselves in JupyterLab (`python3 course.py lab`)", file=sys.stderr)
+        return 2
     from labsupport.course._build import BuildError, find_lessons
     from labsupport.course._export import export_site
     from labsupport.course._publish import select_lessons
     from labsupport.course._slides import build_slides
 
+    lessons = find_lessons(Path(args.lessons))
+    if not lessons:
+        if not Path(args.lessons).is_dir():
+            return _no_lessons(Path(args.lessons))
+        print(f"error: {args.lessons} holds no lessons (NN_slug.md files): give the course's lessons/ folder "
+              "with --lessons", file=sys.stderr)
+        return 2
     build = build_slides if args.command == "slides" else export_site
     try:
-        written = build(select_lessons(find_lessons(Path(args.lessons)), args.lesson), Path(args.out))
+        written = build(select_lessons(lessons, args.lesson), Path(args.out))
     except BuildError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -207,7 +228,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     Voilà replaces this process (``os.execve``), so Ctrl+C or a SIGTERM stops Voilà and its kernels directly."""
     import os
 
-    if not (Path(__file__).resolve().parent / "course" / "_voila.py").exists():
+    if not _has_course():
         print("error: the live demo needs the course's source (labsupport/course/), and a student release has "
               "none; open the notebooks in JupyterLab instead (`python3 course.py lab`)", file=sys.stderr)
         return 2
@@ -258,7 +279,8 @@ def _demo_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], root:
 def _publish_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str, root: Path) -> None:
     parser = sub.add_parser(name, help=help_text)
     parser.add_argument("lesson", nargs="*", help="lessons to build, e.g. 00 or 00_overview (default: all)")
-    parser.add_argument("--out", required=True, help="folder to write into")
+    # In a release the command only says where to run it: --out is required in the course's source only.
+    parser.add_argument("--out", required=_has_course(), help="folder to write into")
     parser.add_argument("--lessons", default=str(root / "lessons"), help="folder of lesson .md files")
     parser.set_defaults(func=_cmd_publish)
 

@@ -13,7 +13,9 @@
   user namespaces, cgroup v1 or v2 with a memory controller) and, when it cannot, exactly why.
 * :func:`run_in_container` runs a command in a fresh bundle with a time limit and reports what happened:
   exit status, whether the kernel's OOM killer ended it, peak memory from the cgroup, output, start time. It
-  removes the container, its cgroup and its bundle afterwards, also when the run fails or times out.
+  removes the container, its cgroup and its bundle afterwards, also when the run fails or times out; a watchdog
+  started with each container (``labsupport.artifacts._reaper``) removes them soon after the process that started
+  it ends, however it ended (a Jupyter kernel killed mid-run runs no ``finally``).
 
 Standard library only: a model never needs this module, and it needs nothing but a runtime.
 """
@@ -715,8 +717,10 @@ def _run(runtime: str, cid: str, spec: dict[str, Any], files: Mapping[str, Any],
     cgroups_path = spec["linux"]["cgroupsPath"]
     stats_path = cgroups_path.removesuffix("/container")
     keep = ["--keep"] if Path(runtime).name != "crun" else []
+    reaper: subprocess.Popen[bytes] | None = None
     try:
         _make_bundle(bundle, spec, files, links)
+        reaper = _start_reaper(runtime, cid, bundle, cgroups_path, version)
         started, deadline = time.perf_counter(), time.monotonic() + plan.timeout_s
         process = subprocess.Popen(_runtime_cmd(runtime, "run", *keep, "--bundle", str(bundle), cid),
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -738,6 +742,32 @@ def _run(runtime: str, cid: str, spec: dict[str, Any], files: Mapping[str, Any],
                             out.first_s, out.ready_s, wall, settings, execs)
     finally:
         _cleanup(runtime, cid, process, bundle, cgroups_path, version)
+        if reaper is not None:
+            _stop_reaper(reaper)
+
+
+def _start_reaper(runtime: str, cid: str, bundle: Path, cgroups_path: str, version: int) -> subprocess.Popen[bytes]:
+    """The container's watchdog (``labsupport.artifacts._reaper``), in a session of its own: it removes the
+    container, its cgroup and its bundle if this process ends before it cleaned up itself."""
+    package_parent = str(Path(__file__).resolve().parents[2])  # the labsupport this process runs, not another
+    paths = [package_parent, *filter(None, [os.environ.get("PYTHONPATH")])]
+    return subprocess.Popen([sys.executable, "-m", "labsupport.artifacts._reaper", str(os.getpid()), runtime, cid,
+                             str(bundle), cgroups_path, str(version)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd="/", env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+                            start_new_session=True)
+
+
+def _stop_reaper(reaper: subprocess.Popen[bytes]) -> None:
+    """End a watchdog whose container this process removed itself (it would also exit on its own, seeing the
+    bundle gone)."""
+    if reaper.poll() is None:
+        reaper.terminate()
+    try:
+        reaper.wait(5)
+    except subprocess.TimeoutExpired:
+        reaper.kill()
+        reaper.wait(5)
 
 
 def _supervise(runtime: str, cid: str, process: subprocess.Popen[bytes], out: _Output, plan: _Plan,
@@ -777,7 +807,8 @@ def _owner(name: str) -> int | None:
 
 def sweep_orphans(runtime: str, cgroup_version: int) -> list[str]:
     """Remove the containers, cgroups and bundles of runs whose process died mid-run (a Jupyter kernel killed
-    while a container ran): :func:`run_in_container` calls it first. Returns what it removed."""
+    while a container ran) and whose watchdog did not remove them (it was killed too): :func:`run_in_container`
+    calls it first. Returns what it removed."""
     removed: list[str] = []
     listing = subprocess.run([runtime, "list", "-q"], capture_output=True, text=True, timeout=30).stdout.split()
     for cid in listing:

@@ -188,6 +188,14 @@ python3 course.py grade                                        # every notebook:
 .venv/bin/labsupport grade-one notebooks/00_overview.ipynb     # one notebook
 ```
 
+## What runs here
+
+This repository holds the lessons as notebooks, not the course's source. Here `python3 course.py lab` and
+`python3 course.py grade` work, and so do `.venv/bin/labsupport grade-one`, `grade` and `exercises`. The
+slides, the course site and the live demo are made by your instructor from the course's source: here
+`labsupport slides`, `export` and `demo` (and `build` and `release`) say so and stop. Ask your instructor for
+the decks or the site's address.
+
 ## Hand in
 
 Save your notebook in JupyterLab (Ctrl+S), then commit and push:

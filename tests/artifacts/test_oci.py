@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from labsupport.artifacts import oci
+from labsupport.artifacts import _reaper, oci
 from labsupport.artifacts.oci import (
     ContainerError,
     ContainerRun,
@@ -34,6 +34,7 @@ from labsupport.artifacts.oci import (
 )
 from labsupport.facts import HEALTH_PATH, SERVICE_PORT
 from labsupport.scenarios import LEAK_SCENARIO
+from labsupport.service import is_running
 from labsupport.sim.containers import HostParams
 from tests.helpers import skip_or_fail
 
@@ -188,6 +189,58 @@ def test_model_column_for_the_real_runs_settings() -> None:
     assert rows[3][1] == "137" and rows[4][1] == "100, 200 ms"
 
 
+# ---- the watchdog, without a runtime ---------------------------------------------------------------------------
+
+def _watchdogs(owner_pid: int) -> list[int]:
+    """The pids of the running watchdogs (``labsupport.artifacts._reaper``) of ``owner_pid``'s containers."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        module = b"labsupport.artifacts._reaper"
+        owner = args[args.index(module) + 1] if module in args[:-1] else b""
+        if owner == str(owner_pid).encode() and is_running(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def test_the_watchdog_waits_while_its_owner_lives_and_cleans_up_once_it_is_gone() -> None:
+    cleanups: list[str] = []
+    checks = iter([False, False, False, True])  # the owner cleans up by itself after a while
+    asked: list[float] = []
+    alive = _reaper.watch(lambda wait_s: asked.append(wait_s) is not None, lambda: next(checks),
+                          lambda: cleanups.append("cleanup"), poll_s=0.01)
+    assert alive is False and cleanups == [] and asked == [0.01, 0.01, 0.01]  # owner alive: nothing done
+    answers = iter([False, False, True])
+    gone = _reaper.watch(lambda wait_s: next(answers), lambda: False, lambda: cleanups.append("cleanup"), poll_s=0.01)
+    assert gone is True and cleanups == ["cleanup"]  # owner gone: cleaned up once
+    states = iter([False, True])  # the owner cleaned up, then died before it stopped its watchdog
+    assert _reaper.watch(lambda wait_s: True, lambda: next(states), lambda: cleanups.append("again")) is True
+    assert cleanups == ["cleanup"]
+
+
+def test_the_watchdog_sees_a_real_owner_end() -> None:
+    owner = subprocess.Popen(["sleep", "30"])
+    ended = _reaper.owner_ended(owner.pid)
+    assert ended(0.05) is False
+    owner.kill()  # not reaped yet: a zombie has ended too
+    assert any(ended(0.2) for _ in range(25))
+    owner.wait()
+    assert _reaper.owner_ended(owner.pid)(0.0) is True  # a pid that is gone
+
+
+def test_the_watchdog_refuses_another_owners_container(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(oci, "_cleanup", lambda *args: pytest.fail("nothing may be cleaned up"))
+    bundle = f"{tempfile.gettempdir()}/{oci._PREFIX}bundle-123-x"
+    assert _reaper.main(["123", "runc", f"{oci._PREFIX}456-1-abcdef", bundle, "/x", "1"]) == 2
+    assert "are not containers of process 123" in capsys.readouterr().err
+    assert _reaper.main(["123", "runc", f"{oci._PREFIX}123-1-abcdef"]) == 2
+    assert "usage: python -m labsupport.artifacts._reaper OWNER_PID" in capsys.readouterr().err
+
+
 # ---- real containers ------------------------------------------------------------------------------------------
 
 def test_bad_run_input_is_refused_before_anything_starts(support: oci.ContainerSupport) -> None:
@@ -240,6 +293,7 @@ def test_a_time_limit_stops_it_and_nothing_is_left(support: oci.ContainerSupport
     listed = subprocess.run([support.runtime or "runc", "list", "-q"], capture_output=True, text=True).stdout
     assert run.container_id not in listed.split()
     assert not any(run.container_id in line for line in Path("/proc/self/mountinfo").read_text().splitlines())
+    assert _watchdogs(os.getpid()) == []  # its watchdog ended with it
 
 
 def test_the_command_failing_is_reported_not_raised(support: oci.ContainerSupport) -> None:
@@ -269,27 +323,60 @@ def test_the_leaking_service_is_killed_and_restarted(support: oci.ContainerSuppo
     assert all(r.exit_code == 137 and r.peak_memory_mb == pytest.approx(48, abs=0.5) for r in restarts.runs)
 
 
-def test_a_run_whose_kernel_died_is_swept_up_by_the_next(support: oci.ContainerSupport) -> None:
-    import signal
+_SLEEPER = ("from labsupport.artifacts.oci import run_in_container\n"
+            "run_in_container(['/usr/bin/python3', '-c', 'import time; print(1, flush=True); time.sleep(120)'], "
+            "memory_mb=32, timeout_s=120)\n")
+
+
+def _child_with_a_container(runtime: str) -> subprocess.Popen[bytes]:
+    """A Python process (a kernel, say) whose container runs a two-minute sleep; returned once it runs."""
     import sys
     import time
 
-    code = ("from labsupport.artifacts.oci import run_in_container\n"
-            "run_in_container(['/usr/bin/python3', '-c', 'import time; print(1, flush=True); time.sleep(120)'], "
-            "memory_mb=32, timeout_s=120)\n")
-    child = subprocess.Popen([sys.executable, "-c", code])
+    child = subprocess.Popen([sys.executable, "-c", _SLEEPER], start_new_session=True)  # a group, as a kernel is
     mine = f"{oci._PREFIX}{child.pid}-"
-    runtime = support.runtime or "runc"
     for _ in range(300):  # wait until the child's container runs (at most 30 s)
         listed = subprocess.run([runtime, "list", "-q"], capture_output=True, text=True).stdout.split()
-        if any(name.startswith(mine) for name in listed):
+        if any(name.startswith(mine) for name in listed) and _watchdogs(child.pid):
+            return child
+        time.sleep(0.1)
+    child.kill()
+    pytest.fail("the child's container never started")
+
+
+def _traces_of(pid: int) -> list[str]:
+    """What :func:`leftovers` lists of the containers of process ``pid``: containers, cgroups, mounts, bundles."""
+    return [item for item in leftovers() if f"{oci._PREFIX}{pid}-" in item or f"{oci._PREFIX}bundle-{pid}-" in item]
+
+
+def test_a_killed_kernels_container_is_removed_by_its_watchdog(support: oci.ContainerSupport) -> None:
+    import signal
+    import time
+
+    child = _child_with_a_container(support.runtime or "runc")
+    time.sleep(1.0)  # several of the watchdog's polls: while its owner lives, it touches nothing
+    found = _traces_of(child.pid)
+    assert any(item.startswith("container ") for item in found) and any(item.startswith("cgroup ") for item in found)
+    assert any(item.startswith("folder ") for item in found)  # the bundle
+    os.killpg(child.pid, signal.SIGKILL)  # as Jupyter kills a kernel's process group: no finally runs
+    child.wait()
+    for _ in range(100):  # within a few seconds (at most 10 s)
+        if not _traces_of(child.pid) and not _watchdogs(child.pid):
             break
         time.sleep(0.1)
-    else:
-        child.kill()
-        pytest.fail("the child's container never started")
-    os.kill(child.pid, signal.SIGKILL)  # as a Jupyter kernel killed mid-run: no finally runs
+    assert _traces_of(child.pid) == [] and _watchdogs(child.pid) == []
+
+
+def test_a_run_whose_kernel_and_watchdog_died_is_swept_up_by_the_next(support: oci.ContainerSupport) -> None:
+    import signal
+    import time
+
+    runtime = support.runtime or "runc"
+    child = _child_with_a_container(runtime)
+    for pid in [*_watchdogs(child.pid), child.pid]:  # the watchdog killed first (the OOM killer took both, say)
+        os.kill(pid, signal.SIGKILL)
     child.wait()
+    mine = f"{oci._PREFIX}{child.pid}-"
     assert any(mine in item for item in leftovers())
     removed = oci.sweep_orphans(runtime, support.cgroup_version or 1)
     assert any(name.startswith(mine) for name in removed) and any("bundle" in name for name in removed)

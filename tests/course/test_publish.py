@@ -140,9 +140,16 @@ def test_lessons_are_chosen_by_number_or_name() -> None:
         select_lessons(lessons, ["99"])
 
 
-def test_the_commands_say_what_is_wrong(capsys) -> None:
+def test_the_commands_say_what_is_wrong(capsys, tmp_path: Path) -> None:
     assert main(["slides", "99", "--out", "unused", "--lessons", str(ROOT / "lessons")]) == 2
     assert "error: no lesson '99'" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    for command in ("slides", "export"):  # no lessons there: an error, not an empty deck folder or a traceback
+        assert main([command, "--out", str(tmp_path / "out"), "--lessons", str(tmp_path / "empty")]) == 2
+        assert "holds no lessons (NN_slug.md files)" in capsys.readouterr().err
+        assert main([command, "--out", str(tmp_path / "out"), "--lessons", str(tmp_path / "nowhere")]) == 2
+        assert "nowhere does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 _TINY = """---

@@ -192,6 +192,22 @@ def test_the_live_demo_says_a_release_has_no_voila_template(released: Path) -> N
     assert done.returncode == 2 and "a student release has none" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize(("command", "what"), [("slides", "the slides"), ("export", "the course site")])
+def test_slides_and_export_in_the_release_say_where_they_run(released: Path, tmp_path: Path, command: str,
+                                                             what: str) -> None:
+    """A release holds neither lessons/ nor labsupport/course/: the command says so and where to run it."""
+    out = tmp_path / "out"
+    for args in ([command, "--out", str(out)], [command, "00"], [command]):  # as a learner may type it
+        done = _labsupport(released, *args)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+        assert f"`labsupport {command}` builds {what} from the course's source" in done.stderr
+        assert f"run `labsupport {command} --out DIR` in the course's source" in done.stderr
+        assert "python3 course.py lab" in done.stderr and done.stdout == ""
+    assert not out.exists()
+    readme = (released / "README.md").read_text(encoding="utf-8")
+    assert "`labsupport slides`, `export` and `demo` (and `build` and `release`) say so and stop" in readme
+
+
 # ---- bad input ------------------------------------------------------------------------------------------
 
 @pytest.fixture()
