@@ -34,7 +34,6 @@ import asyncio
 import base64
 import functools
 import html
-import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Generic

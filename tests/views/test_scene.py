@@ -131,6 +131,6 @@ def test_scale_steps_are_evenly_spaced_from_first_to_last() -> None:
     assert _scale_steps(1) == {0} and _scale_steps(5) == {0, 1, 2, 3, 4}
     for n in (8, 51, 61, 151, 1000):
         chosen = sorted(_scale_steps(n))
-        gaps = {b - a for a, b in zip(chosen, chosen[1:])}
+        gaps = {b - a for a, b in zip(chosen, chosen[1:], strict=False)}
         assert chosen[0] == 0 and chosen[-1] == n - 1 and len(chosen) == 7
         assert max(gaps) - min(gaps) <= 1
