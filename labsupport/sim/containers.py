@@ -26,13 +26,13 @@ from __future__ import annotations
 import fnmatch
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from labsupport.sim._engine import Simulation
-from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
+from labsupport.sim._params import ParameterError, check_int, check_number, params_dict, with_overrides
 from labsupport.sim._trace import Result, Schema, Series, Trace
 from labsupport.sim.catalogue import INSTANCE_TYPES, instance_type
 from labsupport.sim.packaging import PLACEMENT_SCHEMA, STEPS_PER_TICK, run_placement, sharing_slowdown
@@ -457,7 +457,7 @@ def run_host(params: HostParams | None = None, *, seed: int = 0, **overrides: ob
     sim = Host(p, seed)
     sim.start()
     sim.run()
-    return sim.trace(params=asdict(p), computed={"usable_memory_mb": sim.usable_mb},
+    return sim.trace(params=params_dict(p), computed={"usable_memory_mb": sim.usable_mb},
                      series={"time_s": sim.time_s, "memory_mb": sim.memory, "memory_used_mb": sim.memory.sum(axis=1),
                              "alive": sim.alive, "status": sim.status, **sim.cpu_and_latency()}, sort=True)
 

@@ -26,14 +26,14 @@ import functools
 import math
 import random
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
 import numpy as np
 
 from labsupport.sim._engine import Simulation
-from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
+from labsupport.sim._params import ParameterError, check_int, check_number, params_dict, with_overrides
 from labsupport.sim._trace import Schema, Series, Trace
 
 __all__ = [
@@ -503,7 +503,7 @@ class Cluster(Simulation):
 
     def finish(self) -> Trace:
         return self.trace(
-            params=asdict(self.p),
+            params=params_dict(self.p),
             # node_room_pods: how many of these pods one node holds (NodeResourcesFit's filter, in __init__)
             computed={"score_weights": dict(SCORE_WEIGHTS), "node_room_pods": int(self.room_per_node)},
             series={

@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
 import numpy as np
 
 from labsupport.sim._engine import Simulation
-from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
+from labsupport.sim._params import ParameterError, check_int, check_number, params_dict, with_overrides
 from labsupport.sim._trace import Result, Schema, Series, Trace
 from labsupport.sim.catalogue import instance_type
 
@@ -544,7 +544,7 @@ class LambdaFunction(Simulation):
                 self.expired[i] = end
                 self.emit(end, _P_EXPIRE, "expire", f"env-{i + 1}", idle_s=p.idle_expiry_s)
         order = sorted(range(len(self.order)), key=self.order.__getitem__)
-        return self.trace(params=asdict(p), computed={"cold_init_s": self.init}, series=self.series(),
+        return self.trace(params=params_dict(p), computed={"cold_init_s": self.init}, series=self.series(),
                           events=[self.events[i] for i in order])
 
     def instance_states(self, time_grid: np.ndarray, step_of: np.ndarray, served: np.ndarray,
@@ -737,7 +737,7 @@ class SimFaaSFunction(Simulation):
         busy_end = arrivals + np.where(req_served, latency, 0.0)
         served_start, served_end = arrivals[req_served], np.sort(busy_end[req_served])
         return self.trace(
-            params=asdict(p), computed={"cold_init_s": math.nan},
+            params=params_dict(p), computed={"cold_init_s": math.nan},
             series={
                 "time_s": grid,
                 "requests": np.bincount(step_of, minlength=steps)[:steps],
@@ -897,7 +897,7 @@ def run_cost_curve(params: CostCurveParams | None = None, **overrides: object) -
     dearer = np.nonzero(lam > vm)[0]
     break_even = _break_even_rps(p, float(rates[dearer[0] - 1]) if dearer[0] else 0.0, float(rates[dearer[0]])) \
         if len(dearer) else math.nan
-    return COST_CURVE_SCHEMA.result(params=asdict(p), seed=0, values={"rate_per_s": rates, "lambda_usd": lam,
+    return COST_CURVE_SCHEMA.result(params=params_dict(p), seed=0, values={"rate_per_s": rates, "lambda_usd": lam,
                                                                      "vm_usd": vm},
                                     computed={"break_even_rps": break_even})
 
