@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from labsupport.sim._trace import Event, EventQueue, Result, Schema, Trace, generator
+from labsupport.sim._trace import Event, EventQueue, Result, Schema, Trace, generator, make_event
 
 __all__ = ["Simulation"]
 
@@ -108,7 +108,7 @@ class Simulation:
                **data: Any) -> Event:
         """Log an event at the current time (or ``at_s``) in the trace."""
         # ``data`` is this call's own dict, so it is wrapped read-only as it is, not copied (Event would copy it)
-        event = Event(self.now if at_s is None else float(at_s), kind, subject, actor, MappingProxyType(data))
+        event = make_event(self.now if at_s is None else float(at_s), kind, subject, actor, MappingProxyType(data))
         self.events.append(event)
         return event
 

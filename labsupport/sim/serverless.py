@@ -461,16 +461,26 @@ class LambdaFunction(Simulation):
         cap, refill, limit, idle_s = float(p.scaling_per_10s), self.refill_per_s, p.concurrency_limit, p.idle_expiry_s
         arrival, run_s, timed_out, busy = self.arrival_list, self.run_s, self.timed_out_l, self.busy_ends
         free_at, provisioned, warm_instance = self.free_at, self.provisioned, self.warm_instance
-        tokens, last_t = self.tokens, self.last_t
+        alive, req_instance, req_latency = self.alive_on_demand, self.req_instance, self.req_latency  # changed in place
+        tokens, last_t, next_expiry = self.tokens, self.last_t, self.next_expiry
+        recent_only = not p.provisioned and not self.newest  # the default: step 2 inline, no method call
         for r in range(lo, hi):
             t = arrival[r]
             tokens = min(cap, tokens + (t - last_t) * refill)
             last_t = t
-            if self.next_expiry <= t:
+            if next_expiry <= t:
                 self.expire(t)  # 1.
+                next_expiry = self.next_expiry
             while busy and busy[0] <= t:
                 heappop(busy)
-            chosen = warm_instance(t)  # 2.
+            if recent_only:  # 2. (warm_instance's last loop)
+                chosen, best = -1, -math.inf
+                for i in alive:
+                    f = free_at[i]
+                    if best < f <= t:
+                        best, chosen = f, i
+            else:
+                chosen = warm_instance(t)
             if chosen >= 0:
                 latency = run_s[r]
             elif len(busy) < limit and tokens >= 1.0:  # 3.
@@ -486,11 +496,11 @@ class LambdaFunction(Simulation):
                 self.emit(end, _P_REQUEST, "timeout", f"request-{r}", timeout_s=p.timeout_s)
             free_at[chosen] = end
             if not provisioned[chosen]:
-                self.next_expiry = min(self.next_expiry, end + idle_s)
-            self.req_instance[r] = chosen
-            self.req_latency[r] = latency
+                next_expiry = min(next_expiry, end + idle_s)
+            req_instance[r] = chosen
+            req_latency[r] = latency
             heappush(busy, end)
-        self.tokens, self.last_t = tokens, last_t
+        self.tokens, self.last_t, self.next_expiry = tokens, last_t, next_expiry
 
     def expire(self, t: float) -> None:
         """1. Instances idle for idle_expiry_s by ``t`` are shut down."""
@@ -502,7 +512,7 @@ class LambdaFunction(Simulation):
                 self.emit(end, _P_EXPIRE, "expire", f"env-{i + 1}", idle_s=idle_s)
             else:
                 still.append(i)
-        self.alive_on_demand = still
+        self.alive_on_demand[:] = still  # in place: on_arrivals holds the list
         self.next_expiry = min((free_at[i] for i in still), default=math.inf) + idle_s
 
     def warm_instance(self, t: float) -> int:
