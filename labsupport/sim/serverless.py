@@ -677,10 +677,12 @@ class SimFaaSFunction(Simulation):
         self.req_instance = np.full(n, -1, dtype=np.int64)
         self.started: list[float] = []  # per instance
         self.expired: list[float] = []  # inf while alive
-        # Per instance, when its request ends (or ended: then it is idle). An instance is busy while this is
-        # after now, idle from then on, and expires idle_expiry_s after it unless it is used again.
-        self.free_at: list[float] = []
-        self.alive: list[int] = []  # the instances not expired, in creation order
+        # The instances not expired, in creation order, and when each one's request ends (or ended: then it is
+        # idle). An instance is busy while that is after now, idle from then on, and expires idle_expiry_s after
+        # it unless it is used again. Position 0 is a sentinel, always idle, that stands for "no instance": a scan
+        # from the newest down needs no bounds check, and stopping there means a cold start.
+        self.alive: list[int] = [-1]
+        self.ends: list[float] = [-math.inf]
         # No alive instance expires before this (a lower bound: reusing an instance only delays its expiry), so
         # the expiry pass runs only when an arrival reaches it.
         self.next_expiry = math.inf
@@ -695,46 +697,48 @@ class SimFaaSFunction(Simulation):
 
         A request at ``t`` finds an instance idle if that instance's request ended at or before ``t`` (SimFaaS
         handles a departure at or before an arrival first), and not expired. SimFaaS keeps its instances in a
-        list and its departures in a queue; here each instance's end time is enough, because an arrival only
-        needs the idle instance with the latest creation (a reverse scan that stops at the first idle one: the
-        newest few instances are almost always idle) and the count of busy ones only when there are as many
-        instances as the concurrency limit.
+        list and its departures in a queue; here each instance's end time is enough: an arrival needs the idle
+        instance created last (a scan from the newest that stops at the first idle one, two or three steps on
+        SimFaaS's README case), and the number of busy ones only when there are as many instances as the limit.
         """
         newest, limit, expiry = self.p.routing == "newest", self.p.concurrency_limit, float(self.p.idle_expiry_s)
-        free_at, alive, started, expired = self.free_at, self.alive, self.started, self.expired
+        alive, ends, started, expired = self.alive, self.ends, self.started, self.expired
         times, warm, cold = self.arrivals[lo:hi].tolist(), self.warm_s[lo:hi].tolist(), self.cold_s[lo:hi].tolist()
-        chosen_ids = [-1] * (hi - lo)
+        chosen_ids: list[int] = []
+        choose = chosen_ids.append
         cold_rows: list[int] = []
         rejected_rows: list[int] = []
-        next_expiry = self.next_expiry
-        crowded = len(alive) >= limit  # as many instances as the limit: only then can the busy ones reach it
+        next_expiry, top = self.next_expiry, len(ends) - 1
+        crowded = top >= limit  # as many instances as the limit: only then can the busy ones reach it
         for j, t in enumerate(times):
             if next_expiry <= t:  # idle instances whose expiry is due by t go (SimFaaS: before the arrival)
                 next_expiry = self.expire(t, expiry)
-                crowded = len(alive) >= limit
+                top = len(ends) - 1
+                crowded = top >= limit
             if crowded and self.busy_at(t) >= limit:
                 rejected_rows.append(j)  # rejected (SimFaaS counts it in the total, neither warm nor cold)
+                choose(-1)
                 continue
-            i = -1
             if newest:  # schedule_warm_instance: the idle instance created last
-                for k in reversed(alive):
-                    if free_at[k] <= t:
-                        i = k
-                        break
+                pos = top
+                while ends[pos] > t:
+                    pos -= 1
             else:
-                i = self.latest_idle(t)
+                pos = self.latest_idle(t)
+            i = alive[pos]
             if i >= 0:
-                free_at[i] = t + warm[j]
-            else:  # a cold start: a new instance
+                ends[pos] = t + warm[j]
+            else:  # the sentinel: a cold start, a new instance
                 i = len(started)
                 started.append(t)
                 expired.append(math.inf)
                 alive.append(i)
-                free_at.append(t + cold[j])
-                next_expiry = min(next_expiry, free_at[i] + expiry)
-                crowded = len(alive) >= limit
+                ends.append(t + cold[j])
+                top += 1
+                next_expiry = min(next_expiry, ends[top] + expiry)
+                crowded = top >= limit
                 cold_rows.append(j)
-            chosen_ids[j] = i
+            choose(i)
         self.next_expiry = next_expiry
         self.req_instance[lo:hi] = chosen_ids
         self.req_cold[np.array(cold_rows, dtype=np.int64) + lo] = True
@@ -742,38 +746,38 @@ class SimFaaSFunction(Simulation):
 
     def expire(self, t: float, expiry: float) -> float:
         """Shut down the instances idle for ``expiry`` by ``t``; return when the next one may expire."""
-        free_at, still = self.free_at, []
-        for i in self.alive:
-            gone = free_at[i] + expiry
-            if gone <= t:  # idle since free_at[i] < t
+        kept_ids, kept_ends = [-1], [-math.inf]
+        for i, end in zip(self.alive[1:], self.ends[1:], strict=True):
+            gone = end + expiry
+            if gone <= t:  # idle since end < t
                 self.expired[i] = gone
             else:
-                still.append(i)
-        self.alive[:] = still  # in place: on_arrivals holds the list
-        return min((free_at[i] for i in still), default=math.inf) + expiry
+                kept_ids.append(i)
+                kept_ends.append(end)
+        self.alive[:], self.ends[:] = kept_ids, kept_ends  # in place: on_arrivals holds the lists
+        return min(kept_ends[1:], default=math.inf) + expiry
 
     def busy_at(self, t: float) -> int:
-        """Requests being served at ``t`` (one per busy instance)."""
-        free_at = self.free_at
-        return sum(1 for i in self.alive if free_at[i] > t)
+        """Requests being served at ``t`` (one per busy instance; the sentinel is never busy)."""
+        return sum(1 for end in self.ends if end > t)
 
     def latest_idle(self, t: float) -> int:
-        """``routing="recent"``: the idle instance whose request ended last (the first created, at equal times)."""
-        best, chosen, free_at = -math.inf, -1, self.free_at
-        for i in self.alive:
-            f = free_at[i]
-            if best < f <= t:
-                best, chosen = f, i
+        """``routing="recent"``: the position of the idle instance whose request ended last (the first created,
+        at equal times); 0, the sentinel, if none is idle."""
+        best, chosen, ends = -math.inf, 0, self.ends
+        for pos in range(1, len(ends)):
+            end = ends[pos]
+            if best < end <= t:
+                best, chosen = end, pos
         return chosen
 
     def finish(self) -> Trace:
         p, arrivals, req_cold, req_served = self.p, self.arrivals, self.req_cold, self.req_served
         # after the last arrival: the instances still idle or running expire if the run lasts long enough
         expiry = float(p.idle_expiry_s)
-        for i in self.alive:
-            gone = self.free_at[i] + expiry
-            if gone <= p.duration_s:
-                self.expired[i] = gone
+        for i, end in zip(self.alive[1:], self.ends[1:], strict=True):
+            if end + expiry <= p.duration_s:
+                self.expired[i] = end + expiry
         latency = np.where(req_cold, self.cold_s, self.warm_s)
         latency[~req_served] = np.nan
         del self.warm_s, self.cold_s  # a million requests' draws: gone before the trace copies its series
