@@ -2,7 +2,7 @@
 
 Every ``benchmarks/bench_*.py`` module contributes rows; pass lesson numbers to run only some
 (``python benchmarks/bench.py 00``). A module marked ``EXPLICIT`` runs only when named
-(``python benchmarks/bench.py simfaas``: the serverless model against SimFaaS;
+(``python benchmarks/bench.py simfaas [--seeds N]``: the serverless model against SimFaaS;
 ``python benchmarks/bench.py browser [00 04 ...] [--repeat N]``: Run all and a live panel in real JupyterLab;
 ``python benchmarks/bench.py models [--against REV]``: every model run, this tree against an older one). Figures depend on the machine: read them, don't assert them.
 """
@@ -25,6 +25,8 @@ def main(argv: list[str]) -> int:
 
     if argv[:1] == ["browser"]:  # its own arguments: lessons and --repeat (bench_browser.py)
         return int(importlib.import_module("bench_browser").main(argv[1:]))
+    if argv[:1] == ["simfaas"]:  # its own argument: --seeds N (bench_simfaas.py)
+        return int(importlib.import_module("bench_simfaas").main(argv[1:]))
     if argv[:1] == ["models"]:  # its own arguments: --against REV, --rounds, --only (bench_models.py)
         return int(importlib.import_module("bench_models").main(argv[1:]))
 
