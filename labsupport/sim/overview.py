@@ -109,10 +109,13 @@ class OverviewParams:
 
 def percentile95(values: np.ndarray) -> float:
     """The 95th percentile with linear interpolation: ``np.percentile(values, 95)``, several times faster."""
-    ordered = np.sort(values)
-    position = 0.95 * (len(ordered) - 1)
+    size = len(values)
+    position = 0.95 * (size - 1)
     lo = int(position)
-    hi = min(lo + 1, len(ordered) - 1)
+    hi = min(lo + 1, size - 1)
+    ordered = np.array(values)  # a copy, partitioned in place
+    if size:  # (no values: an IndexError below, as np.percentile gives)
+        ordered.partition((lo, hi))  # only the two order statistics are read: O(n), not a whole sort
     return float(ordered[lo] + (ordered[hi] - ordered[lo]) * (position - lo))
 
 
@@ -211,7 +214,7 @@ class Environment(Simulation):
     def serve_until(self, t_s: float) -> None:
         """Route and answer every request that arrives before ``t_s``; nothing changes state in between."""
         p = self.p
-        end = int(np.searchsorted(self.arrivals, t_s, side="left"))
+        end = int(self.arrivals.searchsorted(t_s, side="left"))
         batch = slice(self.served, end)
         self.served = end
         pool = np.array([j for j in range(p.instances) if self.routed[j]], dtype=np.int64)

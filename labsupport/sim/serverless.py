@@ -107,6 +107,11 @@ def _prices(architecture: str) -> LambdaPrices:
 
 def billed_ms(duration_ms: Any) -> Any:
     """Billed duration: rounded up to the next whole millisecond (1 ms granularity since December 2020)."""
+    if type(duration_ms) is float or type(duration_ms) is int:  # one duration: the same figure without numpy
+        value = float(duration_ms)
+        if not (value >= 0 and math.isfinite(value)):
+            raise ParameterError("a duration must be a finite number of milliseconds, at least 0")
+        return float(math.ceil(value - 1e-9))  # ceil's int as a float: never -0.0
     values = np.asarray(duration_ms, dtype=float)
     if np.any(values < 0) or not np.all(np.isfinite(values)):
         raise ParameterError("a duration must be a finite number of milliseconds, at least 0")
@@ -120,7 +125,9 @@ def gb_seconds(duration_ms: Any, memory_mb: float) -> float:
     AWS counts a GB as 1,024 MB here (its pricing examples: 512 MB is 0.5 GB).
     """
     check_number("memory_mb", memory_mb, low=128, high=10240)
-    return float(np.sum(billed_ms(duration_ms))) / 1000.0 * memory_mb / 1024.0
+    billed = billed_ms(duration_ms)
+    total = billed if type(billed) is float else float(np.sum(billed))
+    return total / 1000.0 * memory_mb / 1024.0
 
 
 @dataclass(frozen=True, slots=True)
