@@ -109,13 +109,10 @@ class OverviewParams:
 
 def percentile95(values: np.ndarray) -> float:
     """The 95th percentile with linear interpolation: ``np.percentile(values, 95)``, several times faster."""
-    size = len(values)
-    position = 0.95 * (size - 1)
+    ordered = np.sort(values)
+    position = 0.95 * (len(ordered) - 1)
     lo = int(position)
-    hi = min(lo + 1, size - 1)
-    ordered = np.array(values)  # a copy, partitioned in place
-    if size:  # (no values: an IndexError below, as np.percentile gives)
-        ordered.partition((lo, hi))  # only the two order statistics are read: O(n), not a whole sort
+    hi = min(lo + 1, len(ordered) - 1)
     return float(ordered[lo] + (ordered[hi] - ordered[lo]) * (position - lo))
 
 
