@@ -2,8 +2,9 @@
 
 Every ``benchmarks/bench_*.py`` module contributes rows; pass lesson numbers to run only some
 (``python benchmarks/bench.py 00``). A module marked ``EXPLICIT`` runs only when named
-(``python benchmarks/bench.py simfaas``: the serverless model against SimFaaS;
+(``python benchmarks/bench.py simfaas [--seeds N]``: the serverless model against SimFaaS;
 ``python benchmarks/bench.py browser [00 04 ...] [--repeat N]``: Run all and a live panel in real JupyterLab;
+``python benchmarks/bench.py models [--against REV]``: every model run, this tree against an older one;
 ``python benchmarks/bench.py draw [00 04 ...]``: plotly.js's own redraw of each live panel after one change). Figures depend on the machine: read them, don't assert them.
 """
 
@@ -23,7 +24,7 @@ from _common import Row, import_ms  # noqa: E402
 def main(argv: list[str]) -> int:
     import os
 
-    if argv[:1] in (["browser"], ["draw"]):  # their own arguments: lessons, and --repeat for the browser
+    if argv[:1] in (["browser"], ["draw"], ["simfaas"], ["models"]):  # each reads arguments of its own
         return int(importlib.import_module(f"bench_{argv[0]}").main(argv[1:]))
 
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores")

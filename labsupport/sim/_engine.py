@@ -28,19 +28,16 @@ it *schedules* is its own business.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, NamedTuple
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 import numpy as np
 
-from labsupport.sim._trace import Event, EventQueue, Result, Schema, Trace, generator
+from labsupport.sim._trace import Event, EventQueue, Result, Schema, Trace, generator, make_event
 
 __all__ = ["Simulation"]
-
-
-class _Scheduled(NamedTuple):  # a tuple, not a frozen dataclass: one is made per event, and a tuple is cheaper
-    kind: str
-    data: Mapping[str, Any]
 
 
 class Simulation:
@@ -73,7 +70,11 @@ class Simulation:
         """Have ``on_<kind>(**data)`` called at ``time_s`` (never earlier than now)."""
         if time_s < self.now:
             raise ValueError(f"cannot schedule {kind!r} at {time_s} s: the model is already at {self.now} s")
-        self._queue.push(time_s, _Scheduled(kind, data), priority)
+        if not math.isfinite(time_s):
+            raise ValueError(f"event time must be finite, got {time_s!r}")
+        # EventQueue.push inlined (one call fewer per event); the item is a plain (kind, data) tuple
+        queue = self._queue
+        heapq.heappush(queue._heap, (float(time_s), priority, next(queue._sequence), (kind, data)))
 
     def run(self, until_s: float = float("inf")) -> None:
         """Handle events in time order until none is left or the next is later than ``until_s``."""
@@ -106,7 +107,8 @@ class Simulation:
     def record(self, kind: str, subject: str = "", actor: str = "", *, at_s: float | None = None,
                **data: Any) -> Event:
         """Log an event at the current time (or ``at_s``) in the trace."""
-        event = Event(self.now if at_s is None else float(at_s), kind, subject, actor, data)
+        # ``data`` is this call's own dict, so it is wrapped read-only as it is, not copied (Event would copy it)
+        event = make_event(self.now if at_s is None else float(at_s), kind, subject, actor, MappingProxyType(data))
         self.events.append(event)
         return event
 

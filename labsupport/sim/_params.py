@@ -6,7 +6,7 @@ import dataclasses
 import math
 from typing import Any, TypeVar
 
-__all__ = ["ParameterError", "check_number", "check_int", "with_overrides"]
+__all__ = ["ParameterError", "check_number", "check_int", "params_dict", "with_overrides"]
 
 P = TypeVar("P")
 
@@ -49,10 +49,39 @@ def with_overrides(base: P, overrides: dict[str, Any]) -> P:
 
     An unknown name gets a message listing the valid ones; lists become tuples, so parameters stay hashable.
     """
-    fields = [f.name for f in dataclasses.fields(base)]  # type: ignore[arg-type]
+    if not overrides:  # the defaults as they are (a frozen dataclass: a copy would be equal)
+        return base.validated()  # type: ignore[attr-defined, no-any-return]
+    fields = _field_names(type(base))
     unknown = sorted(set(overrides) - set(fields))
     if unknown:
         raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; valid ones are: {', '.join(fields)}")
     values = {**{name: getattr(base, name) for name in fields},
               **{k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}}
     return type(base)(**values).validated()  # type: ignore[attr-defined, no-any-return]
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_ATOMS = frozenset({int, float, str, bool, type(None)})
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+def params_dict(p: Any) -> dict[str, Any]:
+    """``dataclasses.asdict(p)`` for a parameter class, without its deep copy where none is needed.
+
+    Every model puts its parameters in its trace, once per run; ``asdict`` deep-copies each field, which costs
+    more than some models' whole run. A field that is a number, a string, ``None`` or a tuple of those is
+    immutable, so the copy is the same value: then the fields are read as they are. Anything else (a nested
+    dataclass, a list) goes through ``asdict``, so the result is always what ``asdict`` gives.
+    """
+    out = {name: getattr(p, name) for name in _field_names(type(p))}
+    for value in out.values():
+        kind = type(value)
+        if kind not in _ATOMS and not (kind is tuple and all(type(v) in _ATOMS for v in value)):
+            return dataclasses.asdict(p)
+    return out

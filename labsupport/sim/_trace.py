@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import operator
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -57,6 +58,26 @@ class Event:
         what = f"{self.kind} {self.subject}".strip()
         extra = ", ".join(f"{k}={v}" for k, v in self.data.items())
         return f"t={self.time_s:7.2f}s  {who}{what}" + (f" ({extra})" if extra else "")
+
+
+_new_event = object.__new__
+_set_time, _set_kind, _set_subject, _set_actor, _set_data = (
+    getattr(Event, name).__set__ for name in ("time_s", "kind", "subject", "actor", "data"))
+
+
+def make_event(time_s: float, kind: str, subject: str, actor: str, data: MappingProxyType[str, Any]) -> Event:
+    """``Event(time_s, kind, subject, actor, data)`` for data that is already read-only, at half the cost.
+
+    The frozen dataclass's ``__init__`` sets each field through ``object.__setattr__`` and then runs
+    ``__post_init__``; this sets the slots directly. :meth:`Simulation.record` makes one per logged event.
+    """
+    event: Event = _new_event(Event)
+    _set_time(event, time_s)
+    _set_kind(event, kind)
+    _set_subject(event, subject)
+    _set_actor(event, actor)
+    _set_data(event, data)
+    return event
 
 
 class EventQueue:
@@ -121,14 +142,18 @@ class Trace:
     schema: Schema | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        # Converted first, then checked: the check reads each array's shape (np.shape on a list would convert it
+        # a second time). A trace is made once per run, so this is on every model's path.
+        series = {k: _readonly(v) for k, v in self.series.items()}
         if self.schema is not None:
-            self.schema.check(self.series, where=f"the {self.model} trace")
+            self.schema.check(series, where=f"the {self.model} trace")
         object.__setattr__(self, "params", freeze(self.params))
         object.__setattr__(self, "computed", freeze(self.computed))
-        object.__setattr__(self, "events", tuple(self.events))
-        object.__setattr__(self, "series", freeze({k: _readonly(v) for k, v in self.series.items()}))
-        times = [e.time_s for e in self.events]
-        if any(b < a for a, b in itertools.pairwise(times)):
+        events = self.events if type(self.events) is tuple else tuple(self.events)
+        object.__setattr__(self, "events", events)
+        object.__setattr__(self, "series", MappingProxyType(series))
+        times = [e.time_s for e in events]
+        if any(map(operator.gt, times, times[1:])):  # an earlier event after a later one (in C: no generator)
             raise ValueError("trace events must be in time order")
 
     def of_kind(self, *kinds: str) -> tuple[Event, ...]:
@@ -178,15 +203,20 @@ class Schema:
 
     model: str
     series: tuple[Series, ...]
+    #: The declared names, as a tuple and as a set, worked out once: :meth:`check` runs on every trace.
+    _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _name_set: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        names = [s.name for s in self.series]
+        names = tuple(s.name for s in self.series)
         if len(set(names)) != len(names):
-            raise ValueError(f"{self.model}: a series is declared twice: {names}")
+            raise ValueError(f"{self.model}: a series is declared twice: {list(names)}")
+        object.__setattr__(self, "_names", names)
+        object.__setattr__(self, "_name_set", frozenset(names))
 
     @property
     def names(self) -> tuple[str, ...]:
-        return tuple(s.name for s in self.series)
+        return self._names
 
     def __getitem__(self, name: str) -> Series:
         for s in self.series:
@@ -196,14 +226,15 @@ class Schema:
 
     def check(self, values: Mapping[str, Any], *, where: str = "") -> None:
         where = where or f"the {self.model} run"
-        missing = [n for n in self.names if n not in values]
-        extra = sorted(set(values) - set(self.names))
-        if missing or extra:
+        if values.keys() != self._name_set:
+            missing = [n for n in self._names if n not in values]
+            extra = sorted(set(values) - self._name_set)
             raise ValueError(f"{where} must record exactly its declared series: "
                              f"missing {missing or 'none'}, undeclared {extra or 'none'}")
         lengths: dict[str, tuple[int, str]] = {}
         for s in self.series:
-            shape = np.shape(values[s.name])
+            value = values[s.name]
+            shape = value.shape if type(value) is np.ndarray else np.shape(value)
             if len(shape) != len(s.axes):
                 raise ValueError(f"{where}: series {s.name!r} has shape {shape}, declared axes {s.axes}")
             for axis, n in zip(s.axes, shape, strict=True):
@@ -238,8 +269,9 @@ class Result:
     schema: Schema | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        values = {k: _readonly(v) for k, v in self.values.items()}
         if self.schema is not None:
-            self.schema.check(self.values, where=f"the {self.model} result")
+            self.schema.check(values, where=f"the {self.model} result")
         object.__setattr__(self, "params", freeze(self.params))
-        object.__setattr__(self, "values", freeze({k: _readonly(v) for k, v in self.values.items()}))
+        object.__setattr__(self, "values", MappingProxyType(values))
         object.__setattr__(self, "computed", freeze(self.computed))

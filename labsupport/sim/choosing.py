@@ -22,14 +22,14 @@ language-specific packages): the first, most lightweight pattern that meets ever
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, ClassVar
 
 import numpy as np
 
 from labsupport.sim._engine import Simulation
-from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
+from labsupport.sim._params import ParameterError, check_int, check_number, params_dict, with_overrides
 from labsupport.sim._trace import Result, Schema, Series, Trace
 from labsupport.sim.catalogue import instance_type
 from labsupport.sim.containers import HostParams
@@ -262,7 +262,7 @@ def compare(workload: Workload | None = None, *, seed: int = 0, **overrides: obj
     fits = [not reasons[p] for p in PATTERNS]
     pick = next((p for p, ok in zip(PATTERNS, fits, strict=True) if ok), None)
     return COMPARE_SCHEMA.result(
-        params=asdict(w), seed=seed, computed={"recommended": pick, "reasons": reasons},
+        params=params_dict(w), seed=seed, computed={"recommended": pick, "reasons": reasons},
         values={
             "pattern": np.array(PATTERNS, dtype=str),
             "deploy_s": np.array([deploy[p] for p in PATTERNS]),
@@ -355,4 +355,4 @@ def run_traffic_sweep(workload: Workload | None = None, *, rates: tuple[float, .
     sim = Sweep(w, rates, seed)
     sim.schedule(0.0, "level", k=0)
     sim.run()
-    return sim.trace(params={**asdict(w), "rates": rates}, series=sim.series())
+    return sim.trace(params={**params_dict(w), "rates": rates}, series=sim.series())

@@ -26,14 +26,14 @@ import functools
 import math
 import random
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
 import numpy as np
 
 from labsupport.sim._engine import Simulation
-from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
+from labsupport.sim._params import ParameterError, check_int, check_number, params_dict, with_overrides
 from labsupport.sim._trace import Schema, Series, Trace
 
 __all__ = [
@@ -252,7 +252,9 @@ class ClusterParams:
 
 MAX_NODES = 100
 MAX_REPLICAS = 1000
-_NONE, _PENDING, _STARTING, _READY, _UNKNOWN = (int(state) for state in PodState)  # plain ints: faster in numpy
+_NONE, _PENDING, _STARTING, _READY, _UNKNOWN = (np.int8(state) for state in PodState)  # pod_state's dtype: compared
+# with an int8 scalar, numpy skips the promotion of a Python int (a fifth of each comparison of these small arrays)
+_V2 = np.int64(2)  # pod_version's dtype (see above)
 # the ReplicaSet controller deletes pods that are not ready first (Pending, then Unknown, then starting), newest first
 _DELETE_RANK = np.array([9, 0, 2, 3, 1], dtype=np.int64)  # indexed by PodState
 _SCORES = ("fit", "balanced", "spread", "total")  # NodeScores' fields, recorded per placement as score_<name>
@@ -310,6 +312,9 @@ class Cluster(Simulation):
         self.last_endpoints = np.zeros(0, dtype=np.int64)
         self.tally: list[tuple[Any, ...]] = []  # per second: the counts of _TALLY (numpy or Python ints)
         self.series_node_ready = np.zeros((self.steps, p.nodes), dtype=bool)
+        # the ticks at which the API server scales and rolls out (none: never equal to a tick's time)
+        self.scale_at_tick: float = math.ceil(p.scale_at_s) if p.scale_to is not None else math.nan
+        self.rollout_at_tick: float = math.ceil(p.rollout_at_s) if p.rollout_at_s is not None else math.nan
         # NodeResourcesFit's filter (fit.go): the node's pods' requests plus this pod's within allocatable, and
         # fewer pods than the node allows; with identical pods that is a number of pods per node
         self.room_per_node = min(p.node_max_pods, p.node_cpu_m // p.pod_cpu_m if p.pod_cpu_m else p.node_max_pods,
@@ -368,10 +373,10 @@ class Cluster(Simulation):
         p, t = self.p, self.now
         if step == 0:
             self.record("apply", "deployment/web", API, replicas=p.replicas, image="restaurant:v1")
-        if p.scale_to is not None and t == math.ceil(p.scale_at_s):
+        if t == self.scale_at_tick and p.scale_to is not None:
             self.desired = p.scale_to
             self.record("scale", "deployment/web", API, replicas=self.desired)
-        if p.rollout_at_s is not None and t == math.ceil(p.rollout_at_s):
+        if t == self.rollout_at_tick:
             self.version = 2
             self.record("apply", "deployment/web", API, image="restaurant:v2")
 
@@ -394,25 +399,27 @@ class Cluster(Simulation):
 
     def deployment_controller(self) -> None:
         """The Deployment and ReplicaSet controllers: create or delete pods towards the desired state."""
-        desired, version = self.desired, self.version
-        ids = (self.pod_state[:self.n] != _NONE).nonzero()[0]
-        is_new = self.pod_version[ids] == version
-        new, old = ids[is_new], ids[~is_new]
-        if len(old):  # a rolling update is in progress
+        desired, version, n = self.desired, self.version, self.n
+        # counts first, index arrays only where needed: most seconds nothing changes
+        alive = self.pod_state[:n] != _NONE
+        is_old = alive & (self.pod_version[:n] != version)
+        count, count_old = int(np.count_nonzero(alive)), int(np.count_nonzero(is_old))
+        count_new = count - count_old
+        if count_old:  # a rolling update is in progress
             surge, unavailable = resolve_surge(desired, self.p.max_surge, self.p.max_unavailable)
-            room = desired + surge - len(ids)
-            self.create(version, max(0, min(room, desired - len(new))))
-            available = int(np.count_nonzero(self.pod_state[ids] == _READY))
+            room = desired + surge - count
+            self.create(version, max(0, min(room, desired - count_new)))
+            available = int(np.count_nonzero(self.pod_state[:n] == _READY))  # pods just created are not ready
             removable = available - (desired - unavailable)
-            ordered = self.delete_order(old)
+            ordered = self.delete_order(is_old.nonzero()[0])
             ready = self.pod_state[ordered] == _READY
             # an old pod that serves nobody can always go; ready ones only while enough stay available
             gone = ~ready | (ready & (np.cumsum(ready) <= removable))
             self.delete(ordered[gone], "rolling update")
-        elif len(new) < desired:
-            self.create(version, desired - len(new))
-        elif len(new) > desired:
-            self.delete(self.delete_order(new)[: len(new) - desired], "scale down")
+        elif count_new < desired:
+            self.create(version, desired - count_new)
+        elif count_new > desired:
+            self.delete(self.delete_order(alive.nonzero()[0])[: count_new - desired], "scale down")
 
     def scheduler(self, states: np.ndarray) -> None:
         """Bind pending pods, oldest first, each to the best feasible node (see :func:`score_nodes`)."""
@@ -458,7 +465,9 @@ class Cluster(Simulation):
         controller manager) updates the EndpointSlice, and kube-proxy follows it."""
         endpoints: np.ndarray = (states == _READY).nonzero()[0]
         last = self.last_endpoints
-        if len(endpoints) != len(last) or not (endpoints == last).all():  # np.array_equal, without its overhead
+        # np.array_equal without its overhead: two int64 arrays are equal when their bytes are (a third of `==`
+        # and `.all()` on these short arrays)
+        if len(endpoints) != len(last) or endpoints.tobytes() != last.tobytes():
             self.record("update-endpoints", "endpointslice/web", CM, ready=len(endpoints))
             self.record("program-rules", "service/web", PROXY, endpoints=len(endpoints))
             self.last_endpoints = endpoints
@@ -469,7 +478,7 @@ class Cluster(Simulation):
         self.history_state.append(states.copy())
         self.history_node.append(self.pod_node[:n].copy())
         counts = np.bincount(states, minlength=5)
-        ready_v2 = np.count_nonzero(self.pod_version[endpoints] == 2) if self.version == 2 else 0  # no v2 pod yet
+        ready_v2 = np.count_nonzero(self.pod_version[endpoints] == _V2) if self.version == 2 else 0  # no v2 pod yet
         self.tally.append((n - counts[_NONE], len(endpoints), ready_v2, counts[_PENDING], self.desired))
         self.series_node_ready[k] = self.node_ready
 
@@ -503,7 +512,7 @@ class Cluster(Simulation):
 
     def finish(self) -> Trace:
         return self.trace(
-            params=asdict(self.p),
+            params=params_dict(self.p),
             # node_room_pods: how many of these pods one node holds (NodeResourcesFit's filter, in __init__)
             computed={"score_weights": dict(SCORE_WEIGHTS), "node_room_pods": int(self.room_per_node)},
             series={

@@ -12,13 +12,13 @@ requests arrive as a seeded Poisson process, and everything is reduced to per-se
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
 
 from labsupport.sim._engine import Simulation
-from labsupport.sim._params import check_int, check_number, with_overrides
+from labsupport.sim._params import check_int, check_number, params_dict, with_overrides
 from labsupport.sim._trace import Schema, Series, Trace
 
 __all__ = [
@@ -211,7 +211,7 @@ class Environment(Simulation):
     def serve_until(self, t_s: float) -> None:
         """Route and answer every request that arrives before ``t_s``; nothing changes state in between."""
         p = self.p
-        end = int(np.searchsorted(self.arrivals, t_s, side="left"))
+        end = int(self.arrivals.searchsorted(t_s, side="left"))
         batch = slice(self.served, end)
         self.served = end
         pool = np.array([j for j in range(p.instances) if self.routed[j]], dtype=np.int64)
@@ -313,7 +313,7 @@ class Environment(Simulation):
             share[:, i] = np.bincount(second[self.req_instance == i], minlength=steps)[:steps]
         share = share / np.maximum(share.sum(axis=1, keepdims=True), 1)
         return self.trace(
-            params=asdict(self.p),
+            params=params_dict(self.p),
             sort=True,  # stable: same-time events keep the order they happened in
             series={
                 "time_s": self.time_grid,

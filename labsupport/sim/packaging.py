@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from labsupport.sim._engine import Simulation
-from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
+from labsupport.sim._params import ParameterError, check_int, check_number, params_dict, with_overrides
 from labsupport.sim._trace import Result, Schema, Series, Trace, generator
 
 __all__ = [
@@ -252,7 +252,7 @@ def run_machine(params: MachineParams | None = None, *, seed: int = 0, **overrid
     sim.run()
     derived = sim.cpu_and_latency()
     # sorted, stable: same-time events keep the order they happened in
-    return sim.trace(params={**asdict(p), "instance_memory_mb": tuple(float(s) for s in sim.sizes)},
+    return sim.trace(params={**params_dict(p), "instance_memory_mb": tuple(float(s) for s in sim.sizes)},
                      series={"time_s": sim.time_s, "alive": sim.alive, "requests": sim.requests,
                              "memory_mb": sim.memory, **derived}, sort=True)
 

@@ -19,13 +19,13 @@ timeout expires; a new target needs one passing check, an unhealthy one ``health
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
 
 from labsupport.sim._engine import Simulation
-from labsupport.sim._params import ParameterError, check_int, check_number, with_overrides
+from labsupport.sim._params import ParameterError, check_int, check_number, params_dict, with_overrides
 from labsupport.sim._trace import Result, Schema, Series, Trace
 from labsupport.sim.catalogue import INSTANCE_TYPES, instance_type
 
@@ -439,7 +439,7 @@ class VmDeployment(Simulation):
         seg = np.array(self.segments, dtype=float).reshape(-1, 4)
         steps = len(self.time_grid)
         return self.trace(
-            params=asdict(p), computed={"warmup_s": self.warmup, "refresh_batch_size": self.batch_size},
+            params=params_dict(p), computed={"warmup_s": self.warmup, "refresh_batch_size": self.batch_size},
             sort=True,
             series={
                 "time_s": self.time_grid,
@@ -531,7 +531,7 @@ def run_packing(params: PackingParams | None = None, **overrides: object) -> Res
     os_cpu = count * p.os_vcpu
     os_mem = count * p.os_memory_gib
     return PACKING_SCHEMA.result(
-        params=asdict(p),
+        params=params_dict(p),
         seed=0,
         values={
             "type": np.array([t.name for t in types], dtype=str),
