@@ -16,7 +16,7 @@ Mesa's agents structure theirs::
     sim = Machine(params, seed)
     sim.schedule(0.0, "tick", step=0)
     sim.run(until_s=params.duration_s)
-    return sim.trace(params=asdict(params), series={...})
+    return sim.trace(params=params_dict(params), series={...})
 
 Time only advances by popping the next event (``(time_s, priority, sequence)`` order, so same-time events
 come out first-in first-out and a rerun pops them in the same order). A model that advances in fixed steps
@@ -28,7 +28,6 @@ it *schedules* is its own business.
 from __future__ import annotations
 
 import heapq
-import math
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -70,11 +69,7 @@ class Simulation:
         """Have ``on_<kind>(**data)`` called at ``time_s`` (never earlier than now)."""
         if time_s < self.now:
             raise ValueError(f"cannot schedule {kind!r} at {time_s} s: the model is already at {self.now} s")
-        if not math.isfinite(time_s):
-            raise ValueError(f"event time must be finite, got {time_s!r}")
-        # EventQueue.push inlined (one call fewer per event); the item is a plain (kind, data) tuple
-        queue = self._queue
-        heapq.heappush(queue._heap, (float(time_s), priority, next(queue._sequence), (kind, data)))
+        self._queue.push(time_s, (kind, data), priority)  # the item is a plain (kind, data) tuple
 
     def run(self, until_s: float = float("inf")) -> None:
         """Handle events in time order until none is left or the next is later than ``until_s``."""
