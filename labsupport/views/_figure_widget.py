@@ -1,76 +1,73 @@
-"""A ``FigureWidget`` whose browser code is loaded once per page, not once per figure.
+"""A ``FigureWidget`` drawn with the plotly.js the page already has, and nothing sent back after a change.
 
-plotly's ``FigureWidget`` is an anywidget: its browser code (plotly.js and the widget, about 5 MB) travels in
-every widget's state as the ``_esm`` text, and anywidget turns that text into a module with
-``import(URL.createObjectURL(blob))``, a new URL each time, so the browser parses and runs the 5 MB again for
-every live figure (about 0.5 s each here: a lesson with two live panels paid it twice before its last figure
-showed). :func:`live_figure` makes the same widget with a small ``_esm`` that keeps the module, once loaded, on
-the page (keyed by a digest of the code, so two plotly versions never mix) and hands each figure its own
-instance of plotly's widget, exactly as plotly's own module would. The code still travels in each widget's
-state (``_bundle``), so a figure restored alone (a reloaded page, a saved notebook, Voilà) draws as before.
+plotly's ``FigureWidget`` is an anywidget whose browser code (``_esm``, about 5 MB) is plotly.js bundled with
+the widget. Every page that showed a live figure received those 5 MB in the widget's state and parsed and ran
+a second copy of plotly.js (JupyterLab's plotly renderer, which draws the lesson's other figures, holds the
+first): about 0.6 s of the page's main thread, and 0.1 to 0.2 s more to receive and collect the message,
+measured in CPU profiles of Run all (``python3 course.py bench browser``). After every change, plotly's widget
+also merged plotly's computed defaults into a "delta" and sent it to the kernel.
+
+:func:`live_figure` keeps plotly's Python side unchanged (the figure, ``batch_update``, the ``_py2js_*``
+messages the kernel sends) and gives it a small browser side of its own (``_live_figure.js``): it takes
+plotly.js from JupyterLab's renderer when that is the kernel's version, asks the kernel for the kernel's own
+``plotly.min.js`` otherwise (once per page, as a binary message: Voilà, another front end), coalesces the
+messages that arrive within one frame into one ``Plotly.react``, refits the figure when its cell's width
+changes, and sends nothing back. What the kernel's ``figure.data`` and ``figure.layout`` say is what is drawn;
+plotly.js's computed defaults (an autorange's values, say) are not copied back into them.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
+from importlib import resources
 from typing import Any
 
 import plotly.graph_objects as go
 
 __all__ = ["live_figure"]
 
-#: Loads plotly's widget module once per page (``globalThis``, keyed by the code's digest) and gives every
-#: figure a fresh copy of plotly's widget lifecycle from it (plotly's default export makes one per call).
-_SHARED_ESM = """
-const loaded = (globalThis.__labsupportPlotlyWidget ??= new Map());
-function plotlyWidget(model) {
-  const key = model.get("_bundle_key");
-  if (!loaded.has(key)) {
-    const url = URL.createObjectURL(new Blob([model.get("_bundle")], { type: "text/javascript" }));
-    const module = import(/* webpackIgnore: true */ url);
-    module.finally(() => URL.revokeObjectURL(url));
-    loaded.set(key, module.catch((error) => { loaded.delete(key); throw error; }));
-  }
-  return loaded.get(key);
-}
-export default () => {
-  let figure = null;
-  return {
-    async initialize(context) {
-      figure = (await plotlyWidget(context.model)).default();
-      return figure.initialize?.(context);
-    },
-    render(context) {
-      return figure.render(context);
-    },
-  };
-};
-"""
+#: What the browser sends to ask for the kernel's plotly.js, and the kernel's answer.
+ASK, ANSWER = "plotly.js?", "plotly.js"
 
 
 @functools.cache
-def _bundle() -> tuple[str, str]:
-    """plotly's widget code (what ``FigureWidget._esm`` holds) and its digest."""
-    code = str(go.FigureWidget._esm)
-    return code, hashlib.sha256(code.encode()).hexdigest()[:16]
+def _esm() -> str:
+    return resources.files("labsupport.views").joinpath("_live_figure.js").read_text(encoding="utf-8")
+
+
+def _plotly_version() -> str:
+    from plotly.offline import get_plotlyjs_version
+
+    return str(get_plotlyjs_version())
+
+
+@functools.cache
+def _plotly_js() -> bytes:
+    """The kernel's plotly.js (what ``plotly.offline`` embeds in HTML), read the first time a page asks."""
+    from plotly.offline import get_plotlyjs
+
+    return str(get_plotlyjs()).encode("utf-8")
+
+
+def _answer(widget: Any, content: Any, buffers: Any) -> None:
+    """Send the kernel's plotly.js to a page that asked for it (and ignore any other message)."""
+    if isinstance(content, dict) and content.get("type") == ASK:
+        widget.send({"type": ANSWER}, buffers=[_plotly_js()])
 
 
 @functools.cache
 def _widget_class() -> type:
     import traitlets
 
-    code, key = _bundle()
-
     class LiveFigure(go.FigureWidget):  # type: ignore[misc]  # plotly's classes have no annotations
-        _esm = _SHARED_ESM
-        _bundle = traitlets.Unicode(code).tag(sync=True)
-        _bundle_key = traitlets.Unicode(key).tag(sync=True)
+        _esm = _esm()
+        _plotly_version = traitlets.Unicode(_plotly_version()).tag(sync=True)
 
     return LiveFigure
 
 
 def live_figure(figure: go.Figure | dict[str, Any]) -> go.FigureWidget:
-    """A ``FigureWidget`` of ``figure`` that shares one copy of plotly's browser code with the page's others."""
+    """A ``FigureWidget`` of ``figure``, drawn in the browser with the page's own plotly.js."""
     widget: go.FigureWidget = _widget_class()(figure)
+    widget.on_msg(_answer)
     return widget

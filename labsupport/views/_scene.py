@@ -364,8 +364,7 @@ class LivePanel(Generic[Drawn]):
         controls_box = widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
         # The figure right under the controls, so both fit one screen; what just happened under the figure.
         self.widget = widgets.VBox([controls_box, self.status, self.summary,
-                                    widgets.HBox([self.play, self.time]), self.figure, self.caption,
-                                    fit_to_cell()])
+                                    widgets.HBox([self.play, self.time]), self.figure, self.caption])
 
     def values(self) -> dict[str, Any]:
         return {name: control.value for name, control in self.controls.items()}
@@ -500,46 +499,6 @@ class LivePanel(Generic[Drawn]):
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         metadata.setdefault("application/vnd.plotly.v1+json", {}).setdefault("labsupport", {})["live_panel"] = note
         display(data, metadata=metadata, raw=True)  # type: ignore[no-untyped-call]  # as above
-
-
-#: The browser side of :func:`fit_to_cell`: when the panel's width changes (and a few times after it first
-#: shows, while plotly draws), tell the page it was resized, so plotly (``responsive``) fits the figure again.
-_FIT_ESM = """
-export default {
-  render({ el }) {
-    let last = 0, timer = null;
-    const fire = () => { clearTimeout(timer); timer = setTimeout(() => window.dispatchEvent(new Event("resize")), 60); };
-    const seen = new ResizeObserver((entries) => {
-      const width = Math.round(entries[0].contentRect.width);
-      if (width && width !== last) { last = width; fire(); }
-    });
-    const start = () => { const box = el.closest(".widget-vbox") || el.parentElement; if (box) seen.observe(box); };
-    requestAnimationFrame(start);
-    const later = [300, 1000, 2500].map((ms) => setTimeout(fire, ms));
-    return () => { seen.disconnect(); later.forEach(clearTimeout); };
-  },
-};
-"""
-
-
-def fit_to_cell() -> Any:
-    """An invisible widget that makes the figures beside it as wide as their cell.
-
-    A ``FigureWidget`` draws itself before JupyterLab has put it on the page, when it has no width yet, so
-    plotly falls back to 700 px and never looks again; plotly refits a ``responsive`` figure only when the
-    window is resized. This widget watches the panel's width and says "resized" when it changes.
-    """
-    return _fit_to_cell_class()()
-
-
-@functools.cache
-def _fit_to_cell_class() -> type:
-    import anywidget
-
-    class FitToCell(anywidget.AnyWidget):
-        _esm = _FIT_ESM
-
-    return FitToCell
 
 
 #: Turns of the event loop with no newer change before a put-off rerun runs (each turn is a few microseconds

@@ -1,16 +1,15 @@
-"""The live figure: plotly's FigureWidget with its browser code loaded once per page (views/_figure_widget.py).
+"""The live figure: plotly's FigureWidget with a small browser side of the course's own (views/_figure_widget.py).
 
-The page side (one module however many live figures a lesson shows) is checked in real JupyterLab by
-tests/browser/test_lessons_in_lab.py; here, what the kernel sends.
+Its page side is checked in a browser: on an empty page with a stand-in model (tests/browser/test_live_figure_page.py)
+and in every lesson in real JupyterLab (tests/browser/test_lessons_in_lab.py). Here, what the kernel sends.
 """
 
 from __future__ import annotations
 
-import hashlib
-
 import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs, get_plotlyjs_version
 
-from labsupport.views._figure_widget import live_figure
+from labsupport.views._figure_widget import ANSWER, ASK, live_figure
 
 
 def _figure() -> go.Figure:
@@ -26,18 +25,23 @@ def test_a_live_figure_is_a_figure_widget_of_the_figure() -> None:
     assert list(widget.data[0].y) == [1, 1, 1]
 
 
-def test_its_state_carries_plotlys_code_once_and_a_small_loader() -> None:
+def test_its_state_carries_no_plotly_js_only_its_version() -> None:
     state = live_figure(_figure()).get_state()
-    plotly_code = str(go.FigureWidget._esm)
-    assert len(plotly_code) > 1_000_000  # plotly.js and the widget
-    assert state["_bundle"] == plotly_code  # a figure restored alone can still load it
-    assert state["_bundle_key"] == hashlib.sha256(plotly_code.encode()).hexdigest()[:16]
-    assert len(state["_esm"]) < 3_000
-    assert "globalThis.__labsupportPlotlyWidget" in state["_esm"] and "_bundle_key" in state["_esm"]
-    assert plotly_code not in state["_esm"]
+    assert state["_plotly_version"] == get_plotlyjs_version()
+    assert len(state["_esm"]) < 20_000  # plotly's own widget code is about 5 MB
+    assert "globalThis.__labsupportPlotly" in state["_esm"] and '"jupyterlab-plotly"' in state["_esm"]
+    assert len(str(go.FigureWidget._esm)) > 1_000_000 and state["_esm"] != str(go.FigureWidget._esm)
 
 
-def test_every_live_figure_names_the_same_module() -> None:
-    first, second = live_figure(_figure()).get_state(), live_figure(go.Figure()).get_state()
-    assert first["_bundle_key"] == second["_bundle_key"]
-    assert first["_esm"] == second["_esm"]
+def test_the_kernel_sends_its_plotly_js_when_the_page_asks_and_only_then() -> None:
+    widget = live_figure(_figure())
+    sent: list[tuple[object, object]] = []
+    widget.send = lambda content, buffers=None: sent.append((content, buffers))  # type: ignore[method-assign]
+    for message in ({"type": "something else"}, ["not", "a", "dict"], None):
+        widget._handle_custom_msg(message, [])
+    assert sent == []
+    widget._handle_custom_msg({"type": ASK}, [])
+    assert len(sent) == 1
+    content, buffers = sent[0]
+    assert content == {"type": ANSWER}
+    assert isinstance(buffers, list) and len(buffers) == 1 and bytes(buffers[0]) == get_plotlyjs().encode()
