@@ -10,7 +10,7 @@ also merged plotly's computed defaults into a "delta" and sent it to the kernel.
 :func:`live_figure` keeps plotly's Python side unchanged (the figure, ``batch_update``, the ``_py2js_*``
 messages the kernel sends) and gives it a small browser side of its own (``_live_figure.js``): it takes
 plotly.js from JupyterLab's renderer when that is the kernel's version, asks the kernel for the kernel's own
-``plotly.min.js`` otherwise (once per page, as a binary message: Voilà, another front end), coalesces the
+``plotly.min.js`` otherwise (once per page, as a binary message: another front end), coalesces the
 messages that arrive within one frame into one ``Plotly.react``, refits the figure when its cell's width
 changes, and sends nothing back. What the kernel's ``figure.data`` and ``figure.layout`` say is what is drawn;
 plotly.js's computed defaults (an autorange's values, say) are not copied back into them.
