@@ -25,10 +25,9 @@ function typed(value) {
   const view = value.buffer ?? value.value;
   if (value.dtype in TYPES && Array.isArray(value.shape) && ArrayBuffer.isView(view)) {
     const Type = TYPES[value.dtype];
-    const bytes = view.byteOffset % Type.BYTES_PER_ELEMENT === 0 ? view.buffer
-      : view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength);
-    const start = bytes === view.buffer ? view.byteOffset : 0;
-    const flat = new Type(bytes, start, view.byteLength / Type.BYTES_PER_ELEMENT);
+    const flat = view.byteOffset % Type.BYTES_PER_ELEMENT === 0
+      ? new Type(view.buffer, view.byteOffset, view.byteLength / Type.BYTES_PER_ELEMENT)
+      : new Type(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));  // a typed array must be aligned
     if (value.shape.length <= 1) return flat;
     const width = value.shape[value.shape.length - 1];
     return Array.from({ length: flat.length / width }, (_, row) => flat.subarray(row * width, (row + 1) * width));
@@ -61,9 +60,12 @@ function relayoutLike(layout, changes) {
   return layout;
 }
 
+/** The traces a message names: null for all of them, one index, or a list (as plotly's widget reads them). */
+const traceIndexes = (traces, data) => (traces === null || traces === undefined ? data.map((_, i) => i) : [].concat(traces));
+
 function restyleLike(data, changes, traces) {
   data = data.slice();
-  const indexes = traces === null || traces === undefined ? data.map((_, i) => i) : [].concat(traces);
+  const indexes = traceIndexes(traces, data);
   for (const [key, values] of Object.entries(changes ?? {})) {
     const list = Array.isArray(values) ? values : [values];
     indexes.forEach((index, i) => { data[index] = withPath(data[index], pathOf(key), list[i % list.length]); });
@@ -86,7 +88,13 @@ const APPLY = {
       .forEach(([to, trace]) => rest.splice(to, 0, trace));
     return { ...f, data: rest };
   },
-  _py2js_animate: (f, m) => APPLY._py2js_update(f, m),
+  // an animation's end state: one relayout-like dict of changes per animated trace
+  _py2js_animate: (f, m) => {
+    const data = f.data.slice();
+    const indexes = traceIndexes(m.style_traces, data);
+    (m.style_data ?? []).forEach((changes, i) => { data[indexes[i]] = relayoutLike(data[indexes[i]], changes); });
+    return { data, layout: relayoutLike(f.layout, m.layout_data) };
+  },
   _py2js_removeLayoutProps: (f, m) => ({ ...f, layout: m.remove_props.reduce((l, p) => withPath(l, [].concat(p).flatMap(pathOf), null), f.layout) }),
   _py2js_removeTraceProps: (f, m) => ({
     ...f, data: f.data.map((t, i) => (i !== m.remove_trace ? t : m.remove_props.reduce((u, p) => withPath(u, [].concat(p).flatMap(pathOf), null), t))),
@@ -173,6 +181,7 @@ export default () => {
       const div = document.createElement("div");
       div.className = "labsupport-live-figure";
       el.appendChild(div);
+      // not plotly's "responsive", which refits on the window's resize only: the observer below refits on the cell's
       const config = { ...(model.get("_config") ?? {}), responsive: false, editSelection: false };
       let Plotly = null, frame = 0, drawing = Promise.resolve(), width = 0;
       const draw = () => {

@@ -120,3 +120,19 @@ def test_it_asks_the_kernel_for_plotly_when_the_pages_is_another_version(page: A
     assert page.evaluate("globalThis.__labsupportPlotly.get(model.get('_plotly_version')).then((p) => p.source)") \
         == "kernel"
     assert page.evaluate("model.sent.length") == 1  # asked once; the answer is kept for the page's other figures
+
+
+def test_an_animate_message_sets_each_named_trace_and_the_layout(page: Any) -> None:
+    """``batch_animate``'s message holds one dict of changes per animated trace (no lesson sends one yet)."""
+    page.add_script_tag(content=get_plotlyjs())
+    page.evaluate(_JUPYTERLAB, get_plotlyjs_version())
+    page.evaluate(_SETUP, [_esm(), _state(get_plotlyjs_version())])
+    _drawn(page, 2)
+    page.evaluate(f"""() => {{ const array = {_ARRAY};
+      model.set('_py2js_animate', {{style_data: [{{y: array([9, 9, 9]), 'marker.size': 12}}], style_traces: [1],
+                                    layout_data: {{'title.text': 'animated'}}, animation_opts: {{}}}});
+      model.set('_py2js_animate', null); }}""")
+    page.wait_for_function("document.querySelector('.gtitle').textContent === 'animated'", timeout=10_000)
+    gd = page.evaluate("""() => { const gd = document.querySelector('.labsupport-live-figure');
+      return {y0: Array.from(gd.data[0].y), y1: Array.from(gd.data[1].y), size: gd.data[1].marker.size}; }""")
+    assert gd == {"y0": [1, 2, 3], "y1": [9, 9, 9], "size": 12}
