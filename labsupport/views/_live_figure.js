@@ -6,7 +6,7 @@
 // small: it takes plotly.js from JupyterLab's plotly renderer (the jupyterlab-plotly extension, which draws
 // the lesson's other figures) when that is the same version as the kernel's, and otherwise asks the kernel
 // for its own copy, once per page. It draws the kernel's messages (_py2js_update, _restyle, _relayout, ...)
-// the way plotly's widget does, but coalesced: all messages that arrive before the next frame is painted
+// the way plotly's widget does, but coalesced: the messages that arrive before the page has a moment to draw
 // become one Plotly.react, and nothing is sent back.
 
 const MIME = "application/vnd.plotly.v1+json";
@@ -183,20 +183,23 @@ export default () => {
       el.appendChild(div);
       // not plotly's "responsive", which refits on the window's resize only: the observer below refits on the cell's
       const config = { ...(model.get("_config") ?? {}), responsive: false, editSelection: false };
-      let Plotly = null, frame = 0, drawing = Promise.resolve(), width = 0;
+      let Plotly = null, frame = 0, drawing = Promise.resolve(), width = 0, drawn = false;
       const draw = () => {
         frame = 0;
+        drawn = true;
         const layout = { height: 360, uirevision: "labsupport", ...figure.layout };
         drawing = drawing.then(() => Plotly.react(div, figure.data, layout, config)).catch((error) => console.error(error));
       };
-      const view = { request() { if (Plotly && !frame) frame = requestAnimationFrame(draw); } };
-      // plotly sizes an autosized figure from its element: draw once it has a width, refit when that changes
+      // drawn in a task of its own, as soon as the page is free: the kernel's messages already waiting are
+      // drawn together, and a change is not held back until the next frame (up to 16 ms)
+      const view = { request() { if (Plotly && !frame) frame = setTimeout(draw, 0); } };
+      // plotly sizes an autosized figure from its element when it draws: refit it when the element's width changes
+      // (a refit that fails, say while the cell is hidden, must not hold back the next drawing)
       const seen = new ResizeObserver(([entry]) => {
         const now = Math.round(entry.contentRect.width);
         if (!now || now === width) return;
-        const first = !width;
         width = now;
-        if (first) view.request(); else if (Plotly) drawing = drawing.then(() => Plotly.Plots.resize(div));
+        if (drawn) drawing = drawing.then(() => Plotly.Plots.resize(div)).catch(() => {});
       });
       try {
         ({ Plotly } = await plotly(model));
@@ -205,12 +208,13 @@ export default () => {
         return () => {};
       }
       views.add(view);
-      // drawn now even when the cell is off the screen (JupyterLab does not lay out, nor report the size of,
-      // what is off the screen until it is scrolled to); the observer refits it when its width changes
+      // drawn now, even when the cell is off the screen or not laid out yet: JupyterLab may not lay out, nor report
+      // the size of, what is off the screen until it is scrolled to, and a figure waiting for a width would stay
+      // blank. Without a width plotly draws at its default one; the observer refits it once the width is known.
       width = Math.round(el.getBoundingClientRect().width);
-      if (width) view.request();
+      view.request();
       seen.observe(el);
-      return () => { views.delete(view); seen.disconnect(); if (frame) cancelAnimationFrame(frame); Plotly.purge(div); };
+      return () => { views.delete(view); seen.disconnect(); if (frame) clearTimeout(frame); Plotly.purge(div); };
     },
   };
 };

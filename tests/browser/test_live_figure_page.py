@@ -20,7 +20,7 @@ from labsupport.views._figure_widget import ANSWER, ASK, _esm
 pytestmark = pytest.mark.browser
 
 #: A stand-in for anywidget's model (get, on, off, send) whose state the test sets, and the module, imported.
-_SETUP = """async ([esm, state]) => {
+_SETUP = """async ([esm, state, hidden]) => {
   const handlers = {};
   const model = window.model = {
     state, sent: [],
@@ -36,6 +36,7 @@ _SETUP = """async ([esm, state]) => {
   widget.initialize({model});
   const el = document.createElement('div');
   el.style.width = '600px';
+  if (hidden) el.style.display = 'none';  // as a cell JupyterLab has not laid out: no width, no resize events
   document.body.appendChild(el);
   window.rendering = widget.render({model, el});
 }"""
@@ -136,3 +137,17 @@ def test_an_animate_message_sets_each_named_trace_and_the_layout(page: Any) -> N
     gd = page.evaluate("""() => { const gd = document.querySelector('.labsupport-live-figure');
       return {y0: Array.from(gd.data[0].y), y1: Array.from(gd.data[1].y), size: gd.data[1].marker.size}; }""")
     assert gd == {"y0": [1, 2, 3], "y1": [9, 9, 9], "size": 12}
+
+
+def test_it_draws_before_its_element_has_a_width_and_refits_once_it_has_one(page: Any) -> None:
+    """An output JupyterLab has not laid out yet (off the screen, say) has no width: the figure draws at once all the
+    same, at plotly's default width, rather than staying blank until the learner scrolls to it."""
+    page.add_script_tag(content=get_plotlyjs())
+    page.evaluate(_JUPYTERLAB, get_plotlyjs_version())
+    page.evaluate(_SETUP, [_esm(), _state(get_plotlyjs_version()), True])
+    _drawn(page, 2)
+    width = "document.querySelector('.labsupport-live-figure')._fullLayout.width"
+    assert page.evaluate(width) == 700  # plotly's default width
+    assert page.evaluate("window.reacts") == 1
+    page.evaluate("document.querySelector('.labsupport-live-figure').parentElement.style.display = ''")
+    page.wait_for_function(f"{width} === 600", timeout=10_000)
