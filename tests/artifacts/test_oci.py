@@ -160,6 +160,9 @@ def test_a_missing_or_refusing_runtime_raises_a_clear_error(tmp_path: Path) -> N
     refusing = replace(SUPPORT, ok=True, reason="", runtime=str(fake), cgroup_version=SUPPORT.cgroup_version or 1)
     if not SUPPORT.ok:
         pytest.skip(SUPPORT.reason)
+    # what an earlier, killed process left (its kernel and watchdog died) is not this run's: the real runtime's
+    # next run would sweep it up, the refusing one below cannot, so sweep it first
+    oci.sweep_orphans(str(SUPPORT.runtime), SUPPORT.cgroup_version or 1)
     with pytest.raises(ContainerError, match="the runtime \\(runc\\) refused to start the container: runc run "
                                              "failed: no memory for you"):
         run_in_container([PYTHON, "-c", "pass"], memory_mb=64, support=refusing)
