@@ -134,6 +134,24 @@ def trace_keys(fig: go.Figure) -> tuple[str, ...]:
     return keys
 
 
+def selector_safe_uids(keys: Sequence[str]) -> list[str]:
+    """The traces' uids for a figure the page keeps (an animation): each key (:func:`trace_keys`) with every run of
+    characters other than letters, digits, ``_`` and ``-`` made one ``-``, still all distinct.
+
+    plotly.js looks a trace's colour bar up with the CSS selector ``'.cb' + uid``, unescaped, when it removes a
+    figure (as JupyterLab's renderer does after copying each figure into a PNG): a key such as ``now: error rate``
+    is not a valid selector there, and the page's script stops with an error. A live panel's figure needs none of
+    this: the widget gives each of its traces a random uid of its own.
+    """
+    uids: list[str] = []
+    for i, key in enumerate(keys):
+        uid = re.sub(r"[^\w-]+", "-", key).strip("-") or f"trace-{i}"
+        while uid in uids:
+            uid = f"{uid}-{i}"
+        uids.append(uid)
+    return uids
+
+
 def _patterned(trace: Any) -> bool:
     """Is ``trace`` filled with a pattern (``marker.pattern.shape``, one shape or one per point)?"""
     pattern = getattr(getattr(trace, "marker", None), "pattern", None)
@@ -270,6 +288,8 @@ def animate(scene: Scene[Drawn], trace: Drawn, *, every: int = 1, frame_ms: int 
     )
     spec = first.to_plotly_json()
     keys = trace_keys(first)
+    for data, uid in zip(spec["data"], selector_safe_uids(keys), strict=True):
+        data["uid"] = uid
     spec["frames"] = [dict(data=in_figure_order(keys, scene.frame(trace, k)), layout=scene.layout_at(trace, k),
                            name=str(k)) for k in steps]
     return Animation(spec, alt=text_alternative(scene, trace, [float(times[k]) for k in steps], label))

@@ -108,7 +108,10 @@ def test_lesson_runs_and_its_widgets_respond(lab: Lab, browser, slug: str) -> No
         page.screenshot(path=str(ARTIFACTS / f"{slug}-after.png"), full_page=False)
         _save_and_check_size(page, lab, slug)
 
-        assert not [e for e in errors if "plotly" in e.lower() or "widget" in e.lower()], errors
+        # no uncaught error at all (one from plotly.js's own code, "'.cbnow: error rate' is not a valid selector",
+        # named neither plotly nor a widget); the browser's note that a resize observer's loop was cut short is
+        # not an error of the page's
+        assert not [e for e in errors if "ResizeObserver loop" not in e], errors
         asking = page.locator(".jp-toastContainer .Toastify__toast", has_text=re.compile("news|update", re.I))
         assert not asking.count(), asking.all_inner_texts()  # never a news prompt or an update notice
     except Exception:

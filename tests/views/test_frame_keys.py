@@ -122,3 +122,26 @@ def test_a_patterned_trace_needs_a_uid_that_plotly_can_select() -> None:
     for uid, shape in (("vcpu: used", "/"), ("a'b", ["", "x"])):
         with pytest.raises(FrameKeyError, match="letters, digits"):
             trace_keys(figure(uid, shape))
+
+
+@pytest.mark.parametrize("make", PANELS, ids=lambda make: make.__name__)
+def test_an_animation_keeps_no_uid_that_plotly_cannot_select(make: Callable[[], LivePanel]) -> None:
+    """plotly.js removes a figure's colour bars by the selector ``'.cb' + uid``, unescaped (JupyterLab's renderer
+    removes the copy it makes for each output's PNG): a scene key such as "now: error rate" stopped the page's
+    script there. An animation's uids are its keys made selector-safe, still distinct and in the figure's order."""
+    import re
+
+    panel = make()
+    spec = animate(panel.scene, panel.trace, every=50).spec
+    uids = [trace["uid"] for trace in spec["data"]]
+    assert all(re.fullmatch(r"[\w-]+", uid) for uid in uids), uids
+    assert len(set(uids)) == len(uids)
+    keys = trace_keys(panel.scene.figure(panel.trace))
+    assert [re.sub(r"[^\w-]+", "-", key).strip("-") for key in keys] == uids
+
+
+def test_selector_safe_uids_stay_distinct() -> None:
+    from labsupport.views._scene import selector_safe_uids
+
+    assert selector_safe_uids(["now: error rate", "now-error-rate", "memory now", ": ", "vcpu-used"]) == [
+        "now-error-rate", "now-error-rate-1", "memory-now", "trace-3", "vcpu-used"]
