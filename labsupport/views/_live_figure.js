@@ -6,7 +6,7 @@
 // small: it takes plotly.js from JupyterLab's plotly renderer (the jupyterlab-plotly extension, which draws
 // the lesson's other figures) when that is the same version as the kernel's, and otherwise asks the kernel
 // for its own copy, once per page. It draws the kernel's messages (_py2js_update, _restyle, _relayout, ...)
-// the way plotly's widget does, but coalesced: the messages that arrive before the page has a moment to draw
+// the way plotly's widget does, but coalesced: all messages that arrive before the next frame is painted
 // become one Plotly.react, and nothing is sent back.
 
 const MIME = "application/vnd.plotly.v1+json";
@@ -190,9 +190,7 @@ export default () => {
         const layout = { height: 360, uirevision: "labsupport", ...figure.layout };
         drawing = drawing.then(() => Plotly.react(div, figure.data, layout, config)).catch((error) => console.error(error));
       };
-      // drawn in a task of its own, as soon as the page is free: the kernel's messages already waiting are
-      // drawn together, and a change is not held back until the next frame (up to 16 ms)
-      const view = { request() { if (Plotly && !frame) frame = setTimeout(draw, 0); } };
+      const view = { request() { if (Plotly && !frame) frame = requestAnimationFrame(draw); } };
       // plotly sizes an autosized figure from its element when it draws: refit it when the element's width changes
       // (a refit that fails, say while the cell is hidden, must not hold back the next drawing)
       const seen = new ResizeObserver(([entry]) => {
@@ -214,7 +212,7 @@ export default () => {
       width = Math.round(el.getBoundingClientRect().width);
       view.request();
       seen.observe(el);
-      return () => { views.delete(view); seen.disconnect(); if (frame) clearTimeout(frame); Plotly.purge(div); };
+      return () => { views.delete(view); seen.disconnect(); if (frame) cancelAnimationFrame(frame); Plotly.purge(div); };
     },
   };
 };
