@@ -97,8 +97,9 @@ _WATCH_LIVE = """(i) => {
 #: so every prompt it shows can be numbered while the kernel still runs the lesson's last cells: lesson 03's real
 #: containers ran on for about 9 s, and its "first change" measured them).
 _IDLE_FOR = """(ms) => { const B = window.__bench, now = performance.now();
+  B.busy ??= now;  // the wait starts busy: idle only after ms of it
   if (!document.querySelector(".jp-Notebook-ExecutionIndicator[data-status='idle']")) B.busy = now;
-  return now - (B.busy ?? 0) > ms; }"""
+  return now - B.busy > ms; }"""
 _DRAWN = "(n) => { const B = window.__bench; if (B.drawn.length < n) return false; B.watch.disconnect(); return true; }"
 _QUIET = """([ms, since]) => { const B = window.__bench, now = performance.now();
   return B.changes.some(t => t > since) && now - B.last > ms
@@ -162,7 +163,6 @@ def measure(browser: Any, lab: Any, slug: str, rep: int, blocked: list[str]) -> 
         drawn_s = page.evaluate("window.__bench.drawn.sort((a, b) => a[1] - b[1]).map(([t]) => (t - window.__bench.t0) / 1000)")
         run_all_s = drawn_s[-1]
         until(page, ALL_RAN, 300_000)
-        page.evaluate("window.__bench.busy = performance.now()")
         page.wait_for_function(_IDLE_FOR, arg=2000, timeout=300_000, polling=50)
         page.wait_for_timeout(1000)  # the panel's own start-up is over
         slider = _slider(page, plots - 1)
