@@ -409,9 +409,11 @@ class OutlierScene(Scene):
         fig.update_xaxes(visible=False, row=1, col=1)
         fig.update_yaxes(visible=False, range=[-1.1, 3.1], row=1, col=1)
         fig.update_xaxes(title_text="time (s)", row=3, col=1)
-        fig.update_yaxes(title_text="out of the pool", automargin=True, title_standoff=8, row=2, col=1)
+        # a fixed left margin that holds "ep-19" and the title 8 px from it: an automargin moved the plot sideways
+        # when the names grew a digit, and each such change made plotly.js draw the whole figure twice
+        fig.update_yaxes(title_text="out of the pool", title_standoff=8, row=2, col=1)
         fig.update_yaxes(title_text="errors / s", row=3, col=1)
-        fig.update_layout(legend=dict(orientation="h", x=0, y=0.655, yanchor="bottom"), margin=dict(t=115))
+        fig.update_layout(legend=dict(orientation="h", x=0, y=0.655, yanchor="bottom"), margin=dict(t=115, l=80))
         return apply_style(fig, title=self.title, height=820)
 
     def layout(self, trace: Trace) -> dict[str, Any]:
