@@ -86,16 +86,16 @@ def test_it_draws_with_jupyterlabs_plotly_and_coalesces_the_kernels_messages(pag
     assert page.evaluate("globalThis.__labsupportPlotly.get(model.get('_plotly_version')).then((p) => p.source)") \
         == "jupyterlab-plotly"
     assert page.evaluate("window.reacts") == 1
-    # three messages as plotly's Python side sends them (each value, then null), within one frame
+    # three messages within one frame, as the kernel sends them (no null after a numbered message: see
+    # _figure_widget.NUMBERED), and a null, as it still follows a move of traces, which changes nothing
     page.evaluate(f"""() => {{
       const array = {_ARRAY};
       model.set('_py2js_update', {{style_data: {{y: [array([5, 6, 7])]}}, style_traces: [1],
-                                   layout_data: {{'title.text': 'after'}}}});
-      model.set('_py2js_update', null);
-      model.set('_py2js_restyle', {{restyle_data: {{'line.width': 4}}, restyle_traces: null}});
-      model.set('_py2js_restyle', null);
-      model.set('_py2js_relayout', {{relayout_data: {{'xaxis.range': [0, 10], 'annotations[0].text': 'note'}}}});
-      model.set('_py2js_relayout', null);
+                                   layout_data: {{'title.text': 'after'}}, trace_edit_id: 1, layout_edit_id: 1}});
+      model.set('_py2js_restyle', {{restyle_data: {{'line.width': 4}}, restyle_traces: null, trace_edit_id: 2}});
+      model.set('_py2js_relayout', {{relayout_data: {{'xaxis.range': [0, 10], 'annotations[0].text': 'note'}},
+                                     layout_edit_id: 3}});
+      model.set('_py2js_moveTraces', null);
     }}""")
     page.wait_for_function("document.querySelector('.gtitle') && document.querySelector('.gtitle').textContent === 'after'",
                            timeout=10_000)
