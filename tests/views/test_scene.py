@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ipywidgets as widgets
+import pytest
+
 from labsupport.artifacts.dockerfile import build_steps, render_dockerfile
 from labsupport.sim.choosing import compare, run_traffic_sweep
 from labsupport.sim.containers import pack_containers, run_build, run_host
 from labsupport.sim.kubernetes import run_cluster
-from labsupport.sim.overview import run_overview
+from labsupport.sim.overview import OverviewParams, run_overview
 from labsupport.sim.packaging import run_machine, run_placement
 from labsupport.sim.serverless import run_cost_curve, run_serverless
 from labsupport.sim.vm import run_packing, run_vm
 from labsupport.views import animate
+from labsupport.views._controls import live_panel, number
 from labsupport.views._scene import CONFIG, step_events
 from labsupport.views._style import TOOLBAR_PX, log_ticks, no_math
 from labsupport.views.choosing import ComparisonScene, SweepScene
@@ -41,6 +45,20 @@ def test_time_slider_follows_a_trace_of_another_length() -> None:
     panel.controls["desired_capacity"].value = 6
     assert panel.time.max == float(panel.trace.series["time_s"][-1])
     assert panel.time.value <= panel.time.max and panel.play.max == len(panel.trace.series["time_s"]) - 1
+
+
+def test_a_rerun_sends_the_figure_before_the_sliders_and_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = (number("duration_s", "run for", 60, 300, 10, unit="s"),)
+    panel = live_panel(OverviewScene(), run_overview, OverviewParams, spec, {}, start_at_s=100, fixed={"seed": 0})
+    sent: list[str] = []
+    names = {id(panel.figure): "figure", id(panel.time): "time", id(panel.play): "play", id(panel.summary): "summary"}
+    monkeypatch.setattr(widgets.Widget, "_send", lambda self, msg, buffers=None: sent.append(names.get(id(self), "")))
+    panel.controls["duration_s"].value = 60  # a shorter run: both sliders get a new range, the time moves to 60 s
+    assert [name for name in sent if name] == ["figure", "play", "time", "summary"]  # the figure first
+    times = panel.trace.series["time_s"]
+    assert panel.time.max == 60.0 and panel.time.value == float(times[panel.step]) == 60.0
+    assert panel.play.value == panel.step == len(times) - 1
+    assert panel.figure.layout.title.text == OverviewScene().layout_at(panel.trace, panel.step)["title"]["text"]
 
 
 def test_step_events_name_every_event_of_the_step() -> None:
