@@ -401,7 +401,8 @@ class LivePanel(Generic[Drawn]):
         times = self.scene.times(trace)
         # the figure first, what the learner waits for: its message leaves before the sliders' (measured in
         # lesson 01 in JupyterLab, sending the sliders first held the figure's message back by about 15 ms)
-        self._draw(self._nearest(self.time.value), relayout=True)  # the new run's step nearest the time shown
+        step = self._nearest(self.time.value)  # the new run's step nearest the time shown
+        self._draw(step, relayout=True)
         self._moving = True  # the slider's new range may move its value: the figure is drawn already
         try:
             with self.time.hold_sync(), self.play.hold_sync():  # each widget's changes in one message
@@ -412,8 +413,8 @@ class LivePanel(Generic[Drawn]):
                     self.time.max, self.time.min = high, low
                 else:
                     self.time.min, self.time.max = low, high
-                self.time.value = float(times[self.step])
-                self.play.value = self.step
+                self.time.value = float(times[step])
+                self.play.value = step
         finally:
             self._moving = False
         self.status.value = ""

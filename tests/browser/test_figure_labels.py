@@ -10,12 +10,11 @@ fixed margin, not plotly's automargin), for each panel at both ends of each slid
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
-import plotly
 import pytest
+from plotly.offline import get_plotlyjs
 from plotly.utils import PlotlyJSONEncoder
 
 from tests.views.test_controls import PANELS
@@ -55,7 +54,7 @@ def _figure(panel: Any) -> dict[str, Any]:
 def plot_page(browser_only: Any) -> Any:
     page = browser_only.new_page(viewport={"width": 1300, "height": 1000})
     page.set_content("<!doctype html><html><body style='margin:0'></body></html>")
-    page.add_script_tag(path=str(Path(plotly.__file__).parent / "package_data" / "plotly.min.js"))
+    page.add_script_tag(content=get_plotlyjs())
     yield page
     page.close()
 
